@@ -1,0 +1,537 @@
+"""The archive: SQLite in WAL mode, the system of record.
+
+Articles are stored whole (the record as JSON, plus the few columns that are
+queried), every earlier version is kept, withdrawals leave a tombstone, and an
+append-only change log gives later layers (index, feeds, dumps, other nodes) an
+"updated since" cursor. One transaction per batch: a crash leaves every committed
+batch whole and nothing half-written.
+
+The SQL is deliberately plain (no SQLite-only functions in queries) so another
+database can stand behind the same class when several nodes share one archive.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import orjson
+
+from .article import Article, make_article
+
+__all__ = ["Archive", "ArchiveError", "BatchResult", "Row", "Status", "to_row"]
+
+SCHEMA_VERSION = 1
+Status = Literal["added", "updated", "unchanged", "withdrawn"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id           TEXT PRIMARY KEY,
+    version      INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    category     TEXT,
+    published    TEXT,
+    ingested_at  TEXT NOT NULL,
+    record       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    id            TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    content_hash  TEXT NOT NULL,
+    ingested_at   TEXT NOT NULL,
+    superseded_at TEXT NOT NULL,
+    record        TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    id           TEXT PRIMARY KEY,
+    withdrawn_at TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    purged       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    version INTEGER,
+    at      TEXT NOT NULL,
+    run_id  INTEGER
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL,
+    command     TEXT,
+    added       INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    unchanged   INTEGER NOT NULL DEFAULT 0,
+    rejected    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS run_inputs (
+    run_id      INTEGER NOT NULL,
+    input       TEXT NOT NULL,
+    format      TEXT,
+    encoding    TEXT,
+    compression TEXT,
+    added       INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    unchanged   INTEGER NOT NULL DEFAULT 0,
+    rejected    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, input)
+);
+CREATE TABLE IF NOT EXISTS seen (
+    fingerprint BLOB PRIMARY KEY,
+    id          TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_id ON seen (id);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
+CREATE INDEX IF NOT EXISTS changes_id ON changes (id);
+"""
+
+_IN_CHUNK = 500
+
+
+class Row(NamedTuple):
+    """An article ready for storage: the queried columns plus the record as JSON.
+
+    Serialising happens where the article is validated (a worker process), so
+    the writer only moves strings into SQLite.
+    """
+
+    id: str
+    content_hash: str
+    source: str
+    category: str | None
+    published: str | None
+    ingested_at: str
+    record: str
+    title: str
+
+
+def to_row(article: Article) -> Row:
+    return Row(
+        article.id,
+        article.content_hash,
+        article.source,
+        article.category,
+        article.published.isoformat() if article.published else None,
+        article.ingested_at.isoformat(),
+        article.to_json().decode(),
+        article.title,
+    )
+
+
+class ArchiveError(Exception):
+    """An archive operation that cannot be done (unknown id, newer schema...)."""
+
+
+@dataclass
+class BatchResult:
+    """What one batch did, per article in input order, plus totals."""
+
+    statuses: list[Status]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for s in self.statuses if s == status)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Archive:
+    """The system of record. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self._conn = conn
+        self.path = path
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> Archive:
+        """Open (creating if needed) the archive at ``path``."""
+        path = Path(path)
+        if readonly:
+            if not path.exists():
+                raise ArchiveError(f"no archive at {path}; run 'opennews ingest' or 'opennews demo' first")
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.executescript(_SCHEMA)
+            cls._check_version(conn)
+        return cls(conn, path)
+
+    @staticmethod
+    def _check_version(conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"archive schema {row[0]} is newer than this opennews ({SCHEMA_VERSION}); upgrade opennews"
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _begin(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    # -- ingestion runs ---------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        cur = self._conn.execute(
+            "INSERT INTO runs (started_at, status, command) VALUES (?, 'running', ?)", (_now(), command)
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str = "done") -> None:
+        self._conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
+
+    def record_input(self, run_id: int, name: str, **info: Any) -> None:
+        """Create or update the per-input line of a run (format, encoding, counts)."""
+        cols = ("format", "encoding", "compression", "added", "updated", "unchanged", "rejected")
+        values = [info.get(c) for c in cols]
+        self._conn.execute(
+            "INSERT INTO run_inputs "
+            "(run_id, input, format, encoding, compression, added, updated, unchanged, rejected) "
+            "VALUES (?, ?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, 0), COALESCE(?, 0), COALESCE(?, 0)) "
+            "ON CONFLICT (run_id, input) DO UPDATE SET format = excluded.format, encoding = excluded.encoding, "
+            "compression = excluded.compression, added = excluded.added, updated = excluded.updated, "
+            "unchanged = excluded.unchanged, rejected = excluded.rejected",
+            (run_id, name, *values),
+        )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        cur = self._conn.execute(
+            "SELECT run_id, started_at, finished_at, status, command, added, updated, unchanged, rejected "
+            "FROM runs ORDER BY run_id DESC LIMIT ?",
+            (limit,),
+        )
+        names = [d[0] for d in cur.description]
+        runs = [dict(zip(names, row, strict=True)) for row in cur]
+        for run in runs:
+            cur = self._conn.execute(
+                "SELECT input, format, encoding, compression, added, updated, unchanged, rejected "
+                "FROM run_inputs WHERE run_id = ? ORDER BY rowid",
+                (run["run_id"],),
+            )
+            cols = [d[0] for d in cur.description]
+            run["inputs"] = [dict(zip(cols, row, strict=True)) for row in cur]
+        return runs
+
+    # -- writing ----------------------------------------------------------------
+
+    def known_fingerprints(self, fingerprints: Sequence[bytes]) -> set[bytes]:
+        """Which of these raw-record fingerprints the current articles were made from."""
+        known: set[bytes] = set()
+        for i in range(0, len(fingerprints), _IN_CHUNK):
+            chunk = list(fingerprints[i : i + _IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                r[0] for r in self._conn.execute(f"SELECT fingerprint FROM seen WHERE fingerprint IN ({marks})", chunk)
+            )
+        return known
+
+    def count_unchanged(self, run_id: int, n: int) -> None:
+        """Log records skipped as unchanged without being parsed (known fingerprints)."""
+        self._conn.execute("UPDATE runs SET unchanged = unchanged + ? WHERE run_id = ?", (n, run_id))
+
+    def upsert_batch(
+        self,
+        articles: Sequence[Article | Row],
+        *,
+        run_id: int | None = None,
+        rejected: int = 0,
+        fingerprints: Sequence[bytes] | None = None,
+    ) -> BatchResult:
+        """Add, version or skip each article, all in one transaction.
+
+        Same content hash: unchanged, nothing written. Different hash: the stored
+        record moves to ``versions`` and the new one takes its place. Withdrawn ids
+        are never brought back by ingest. ``fingerprints`` (one per article) name
+        the raw input each article came from, so an identical re-ingest can skip it.
+        """
+        articles = [a if isinstance(a, Row) else to_row(a) for a in articles]
+        ids = list(dict.fromkeys(a.id for a in articles))
+        now = _now()
+        statuses: list[Status] = []
+        conn = self._conn
+        self._begin()
+        try:
+            current: dict[str, tuple[str, int]] = {}
+            withdrawn: set[str] = set()
+            for i in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[i : i + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(f"SELECT id, content_hash, version FROM articles WHERE id IN ({marks})", chunk):
+                    current[row[0]] = (row[1], row[2])
+                withdrawn.update(r[0] for r in conn.execute(f"SELECT id FROM withdrawals WHERE id IN ({marks})", chunk))
+            inserts: list[tuple[Any, ...]] = []
+            changes: list[tuple[Any, ...]] = []
+            for a in articles:
+                if a.id in withdrawn:
+                    statuses.append("withdrawn")
+                    continue
+                known = current.get(a.id)
+                if known is not None and known[0] == a.content_hash:
+                    statuses.append("unchanged")
+                    continue
+                if known is None:
+                    inserts.append(
+                        (a.id, 1, a.content_hash, a.source, a.category, a.published, a.ingested_at, a.record)
+                    )
+                    changes.append((a.id, "add", 1, now, run_id))
+                    current[a.id] = (a.content_hash, 1)
+                    statuses.append("added")
+                    continue
+                if inserts:  # keep order: the row being versioned may be pending
+                    conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                    inserts.clear()
+                version = known[1] + 1
+                conn.execute(
+                    "INSERT INTO versions (id, version, content_hash, ingested_at, superseded_at, record) "
+                    "SELECT id, version, content_hash, ingested_at, ?, record FROM articles WHERE id = ?",
+                    (now, a.id),
+                )
+                conn.execute(
+                    "UPDATE articles SET version = ?, content_hash = ?, source = ?, category = ?, published = ?, "
+                    "ingested_at = ?, record = ? WHERE id = ?",
+                    (version, a.content_hash, a.source, a.category, a.published, a.ingested_at, a.record, a.id),
+                )
+                changes.append((a.id, "update", version, now, run_id))
+                current[a.id] = (a.content_hash, version)
+                statuses.append("updated")
+            if inserts:
+                conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            if changes:
+                conn.executemany("INSERT INTO changes (id, kind, version, at, run_id) VALUES (?, ?, ?, ?, ?)", changes)
+            if fingerprints is not None:
+                updated = [(a.id,) for a, s in zip(articles, statuses, strict=True) if s == "updated"]
+                if updated:
+                    conn.executemany("DELETE FROM seen WHERE id = ?", updated)
+                conn.executemany(
+                    "INSERT OR REPLACE INTO seen (fingerprint, id) VALUES (?, ?)",
+                    [(f, a.id) for a, f, s in zip(articles, fingerprints, statuses, strict=True) if s != "withdrawn"],
+                )
+            if run_id is not None:
+                conn.execute(
+                    "UPDATE runs SET added = added + ?, updated = updated + ?, unchanged = unchanged + ?, "
+                    "rejected = rejected + ? WHERE run_id = ?",
+                    (
+                        statuses.count("added"),
+                        statuses.count("updated"),
+                        statuses.count("unchanged"),
+                        statuses.count("withdrawn") + rejected,
+                        run_id,
+                    ),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return BatchResult(statuses)
+
+    def withdraw(self, article_id: str, reason: str, *, purge: bool = False) -> None:
+        """Take an article out of circulation, keeping a tombstone (id, when, reason).
+
+        The text stays in ``versions`` for the record unless ``purge`` deletes every
+        copy (e.g. a court order). Re-ingesting the id will not bring it back.
+        """
+        if not reason.strip():
+            raise ArchiveError("a withdrawal needs a reason")
+        now = _now()
+        self._begin()
+        try:
+            if self._conn.execute("SELECT 1 FROM withdrawals WHERE id = ?", (article_id,)).fetchone():
+                raise ArchiveError(f"article {article_id} is already withdrawn")
+            row = self._conn.execute("SELECT version FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
+                raise ArchiveError(f"no article with id {article_id}")
+            self._conn.execute(
+                "INSERT INTO versions (id, version, content_hash, ingested_at, superseded_at, record) "
+                "SELECT id, version, content_hash, ingested_at, ?, record FROM articles WHERE id = ?",
+                (now, article_id),
+            )
+            self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._conn.execute("DELETE FROM seen WHERE id = ?", (article_id,))
+            if purge:
+                self._conn.execute("DELETE FROM versions WHERE id = ?", (article_id,))
+            self._conn.execute(
+                "INSERT INTO withdrawals (id, withdrawn_at, reason, purged) VALUES (?, ?, ?, ?)",
+                (article_id, now, reason.strip(), int(purge)),
+            )
+            self._conn.execute(
+                "INSERT INTO changes (id, kind, version, at) VALUES (?, 'withdraw', ?, ?)", (article_id, row[0], now)
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def restore(self, article_id: str) -> None:
+        """Undo a withdrawal made in error: the last version comes back."""
+        now = _now()
+        self._begin()
+        try:
+            tomb = self._conn.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
+            if tomb is None:
+                raise ArchiveError(f"article {article_id} is not withdrawn")
+            row = self._conn.execute(
+                "SELECT version, content_hash, ingested_at, record FROM versions WHERE id = ? "
+                "ORDER BY version DESC LIMIT 1",
+                (article_id,),
+            ).fetchone()
+            if row is None:
+                raise ArchiveError(f"article {article_id} was purged; ingest it again after removing the tombstone")
+            rec = orjson.loads(row[3])
+            self._conn.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (article_id, row[0], row[1], rec["source"], rec.get("category"), rec.get("published"), row[2], row[3]),
+            )
+            self._conn.execute("DELETE FROM versions WHERE id = ? AND version = ?", (article_id, row[0]))
+            self._conn.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
+            self._conn.execute(
+                "INSERT INTO changes (id, kind, version, at) VALUES (?, 'restore', ?, ?)", (article_id, row[0], now)
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    # -- reading ----------------------------------------------------------------
+
+    def get(self, article_id: str) -> Article | None:
+        record = self.get_record(article_id)
+        return make_article(record) if record else None
+
+    def get_record(self, article_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def history(self, article_id: str) -> list[dict[str, Any]]:
+        """Every version of an article, oldest first; the current one is last."""
+        out = [
+            {"version": v, "content_hash": h, "ingested_at": i, "superseded_at": s, "current": False}
+            for v, h, i, s in self._conn.execute(
+                "SELECT version, content_hash, ingested_at, superseded_at FROM versions WHERE id = ? ORDER BY version",
+                (article_id,),
+            )
+        ]
+        row = self._conn.execute(
+            "SELECT version, content_hash, ingested_at FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        if row:
+            out.append(
+                {
+                    "version": row[0],
+                    "content_hash": row[1],
+                    "ingested_at": row[2],
+                    "superseded_at": None,
+                    "current": True,
+                }
+            )
+        return out
+
+    def version_record(self, article_id: str, version: int) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT record FROM versions WHERE id = ? AND version = ?", (article_id, version)
+        ).fetchone()
+        return orjson.loads(row[0]) if row else self._current_if(article_id, version)
+
+    def _current_if(self, article_id: str, version: int) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT record FROM articles WHERE id = ? AND version = ?", (article_id, version)
+        ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def withdrawal(self, article_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT id, withdrawn_at, reason, purged FROM withdrawals WHERE id = ?", (article_id,)
+        ).fetchone()
+        return {"id": row[0], "withdrawn_at": row[1], "reason": row[2], "purged": bool(row[3])} if row else None
+
+    def withdrawals(self) -> list[dict[str, Any]]:
+        return [
+            {"id": r[0], "withdrawn_at": r[1], "reason": r[2], "purged": bool(r[3])}
+            for r in self._conn.execute(
+                "SELECT id, withdrawn_at, reason, purged FROM withdrawals ORDER BY withdrawn_at"
+            )
+        ]
+
+    def iter_json(self, batch: int = 1000) -> Iterator[str]:
+        """Every current record as its stored JSON text, in archive order, streamed."""
+        cur = self._conn.execute("SELECT record FROM articles ORDER BY rowid")
+        while rows := cur.fetchmany(batch):
+            for (record,) in rows:
+                yield record
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def last_seq(self) -> int:
+        return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[tuple[int, str, str]]:
+        """(seq, id, kind) of changes after ``seq``: the cursor later layers follow."""
+        return [
+            (int(s), i, k)
+            for s, i, k in self._conn.execute(
+                "SELECT seq, id, kind FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+        ]
+
+    def check(self) -> list[str]:
+        """Integrity problems, if any (empty list means the archive is sound)."""
+        problems = [r[0] for r in self._conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        orphans = self._conn.execute("SELECT COUNT(*) FROM articles a JOIN withdrawals w ON a.id = w.id").fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} withdrawn article(s) still visible")
+        return problems
+
+    def stats(self) -> dict[str, Any]:
+        q = self._conn.execute
+        by_year: dict[str, int] = {}
+        for year, n in q("SELECT substr(published, 1, 4), COUNT(*) FROM articles GROUP BY 1 ORDER BY 1"):
+            by_year[year or "undated"] = n
+        first, last = q("SELECT MIN(published), MAX(published) FROM articles").fetchone()
+        size = 0
+        if self.path is not None:
+            size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return {
+            "articles": self.count(),
+            "versions": q("SELECT COUNT(*) FROM versions").fetchone()[0],
+            "withdrawn": q("SELECT COUNT(*) FROM withdrawals").fetchone()[0],
+            "sources": q("SELECT COUNT(DISTINCT source) FROM articles").fetchone()[0],
+            "top_sources": q(
+                "SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY 2 DESC, 1 LIMIT 10"
+            ).fetchall(),
+            "top_categories": q(
+                "SELECT category, COUNT(*) FROM articles WHERE category IS NOT NULL "
+                "GROUP BY category ORDER BY 2 DESC, 1 LIMIT 10"
+            ).fetchall(),
+            "by_year": by_year,
+            "published_range": [first, last],
+            "runs": q("SELECT COUNT(*) FROM runs").fetchone()[0],
+            "last_change": self.last_seq(),
+            "bytes_on_disk": size,
+        }

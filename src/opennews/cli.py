@@ -1,0 +1,333 @@
+"""The ``opennews`` command: ingest, inspect, export and curate an archive.
+
+Every command works on one home folder (``--home``, ``OPENNEWS_HOME``, default:
+the current directory). Progress goes to stderr, results to stdout, so
+``opennews export > dump.ndjson`` and ``opennews stats --json | jq`` behave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+import orjson
+
+from . import __version__
+from .archive import Archive, ArchiveError
+from .ingest import IngestOptions, IngestReport, ingest
+from .ingest.readers import FORMATS
+from .progress import progress_for
+from .settings import Settings
+
+__all__ = ["main"]
+
+
+def _print_report(report: IngestReport, elapsed: float, out: TextIO) -> None:
+    n = len(report.inputs)
+    print(f"Ingest run {report.run_id}: {n:,} input{'s' if n != 1 else ''} in {elapsed:.1f} s", file=out)
+    print(
+        f"  added {report.total('added'):,} · updated {report.total('updated'):,} · "
+        f"unchanged {report.total('unchanged'):,} · rejected {report.rejects_total:,}",
+        file=out,
+    )
+    for item in report.inputs:
+        if item.encoding and item.encoding not in ("utf-8",):
+            print(f"  {item.name}: decoded as {item.encoding}", file=out)
+    if report.rejects_total:
+        print(f"Rejected ({report.rejects_total:,}; every one is listed in {report.rejects_path}):", file=out)
+        for rej in report.rejects[:20]:
+            print(f"  {rej.input} {rej.where}: {rej.reason}", file=out)
+        if report.rejects_total > 20:
+            print(f"  … and {report.rejects_total - 20:,} more", file=out)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    options = IngestOptions(
+        batch_size=args.batch_size,
+        default_source=args.source,
+        format=args.format,
+        max_record_bytes=args.max_record_bytes,
+    )
+    started = time.monotonic()
+    with Archive.open(settings.archive_path) as archive:
+        report = ingest(
+            archive,
+            args.paths,
+            rejects_path=settings.rejects_path,
+            options=options,
+            progress=progress_for(sys.stderr, quiet=args.quiet),
+        )
+    if args.json:
+        summary = {
+            "run": report.run_id,
+            "added": report.total("added"),
+            "updated": report.total("updated"),
+            "unchanged": report.total("unchanged"),
+            "rejected": report.rejects_total,
+            "inputs": [i.__dict__ for i in report.inputs],
+            "rejects": [r.to_dict() for r in report.rejects],
+        }
+        sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        _print_report(report, time.monotonic() - started, sys.stdout)
+    if not report.read_anything:
+        print("opennews: nothing could be read from the input", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .demo import generate
+    from .ingest import Found, Run
+
+    if args.output:
+        with _open_out(args.output) as out:
+            for record in generate(args.articles, seed=args.seed):
+                out.write(orjson.dumps(record) + b"\n")
+        print(f"Wrote {args.articles:,} demo articles to {args.output}")
+        return 0
+    started = time.monotonic()
+    with Archive.open(settings.archive_path) as archive:
+        run = Run(archive, rejects_path=settings.rejects_path, options=IngestOptions(), command="demo")
+        info = run.begin_input(f"demo (seed {args.seed})")
+        info.format = "demo"
+        for n, record in enumerate(generate(args.articles, seed=args.seed), 1):
+            run.take(Found(f"article {n}", record), info)
+        report = run.finish()
+    _print_report(report, time.monotonic() - started, sys.stdout)
+    return 0 if report.read_anything else 1
+
+
+def _open_out(path: str):  # type: ignore[no-untyped-def]
+    if path == "-":
+        return sys.stdout.buffer
+    if path.endswith(".gz"):
+        return gzip.open(path, "wb", compresslevel=6)
+    return open(path, "wb")
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        out = _open_out(args.output)
+        count = 0
+        try:
+            for record in archive.iter_json():
+                out.write(record.encode() + b"\n")
+                count += 1
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+            else:
+                out.flush()
+    if args.output != "-":
+        print(f"Exported {count:,} articles to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        stats = archive.stats()
+        stats["runs_recent"] = archive.runs(limit=1)
+    if args.json:
+        sys.stdout.write(orjson.dumps(stats, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    first, last = stats["published_range"]
+    print(f"Archive: {settings.archive_path} ({stats['bytes_on_disk'] / 1e6:,.1f} MB)")
+    print(
+        f"  articles {stats['articles']:,} · earlier versions {stats['versions']:,} · withdrawn {stats['withdrawn']:,}"
+    )
+    print(f"  sources {stats['sources']:,} · published {first or '—'} … {last or '—'}")
+    print("  top sources: " + ", ".join(f"{s} ({n:,})" for s, n in stats["top_sources"]))
+    if stats["top_categories"]:
+        print("  top categories: " + ", ".join(f"{c} ({n:,})" for c, n in stats["top_categories"]))
+    print("  by year: " + ", ".join(f"{y}: {n:,}" for y, n in stats["by_year"].items()))
+    if stats["runs_recent"]:
+        r = stats["runs_recent"][0]
+        print(
+            f"  last run {r['run_id']} ({r['status']}, {r['started_at']}): added {r['added']:,}, "
+            f"updated {r['updated']:,}, unchanged {r['unchanged']:,}, rejected {r['rejected']:,}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        record = archive.version_record(args.id, args.version) if args.version else archive.get_record(args.id)
+        tomb = archive.withdrawal(args.id)
+    if record is None:
+        if tomb:
+            print(
+                f"opennews: article {args.id} was withdrawn on {tomb['withdrawn_at']}: {tomb['reason']}",
+                file=sys.stderr,
+            )
+        else:
+            print(f"opennews: no article with id {args.id}", file=sys.stderr)
+        return 1
+    sys.stdout.write(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        versions = archive.history(args.id)
+        tomb = archive.withdrawal(args.id)
+    if not versions and not tomb:
+        print(f"opennews: no article with id {args.id}", file=sys.stderr)
+        return 1
+    for v in versions:
+        state = "current" if v["current"] else f"superseded {v['superseded_at']}"
+        print(f"v{v['version']}  {v['content_hash'][:12]}  ingested {v['ingested_at']}  {state}")
+    if tomb:
+        print(f"withdrawn {tomb['withdrawn_at']}: {tomb['reason']}" + (" (purged)" if tomb["purged"] else ""))
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path) as archive:
+        archive.withdraw(args.id, args.reason, purge=args.purge)
+    print(f"Withdrew {args.id}" + (" and purged its text" if args.purge else "") + f": {args.reason}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path) as archive:
+        archive.restore(args.id)
+    print(f"Restored {args.id}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        runs = archive.runs(limit=args.limit)
+    if args.json:
+        sys.stdout.write(orjson.dumps(runs, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    for r in runs:
+        print(
+            f"run {r['run_id']} {r['started_at']} {r['status']}: added {r['added']:,}, updated {r['updated']:,}, "
+            f"unchanged {r['unchanged']:,}, rejected {r['rejected']:,} — {r['command']}"
+        )
+        for i in r["inputs"]:
+            detail = ", ".join(x for x in (i["format"], i["compression"], i["encoding"]) if x)
+            print(f"    {i['input']} ({detail}): +{i['added']} ~{i['updated']} ={i['unchanged']} !{i['rejected']}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        problems = archive.check()
+        count = archive.count()
+    if problems:
+        for p in problems:
+            print(f"problem: {p}")
+        return 1
+    print(f"Archive is sound: {count:,} articles, integrity check passed.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opennews",
+        description="An open-data archive of Vietnamese news: ingest, search, feeds and dumps.",
+        epilog="Data lives in one home folder: --home, else $OPENNEWS_HOME, else the current directory.",
+    )
+    parser.add_argument("--version", action="version", version=f"opennews {__version__}")
+    parser.add_argument("--home", help="folder holding the archive, index/, feeds/ (default: $OPENNEWS_HOME or .)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "ingest",
+        help="read news files into the archive (NDJSON, JSON, RSS/Atom, HTML, page text…)",
+        description="Read files, folders (recursively) or - (stdin) into the archive. Formats are detected "
+        "by content; gzip/bz2/xz are undone. Bad records are rejected with a reason and kept in rejects.ndjson. "
+        "Exits non-zero only when nothing could be read.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
+    p.add_argument("--source", help="outlet to record for articles with no source and no URL")
+    p.add_argument("--format", choices=FORMATS, help="skip detection and read every input as this format")
+    p.add_argument("--batch-size", type=int, default=500, help="articles per transaction (default 500)")
+    p.add_argument("--max-record-bytes", type=int, default=8 * 1024 * 1024, help="reject longer NDJSON lines")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("stats", help="what the archive holds", description="Counts, sources, years and the last run.")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser(
+        "export",
+        help="write every article as NDJSON (the dump format)",
+        description="Stream every current article, one JSON record per line, in constant memory. "
+        "Re-ingesting the output elsewhere gives the same ids and records.",
+    )
+    p.add_argument("-o", "--output", default="-", help="file to write (.gz to compress; default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "demo",
+        help="generate a synthetic Vietnamese corpus and ingest it",
+        description="Generate realistic synthetic Vietnamese news (several outlets, categories, years, both "
+        "tone-mark styles) so a fresh install has something to search.",
+    )
+    p.add_argument("--articles", type=int, default=2000, help="how many articles (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
+    p.add_argument("--output", help="write NDJSON to this file instead of ingesting")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "withdraw",
+        help="take an article down, keeping a tombstone",
+        description="Hide an article everywhere (e.g. a legal takedown). A tombstone (id, time, reason) "
+        "tells feed and dump consumers it is gone; re-ingesting will not bring it back.",
+    )
+    p.add_argument("id")
+    p.add_argument("--reason", required=True, help="why (kept in the tombstone)")
+    p.add_argument("--purge", action="store_true", help="also delete every stored copy of the text")
+    p.set_defaults(func=cmd_withdraw)
+
+    p = sub.add_parser("restore", help="undo a withdrawal", description="Bring back a withdrawn (not purged) article.")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("show", help="print one article as JSON", description="Print the current (or an older) record.")
+    p.add_argument("id")
+    p.add_argument("--version", type=int, help="an earlier version number (see 'history')")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("history", help="list an article's versions", description="Every stored version, oldest first.")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("runs", help="the ingestion-run log", description="Recent runs: when, which inputs, counts.")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("check", help="check the archive's integrity", description="SQLite integrity and tombstones.")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(args.home)
+    try:
+        return int(args.func(args, settings))
+    except ArchiveError as exc:
+        print(f"opennews: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("opennews: interrupted; every committed batch is safe", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,191 @@
+"""HTML to article text, with the standard library's tolerant parser.
+
+Used for feed content and for saved article pages. Paragraph structure is kept
+(one paragraph per block element), pictures come out with their captions, and
+page chrome (scripts, navigation, forms, asides) never reaches the body.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+__all__ = ["HtmlText", "html_to_text", "parse_page"]
+
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "pre",
+    "hr",
+    "dd",
+    "dt",
+    "main",
+}
+_SKIP = {"script", "style", "noscript", "iframe", "svg", "form", "nav", "aside", "button", "select", "template", "head"}
+_VOID = {"br", "hr", "img", "meta", "link", "input", "source", "area", "base", "col", "embed", "param", "track", "wbr"}
+
+
+@dataclass
+class HtmlText:
+    """What a page or fragment says: paragraphs, pictures, and the page's metadata."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    jsonld: list[str] = field(default_factory=list)
+    title: str | None = None
+    canonical: str | None = None
+    article_paragraphs: list[str] = field(default_factory=list)
+
+
+class _Extractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out = HtmlText()
+        self._buf: list[str] = []
+        self._skip = 0
+        self._in_caption = 0
+        self._caption: list[str] = []
+        self._in_title = False
+        self._in_jsonld = False
+        self._jsonld: list[str] = []
+        self._article_depth = 0
+        self._stack: list[str] = []
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._buf).split())
+        self._buf.clear()
+        if text:
+            self.out.paragraphs.append(text)
+            if self._article_depth:
+                self.out.article_paragraphs.append(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = a.get("property") or a.get("name") or a.get("itemprop")
+            if key and "content" in a:
+                self.out.meta.setdefault(key.lower(), a["content"])
+            return
+        if tag == "link" and a.get("rel", "").lower() == "canonical" and a.get("href"):
+            self.out.canonical = a["href"]
+            return
+        if tag == "script" and a.get("type", "").lower() == "application/ld+json":
+            self._in_jsonld = True
+            self._jsonld = []
+            return
+        if tag == "title":
+            self._in_title = True
+            return
+        if tag in _SKIP:
+            self._skip += 1
+            return
+        if self._skip:
+            return
+        if tag not in _VOID:
+            self._stack.append(tag)
+        if tag == "article":
+            self._article_depth += 1
+        if tag == "img":
+            src = a.get("src") or a.get("data-src") or a.get("data-original")
+            if src:
+                self.out.images.append({"url": src, "caption": a.get("alt") or None})
+            return
+        if tag == "figcaption":
+            self._flush()
+            self._in_caption += 1
+            self._caption = []
+            return
+        if tag in _BLOCK:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._in_jsonld:
+            self._in_jsonld = False
+            self.out.jsonld.append("".join(self._jsonld))
+            return
+        if tag == "title":
+            self._in_title = False
+            return
+        if tag in _SKIP:
+            self._skip = max(0, self._skip - 1)
+            return
+        if self._skip:
+            return
+        if tag in self._stack:
+            while self._stack and self._stack.pop() != tag:
+                pass
+        if tag == "figcaption" and self._in_caption:
+            self._in_caption -= 1
+            caption = " ".join("".join(self._caption).split())
+            if caption:
+                if (self.out.images and not self.out.images[-1].get("caption")) or (
+                    self.out.images and self.out.images[-1].get("caption") != caption
+                ):
+                    self.out.images[-1]["caption"] = caption
+                else:
+                    self.out.images.append({"url": None, "caption": caption})
+            return
+        if tag == "article" and self._article_depth:
+            self._flush()
+            self._article_depth -= 1
+            return
+        if tag in _BLOCK:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self._in_jsonld:
+            self._jsonld.append(data)
+        elif self._in_title:
+            self.out.title = ((self.out.title or "") + data).strip() or None
+        elif self._skip:
+            return
+        elif self._in_caption:
+            self._caption.append(data)
+        else:
+            self._buf.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def parse_page(markup: str) -> HtmlText:
+    """Parse a page or fragment; never raises on broken markup."""
+    parser = _Extractor()
+    parser.feed(markup)
+    parser.close()
+    return parser.out
+
+
+def html_to_text(markup: str | None) -> tuple[str, list[dict[str, str | None]]]:
+    """A fragment's text (paragraphs joined by blank lines) and its images.
+
+    Plain text with stray entities is handled too: it comes back unescaped.
+    """
+    if not markup:
+        return "", []
+    if "<" not in markup:
+        return html.unescape(markup).strip(), []
+    out = parse_page(markup)
+    return "\n\n".join(out.paragraphs), out.images

@@ -1,0 +1,323 @@
+"""The ingest pipeline: inputs → readers → validation → archive, in batches.
+
+Bad input never stops a run and is never silently dropped: every record that
+can't be kept becomes a Reject (input, where, why) that is counted, shown at the
+end, and appended to the rejects file next to the archive.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+
+from ..archive import Archive, Row
+from .inputs import BadInput, Input, decode, iter_inputs, open_stream, sniff_binary
+from .readers import DOCUMENT_READERS, detect, read_ndjson
+from .records import Document, Found, Reject
+from .validate import Checked, Validator, fingerprint
+
+__all__ = ["IngestOptions", "IngestReport", "InputReport", "Progress", "Run", "ingest"]
+
+
+@dataclass
+class IngestOptions:
+    batch_size: int = 500
+    max_record_bytes: int = 8 * 1024 * 1024
+    max_document_bytes: int = 256 * 1024 * 1024
+    default_source: str | None = None
+    format: str | None = None  # force a reader instead of detecting
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # validating processes
+
+
+@dataclass(eq=False)
+class InputReport:
+    name: str
+    format: str | None = None
+    encoding: str | None = None
+    compression: str | None = None
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    read: int = 0  # valid records handed to the archive so far
+
+    def counts(self) -> dict[str, object]:
+        """The columns of this input's line in the run log."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("name", "read")}
+
+    @property
+    def accepted(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+@dataclass
+class IngestReport:
+    run_id: int
+    rejects_path: Path
+    inputs: list[InputReport] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)  # the first few, for the summary
+    rejects_total: int = 0
+
+    def total(self, name: str) -> int:
+        return sum(getattr(i, name) for i in self.inputs)
+
+    @property
+    def read_anything(self) -> bool:
+        return any(i.accepted for i in self.inputs)
+
+
+class Progress:
+    """Told about progress; the CLI passes a terminal bar or plain lines."""
+
+    def start(self, total_bytes: int | None) -> None: ...
+    def input_started(self, name: str) -> None: ...
+    def advance(self, nbytes: int, report: IngestReport) -> None: ...
+    def input_done(self, item: InputReport) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Position:
+    """How far into the raw (compressed) file the readers have got, for the bar."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.last = 0
+
+    def delta(self) -> int:
+        try:
+            pos = self.raw.tell()
+        except (OSError, ValueError):
+            return 0
+        step, self.last = pos - self.last, pos
+        return max(step, 0)
+
+
+def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptions) -> Iterator[Found | Reject]:
+    try:
+        stream, info.compression = open_stream(raw)
+        head = stream.peek(65536)[:65536] if hasattr(stream, "peek") else b""
+    except BadInput as exc:
+        yield Reject(exc.where, exc.reason)
+        return
+    if not head.strip():
+        yield Reject("file", "empty input")
+        return
+    kind = sniff_binary(head)
+    if kind:
+        yield Reject("file", f"not text: looks like {kind}")
+        return
+    head_text = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
+    fmt = options.format or detect(item.name, head_text)
+    info.format = fmt
+    if fmt == "ndjson":
+        info.encoding = "utf-8"
+        yield from read_ndjson(stream, max_record_bytes=options.max_record_bytes)
+        return
+    try:
+        data = stream.read(options.max_document_bytes + 1)
+    except BadInput as exc:
+        yield Reject(exc.where, exc.reason)
+        return
+    if len(data) > options.max_document_bytes:
+        yield Reject(
+            "file", f"document too large (over {options.max_document_bytes:,} bytes); use NDJSON for big inputs"
+        )
+        return
+    try:
+        text, info.encoding = decode(data)
+    except BadInput as exc:
+        yield Reject(exc.where, exc.reason)
+        return
+    doc = Document(item.name, text, info.encoding)
+    if fmt == "keyvalue" and item.name.endswith(".info.txt"):
+        body = item.sibling(Path(item.name).name[: -len(".info.txt")] + ".body.txt")
+        if body is not None:
+            try:
+                doc.extras["body"] = decode(body.read_bytes())[0]
+            except (BadInput, OSError) as exc:
+                yield Reject("file", f"paired body file unreadable: {exc}")
+                return
+    yield from DOCUMENT_READERS[fmt](doc)
+
+
+class Run:
+    """One ingestion run: batches records into the archive and logs rejects.
+
+    Readers feed it with :meth:`take`. Each full batch is fingerprinted (records
+    the archive already holds byte for byte are counted unchanged at once), the
+    rest is validated (in worker processes for big inputs) and written in one
+    transaction together with that batch's rejects, so after a crash the archive
+    and the rejects file agree on everything committed.
+    """
+
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        rejects_path: Path,
+        options: IngestOptions,
+        command: str,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC).replace(microsecond=0),
+    ) -> None:
+        self.archive = archive
+        self.options = options
+        self.now = now
+        self.report = IngestReport(archive.start_run(command), rejects_path)
+        rejects_path.parent.mkdir(parents=True, exist_ok=True)
+        self._rejects_file = open(rejects_path, "ab")  # noqa: SIM115 - closed in finish()
+        self._salt = "\0".join([options.default_source or "", options.format or ""]).encode()
+        self._validator = Validator(options.default_source, options.workers)
+        self._pending: list[tuple[Found, InputReport]] = []
+        self._inflight: deque[tuple[Future[list[Checked]], list[InputReport], list[bytes], list[Reject]]] = deque()
+        self._rejects: list[Reject] = []  # found since the last write
+        self._touched: list[InputReport] = []
+
+    def begin_input(self, name: str) -> InputReport:
+        info = InputReport(name)
+        self.report.inputs.append(info)
+        self._touched.append(info)
+        return info
+
+    def reject(self, rej: Reject, owner: InputReport, into: list[Reject] | None = None) -> None:
+        """Count a reject and queue it for the rejects file (with ``into``'s batch if given)."""
+        owner.rejected += 1
+        self.report.rejects_total += 1
+        if len(self.report.rejects) < 50:
+            self.report.rejects.append(rej)
+        (self._rejects if into is None else into).append(rej)
+
+    def take(self, found: Found | Reject, owner: InputReport) -> bool:
+        """Queue one record; True when a batch was written (for progress)."""
+        if isinstance(found, Reject):
+            self.reject(Reject(found.where, found.reason, found.excerpt, owner.name), owner)
+            return False
+        self._pending.append((found, owner))
+        if len(self._pending) >= self.options.batch_size:
+            return self._dispatch(big=True)
+        return False
+
+    def _dispatch(self, *, big: bool) -> bool:
+        items, self._pending = self._pending, []
+        digests = [fingerprint(found, self._salt) for found, _ in items]
+        known = self.archive.known_fingerprints(digests)
+        todo = [(f, o, d) for (f, o), d in zip(items, digests, strict=True) if d not in known]
+        skipped = len(items) - len(todo)
+        for (_, owner), d in zip(items, digests, strict=True):
+            if d in known:
+                owner.unchanged += 1
+                owner.read += 1
+        if skipped:
+            self.archive.count_unchanged(self.report.run_id, skipped)
+        job = self._validator.submit([(f.where, f.fields, f.raw) for f, _, _ in todo], big=big)
+        rejects, self._rejects = self._rejects, []
+        self._inflight.append((job, [o for _, o, _ in todo], [d for _, _, d in todo], rejects))
+        wrote = False
+        while len(self._inflight) > (self.options.workers if big else 0):
+            self._write(*self._inflight.popleft())
+            wrote = True
+        return wrote
+
+    def _write(
+        self, job: Future[list[Checked]], owners: list[InputReport], digests: list[bytes], rejects: list[Reject]
+    ) -> None:
+        articles: list[Row] = []
+        kept_owners: list[InputReport] = []
+        kept_digests: list[bytes] = []
+        for checked, owner, digest in zip(job.result(), owners, digests, strict=True):
+            if checked.encoding and checked.encoding not in (owner.encoding or ""):
+                owner.encoding = f"{owner.encoding or 'utf-8'}+{checked.encoding}"
+            if checked.article is None:
+                assert checked.reject is not None
+                rej = checked.reject
+                self.reject(Reject(rej.where, rej.reason, rej.excerpt, owner.name), owner, rejects)
+                continue
+            articles.append(checked.article)
+            kept_owners.append(owner)
+            kept_digests.append(digest)
+            owner.read += 1
+        run_id = self.report.run_id
+        result = self.archive.upsert_batch(articles, run_id=run_id, rejected=len(rejects), fingerprints=kept_digests)
+        for article, owner, status in zip(articles, kept_owners, result.statuses, strict=True):
+            if status == "withdrawn":
+                why = "article was withdrawn from the archive; not added again"
+                self.reject(Reject(f"id {article.id}", why, article.title[:160], owner.name), owner, rejects)
+            else:
+                setattr(owner, status, getattr(owner, status) + 1)
+        when = self.now().isoformat()
+        for rej in rejects:
+            self._rejects_file.write(orjson.dumps({"run": run_id, "at": when, **rej.to_dict()}) + b"\n")
+        self._rejects_file.flush()
+        for touched in dict.fromkeys([*self._touched, *kept_owners]):
+            self.archive.record_input(run_id, touched.name, **touched.counts())
+        del self._touched[:-1]  # the input being read may still change
+
+    def flush(self) -> None:
+        """Write everything queued so far (called at the end, or between inputs)."""
+        if self._pending or self._rejects or self._touched:
+            self._dispatch(big=False)
+        while self._inflight:
+            self._write(*self._inflight.popleft())
+
+    def finish(self) -> IngestReport:
+        try:
+            self.flush()
+        finally:
+            self._validator.close()
+            self._rejects_file.close()
+        report = self.report
+        self.archive.finish_run(
+            report.run_id, "done" if report.read_anything or not report.rejects_total else "nothing-read"
+        )
+        return report
+
+
+def ingest(
+    archive: Archive,
+    paths: list[str],
+    *,
+    rejects_path: Path,
+    options: IngestOptions | None = None,
+    progress: Progress | None = None,
+    command: str = "ingest",
+) -> IngestReport:
+    """Read every input into the archive; returns what happened, input by input."""
+    options = options or IngestOptions()
+    progress = progress or Progress()
+    run = Run(archive, rejects_path=rejects_path, options=options, command=f"{command} {' '.join(paths)}")
+    sizes = [Path(p).stat().st_size for p in paths if p != "-" and Path(p).is_file()]
+    progress.start(sum(sizes) if sizes and len(sizes) == len(paths) else None)
+    for item in iter_inputs(paths):
+        if isinstance(item, BadInput):
+            run.reject(Reject("file", item.reason, "", item.where), run.begin_input(item.where))
+            continue
+        info = run.begin_input(item.name)
+        progress.input_started(item.name)
+        try:
+            raw = item.open()
+        except OSError as exc:
+            run.reject(Reject("file", f"cannot open: {exc.strerror or exc}", "", item.name), info)
+            continue
+        position = _Position(raw)
+        try:
+            for found in _records(item, raw, info, options):
+                if run.take(found, info):
+                    progress.advance(position.delta(), run.report)
+        except (OSError, io.UnsupportedOperation) as exc:
+            run.reject(Reject("file", f"read error: {exc}", "", item.name), info)
+        finally:
+            if item.path is not None:
+                raw.close()
+        progress.advance(position.delta(), run.report)
+        progress.input_done(info)
+    report = run.finish()
+    progress.close()
+    return report

@@ -1,0 +1,29 @@
+"""Pure text functions for Vietnamese: no I/O, no Whoosh, nothing of ours below it.
+
+Ingest, index and query all call these, so the three agree on what a word is.
+"""
+
+from .dates import VN_TZ, parse_datetime, to_vietnam
+from .syllables import Token, syllables, tokenize
+from .text import clean, compose, fold, has_marks, is_combining, normalize, strip_controls
+from .tones import TONE_STYLES, ToneStyle, canonical_tones, place_tones
+
+__all__ = [
+    "TONE_STYLES",
+    "VN_TZ",
+    "Token",
+    "ToneStyle",
+    "canonical_tones",
+    "clean",
+    "compose",
+    "fold",
+    "has_marks",
+    "is_combining",
+    "normalize",
+    "parse_datetime",
+    "place_tones",
+    "strip_controls",
+    "syllables",
+    "to_vietnam",
+    "tokenize",
+]

@@ -1,0 +1,55 @@
+"""Shared test helpers: a fresh opennews home per test, the CLI in-process, shared data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from opennews.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED = Path(os.environ.get("OPENNEWS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+CORPUS = SHARED / "corpus" / "vi-news.ndjson.gz"
+RAW_SAMPLES = SHARED / "corpus" / "raw-samples"
+SEEDS = SHARED / "seeds"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run ``opennews --home HOME ARGS...`` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--home", str(home), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def needs_shared(path: Path) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not path.exists(), reason=f"shared data not present at {path}")
+
+
+def to_cp1258(text: str) -> bytes:
+    """Encode Vietnamese the way Windows-1258 does: base letters with their vowel-quality
+    mark precomposed (â, ơ, ư...), tone marks as separate combining characters."""
+    import unicodedata
+
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for ch in unicodedata.normalize("NFD", text):
+        if out and unicodedata.combining(ch) and ch not in tones:
+            out[-1] = unicodedata.normalize("NFC", out[-1] + ch)
+        else:
+            out.append(ch)
+    return "".join(out).encode("cp1258")

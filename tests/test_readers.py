@@ -1,0 +1,193 @@
+"""Every reader, on fixtures written by us in the formats news really comes in."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+
+from conftest import FIXTURES
+from opennews.archive import Archive
+from opennews.ingest.readers import detect
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def ingest_one(cli: Cli, home: Path, path: Path, *extra: str) -> list[dict]:
+    code, out, err = cli("ingest", "--quiet", *extra, str(path))
+    assert code == 0, out + err
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+        return [orjson.loads(r) for r in archive.iter_json()]
+
+
+def test_page_text_parts_are_told_apart(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "pagetext_hue.txt")
+    assert a["title"] == "Huế khánh thành cầu đi bộ mới bắc qua sông Hương"
+    assert a["published"] == "2023-03-15T14:05:00+07:00"
+    assert a["sapo"].startswith("Sáng nay, UBND tỉnh Thừa Thiên Huế")
+    assert a["author"] == "Minh Thủy"
+    assert a["images"] == [
+        {
+            "url": None,
+            "caption": "Cây cầu dài 150 mét được thắp sáng bằng hệ thống đèn tiết kiệm năng lượng vào buổi tối",
+        }
+    ]
+    body = a["body"]
+    assert body.startswith("Theo ban quản lý dự án")
+    assert body.endswith("từ 5h đến 23h hằng ngày.")
+    assert len(body.split("\n\n")) == 3
+    for chrome in ("Chia sẻ", "Bình luận", "Tin liên quan", "Festival", "English", "Minh Thủy"):
+        assert chrome not in body
+
+
+def test_title_sapo_body_lines(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "lines_magizbox_style.txt")
+    assert a["title"] == "Giá cà phê xuất khẩu tăng mạnh trong tháng Hai"
+    assert a["sapo"].startswith("Theo Hiệp hội Cà phê")
+    assert a["body"].startswith("Tại Đắk Lắk") and a["author"] is None
+
+
+def test_word_segmented_text_is_desegmented(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "segmented.txt.seg")
+    assert a["title"] == "Hà Nội thí điểm xe buýt điện trên tuyến nội đô"
+    assert "_" not in a["body"] and "Sở Giao thông Vận tải" in a["body"]
+    assert a["body"].count("\n\n") == 1
+
+
+def test_key_value_file(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "keyvalue.txt")
+    assert a["title"] == "Nông dân Đồng Tháp trúng mùa sen"  # outlet suffix dropped
+    assert a["url"] == "https://songnuoc.example/kinh-te/nong-dan-dong-thap-trung-mua-sen-1234.html"
+    assert a["source"] == "songnuoc.example"
+    assert a["published"] == "2023-07-06T08:30:00+07:00"
+    assert a["author"] == "Lê Thị Ngọc Hân"
+    assert a["tags"] == ["Đồng Tháp", "sen", "nông nghiệp"]
+    assert a["body"].split("\n\n")[1].startswith("Mỗi héc-ta")
+
+
+def test_info_and_body_pair(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "mds")
+    assert a["title"] == "Giá vàng giảm nhẹ phiên đầu tuần"
+    assert a["published"] == "2013-09-09T10:15:00+07:00"
+    assert a["body"].startswith("Sáng 9/9, các doanh nghiệp")
+    assert a["source"] == "baomau.example"
+
+
+def test_header_file(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "headers.txt")
+    assert a["url"].endswith("doi-tuyen-tap-trung-20220310.htm")
+    assert a["published"] == "2022-03-10"
+    assert a["category"] == "sport"
+    assert a["title"].startswith("Đội tuyển bóng đá nữ")
+    assert a["sapo"].startswith("Ban huấn luyện")
+
+
+def test_news_please_layouts(cli: Cli, home: Path) -> None:
+    rows = ingest_one(cli, home, FIXTURES / "newsplease_new.json")
+    new = rows[0]
+    assert new["published"] == "2019-05-01"  # midnight means the time is unknown
+    assert new["author"] == "Phạm Quang Huy"
+    assert new["sapo"] == "Mưa đá kèm lốc xoáy làm tốc mái hàng trăm ngôi nhà ở Lào Cai & Yên Bái."
+    assert new["category"] == "thoi-su"
+    assert new["images"][0]["url"] == "https://tinmau.example/images/mua-da.jpg"
+    old = ingest_one(cli, home, FIXTURES / "newsplease_old.json")
+    [o] = [r for r in old if r["id"] != new["id"]]
+    assert o["title"] == "Sinh viên Việt Nam vô địch robot 'ABU'"
+    assert o["category"] == "Công nghệ" and o["tags"] == ["robot", "sinh viên"]
+    assert o["published"] is None
+
+
+def test_jsonld_news_article(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "jsonld.json")
+    assert a["url"] == "https://dtmau.example/xa-hoi/lang-nghe-gom-20200101.htm"
+    assert a["published"] == "2020-01-01T07:00:00+07:00"
+    assert a["author"] is None  # the outlet's domain is not a byline
+    assert a["category"] == "Xã hội" and a["tags"] == ["bat trang"]
+    assert a["images"] == [{"url": "https://dtmau.example/img/1.jpg", "caption": None}]
+
+
+def test_rss_takes_full_content(cli: Cli, home: Path) -> None:
+    rows = {r["url"].rsplit("/", 1)[-1]: r for r in ingest_one(cli, home, FIXTURES / "feed_rss.xml")}
+    bus = rows["da-nang-buyt-san-bay-1.html"]
+    assert bus["sapo"] == "Tuyến buýt số 8 nối trung tâm thành phố với sân bay quốc tế."
+    assert bus["body"] == "Từ tháng 4, tuyến buýt số 8 sẽ chạy 15 phút một chuyến.\n\nGiá vé 8.000 đồng mỗi lượt."
+    assert bus["published"] == "2023-03-07T08:00:00+07:00"
+    assert bus["category"] == "Giao thông"
+    urls = [i["url"] for i in bus["images"]]
+    assert "https://baomau.example/img/bus-large.jpg" in urls and "https://baomau.example/img/bus.jpg" in urls
+    assert {"url": "https://baomau.example/img/bus.jpg", "caption": "Xe buýt mới tại bến"} in bus["images"]
+    xang = rows["gia-xang-2.html"]
+    assert xang["body"].startswith("Liên bộ Công Thương") and xang["sapo"] is None
+
+
+def test_atom_feed(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "feed_atom.xml")
+    assert a["title"] == "Khánh Hòa đón tàu du lịch quốc tế đầu năm"
+    assert a["author"] == "Đỗ Thùy Dương"
+    assert a["body"].split("\n\n") == [
+        "Sáng 2/1, cảng Nha Trang đón tàu du lịch chở hơn 2.000 khách.",
+        "Du khách tham quan tháp Bà Ponagar và chợ Đầm.",
+    ]
+    assert a["updated"] == "2024-01-02T10:00:00+07:00"
+
+
+def test_html_page_with_jsonld(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "page.html")
+    assert a["title"] == "Cần Thơ xây thêm 12 trường học"  # JSON-LD wins over og:title
+    assert a["author"] == "Lâm Bảo Ngọc"
+    assert a["url"] == "https://baomau.example/giao-duc/can-tho-truong-hoc-55.html"
+    assert "Trang chủ" not in a["body"] and "Chia sẻ" not in a["body"] and "Tin liên quan" not in a["body"]
+    assert "quận Cái Răng" in a["body"]
+
+
+def test_ndjson_plain_and_gzip_and_json_array_round_trip(cli: Cli, home: Path, tmp_path: Path) -> None:
+    records = [
+        {
+            "id": f"t-{i}",
+            "title": f"Tin số {i}",
+            "body": f"Nội dung {i}.",
+            "source": "tinmau",
+            "published": "2020-01-02",
+        }
+        for i in range(5)
+    ]
+    plain = tmp_path / "a.ndjson"
+    plain.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records[:2]))
+    packed = tmp_path / "b.data"  # no telling extension: detected by content
+    packed.write_bytes(gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in records[2:4])))
+    array = tmp_path / "c.json"
+    array.write_text(json.dumps(records[4:], ensure_ascii=False))
+    rows = ingest_one(cli, home, tmp_path)
+    assert sorted(r["id"] for r in rows) == [f"t-{i}" for i in range(5)]
+    _code, out, _ = cli("export")
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "dump.ndjson").write_text(out)
+    from opennews.cli import main
+
+    assert main(["--home", str(tmp_path / "home2"), "ingest", "--quiet", str(again)]) == 0
+    with Archive.open(tmp_path / "home2" / "opennews.sqlite3", readonly=True) as second:
+        assert "".join(r + "\n" for r in second.iter_json()) == out
+
+
+def test_detection_by_content() -> None:
+    assert detect("x.txt", '{"title": "a"}\n{"title": "b"}\n') == "ndjson"
+    assert detect("x", '{\n  "title": "a"\n}') == "json"
+    assert detect("x.json", "[{}]") == "json"
+    assert detect("x.txt", '<?xml version="1.0"?><rss version="2.0">') == "feed"
+    assert detect("x.xml", "<feed xmlns='http://www.w3.org/2005/Atom'>") == "feed"
+    assert detect("x.txt", "<!DOCTYPE html><html>") == "html"
+    assert detect("x", "# doc_id = a\n# url = b\nTitle") == "headers"
+    assert detect("x", "Title: a\nLink: b\nContent: c") == "keyvalue"
+    assert detect("x.json", "Tiêu đề\nNội dung") == "text"
+
+
+@pytest.mark.parametrize("name", ["pagetext_hue.txt", "keyvalue.txt", "feed_rss.xml", "jsonld.json"])
+def test_reingesting_a_fixture_is_unchanged(cli: Cli, home: Path, name: str) -> None:
+    ingest_one(cli, home, FIXTURES / name)
+    code, out, _ = cli("ingest", "--quiet", str(FIXTURES / name))
+    assert code == 0 and "added 0 · updated 0" in out and "rejected 0" in out
