@@ -172,4 +172,3 @@ def test_records_are_accepted_by_the_archive() -> None:
         article = make_article(r)
         assert article.url == r["url"] and article.source == r["source"]
         assert "\u200b" not in article.body and "\u00a0" not in article.body
-

@@ -428,6 +428,18 @@ class Archive:
         row = self._conn.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
+    def get_records(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Current records by id (missing or withdrawn ids are simply absent)."""
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[i : i + _IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            for article_id, record in self._conn.execute(
+                f"SELECT id, record FROM articles WHERE id IN ({marks})", chunk
+            ):
+                out[article_id] = orjson.loads(record)
+        return out
+
     def history(self, article_id: str) -> list[dict[str, Any]]:
         """Every version of an article, oldest first; the current one is last."""
         out = [
@@ -484,6 +496,10 @@ class Archive:
         while rows := cur.fetchmany(batch):
             for (record,) in rows:
                 yield record
+
+    def id_hashes(self) -> Iterator[tuple[str, str]]:
+        """(id, content_hash) of every current article: what an index must hold."""
+        yield from self._conn.execute("SELECT id, content_hash FROM articles")
 
     def count(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

@@ -61,6 +61,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             options=options,
             progress=progress_for(sys.stderr, quiet=args.quiet),
         )
+    if report.read_anything and not args.no_index:
+        _update_index(settings, quiet=args.quiet or args.json)
     if args.json:
         summary = {
             "run": report.run_id,
@@ -99,6 +101,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             run.take(Found(f"article {n}", record), info)
         report = run.finish()
     _print_report(report, time.monotonic() - started, sys.stdout)
+    if report.read_anything:
+        _update_index(settings, quiet=False)
     return 0 if report.read_anything else 1
 
 
@@ -229,6 +233,153 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _update_index(settings: Settings, *, quiet: bool, rebuild: bool = False) -> None:
+    """Bring the search index up to date with the archive (incrementally unless told)."""
+    from .search import Indexer
+
+    with Archive.open(settings.archive_path) as archive:
+        indexer = Indexer(settings.index_dir, archive)
+        bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(
+                total=None if indexer.exists() and not rebuild else archive.count(),
+                unit="doc",
+                desc="indexing",
+                file=sys.stderr,
+            )
+        tick = bar.update if bar is not None else None
+        report = indexer.rebuild(tick) if rebuild else indexer.update(tick)
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        what = "rebuilt" if report.mode == "rebuild" else "updated"
+        print(
+            f"Index {what}: {report.indexed:,} indexed, {report.deleted:,} removed in {report.seconds:.1f} s",
+            file=sys.stderr,
+        )
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    _update_index(settings, quiet=args.quiet, rebuild=args.rebuild)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from .search import Indexer
+
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        report = Indexer(settings.index_dir, archive).verify()
+    if args.json:
+        sys.stdout.write(orjson.dumps(report.__dict__ | {"ok": report.ok}).decode() + "\n")
+    else:
+        print(f"archive: {report.archive_count:,} articles · index: {report.index_count:,} documents")
+        for name, ids in (
+            ("missing from the index", report.missing),
+            ("in the index but not the archive", report.extra),
+            ("indexed from an older version", report.stale),
+        ):
+            if ids:
+                print(f"  {len(ids):,} {name}: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")
+        if report.ok:
+            print("Index and archive agree.")
+        else:
+            print("They differ: run 'opennews index' to catch up, or 'opennews index --rebuild' to start afresh.")
+    return 0 if report.ok else 1
+
+
+def _searcher(settings: Settings):  # type: ignore[no-untyped-def]
+    from .search import Searcher
+
+    archive = Archive.open(settings.archive_path, readonly=True)
+    try:
+        return Searcher(settings.index_dir, archive), archive
+    except FileNotFoundError as exc:
+        archive.close()
+        raise ArchiveError(str(exc)) from None
+
+
+def _request(args: argparse.Namespace, q: str):  # type: ignore[no-untyped-def]
+    from .search import SearchRequest
+
+    return SearchRequest(
+        q=q,
+        per_page=args.limit,
+        page=args.page,
+        sort=args.sort,
+        source=args.source,
+        category=args.category,
+        facets=not args.batch,
+        snippets=not args.batch,
+    )
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    searcher, archive = _searcher(settings)
+    try:
+        if args.batch:
+            for line in sys.stdin:
+                q = line.rstrip("\n")
+                if not q.strip():
+                    continue
+                r = searcher.search(_request(args, q))
+                row = {
+                    "query": q,
+                    "total": r.total,
+                    "results": [
+                        {
+                            "id": h.id,
+                            "title": h.title,
+                            "score": h.score,
+                            "url": h.url,
+                            "source": h.source,
+                            "published": h.published,
+                        }
+                        for h in r.hits
+                    ],
+                    "suggestion": r.suggestion,
+                    "suggestion_kind": r.suggestion_kind,
+                    "relaxed": r.relaxed,
+                }
+                sys.stdout.write(orjson.dumps(row).decode() + "\n")
+            return 0
+        response = searcher.search(_request(args, " ".join(args.query)))
+    finally:
+        searcher.close()
+        archive.close()
+    if args.json:
+        sys.stdout.write(orjson.dumps(response.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    _print_results(response, sys.stdout)
+    return 0
+
+
+def _plain(html_text: str, tty: bool) -> str:
+    import html
+
+    on, off = ("\033[1m", "\033[0m") if tty else ("[", "]")
+    return html.unescape(html_text.replace("<mark>", on).replace("</mark>", off))
+
+
+def _print_results(response, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    tty = out.isatty()
+    q = response.request.q
+    print(
+        f'{response.total:,} result{"s" if response.total != 1 else ""} for "{q}" ({response.took_ms:.0f} ms)', file=out
+    )
+    for note in response.notes:
+        print(f"  note: {note}", file=out)
+    if response.suggestion:
+        print(f"  did you mean: {response.suggestion}", file=out)
+    for hit in response.hits:
+        when = (hit.published or "")[:10]
+        print(f"{hit.rank:>3}. {_plain(hit.title_html or hit.title, tty)}", file=out)
+        print(f"     {hit.source}{' · ' + when if when else ''} · {hit.id}", file=out)
+        if hit.snippet:
+            print(f"     {_plain(hit.snippet, tty)}", file=out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opennews",
@@ -253,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-record-bytes", type=int, default=8 * 1024 * 1024, help="reject longer NDJSON lines")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-index", action="store_true", help="do not update the search index afterwards")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("stats", help="what the archive holds", description="Counts, sources, years and the last run.")
@@ -307,6 +459,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser(
+        "index",
+        help="bring the search index up to date",
+        description="Apply the archive's changes since the last update to the search index (ingest does this "
+        "by itself). --rebuild indexes everything into a fresh index and swaps it in; searches keep working.",
+    )
+    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser(
+        "verify",
+        help="check that the index and the archive agree",
+        description="Compare ids, counts and content hashes of the index with the archive; says what to do "
+        "when they differ. Exits 1 when they do.",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "search",
+        help="search the archive",
+        description='Search as a reader would: words (all must match), "phrases", OR, -exclude, title:, '
+        "source:, category:, author:, from:/to: dates. Accents optional: 'ha noi' finds 'Hà Nội'. "
+        "--batch reads one query per line from stdin and writes one JSON object per line.",
+    )
+    p.add_argument("query", nargs="*", help="the query (omit with --batch)")
+    p.add_argument("--json", action="store_true", help="the whole response as JSON")
+    p.add_argument("--batch", action="store_true", help="queries from stdin, JSON lines out")
+    p.add_argument("--limit", type=int, default=10, help="results per page (max 100)")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance")
+    p.add_argument("--source", help="only this outlet")
+    p.add_argument("--category", help="only this section")
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("check", help="check the archive's integrity", description="SQLite integrity and tombstones.")
     p.set_defaults(func=cmd_check)

@@ -5,6 +5,7 @@ Ingest, index and query all call these, so the three agree on what a word is.
 
 from .dates import VN_TZ, parse_datetime, to_vietnam
 from .syllables import Token, syllables, tokenize
+from .telex import from_telex, looks_like_telex, place_tone
 from .text import clean, compose, fold, has_marks, is_combining, normalize, strip_controls
 from .tones import TONE_STYLES, ToneStyle, canonical_tones, place_tones
 
@@ -17,10 +18,13 @@ __all__ = [
     "clean",
     "compose",
     "fold",
+    "from_telex",
     "has_marks",
     "is_combining",
+    "looks_like_telex",
     "normalize",
     "parse_datetime",
+    "place_tone",
     "place_tones",
     "strip_controls",
     "syllables",

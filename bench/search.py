@@ -1,0 +1,327 @@
+"""Search benchmark: quality and speed of opennews against two baselines, in one run.
+
+    python bench/search.py [--corpus ../shared/corpus/vi-news.ndjson.gz] [--limit N] [--home DIR]
+
+Systems, all over the same articles:
+  * opennews — its index and Searcher (as the web app uses them);
+  * Whoosh defaults — StandardAnalyzer on title and body, MultifieldParser;
+  * SQLite FTS5 — ``unicode61 remove_diacritics 2`` on title and body, bm25.
+
+Quality on ../shared/eval/dev-queries.jsonl (known-item queries): MRR@10 and
+recall@1/@10 per kind. For Telex queries opennews is credited with the results
+of the suggestion it offers (it never replaces a query silently). Accent
+preference: for marked words whose folded form is shared by several words, the
+share of top-10 hits that contain the exact marked form. Speed: indexing docs/s
+and index size, query latency p50/p95 over the dev queries.
+
+``--home`` reuses an opennews home that already holds the corpus and its index
+(its build time is then not measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared"
+TARGETS = {
+    "title": 0.97,
+    "title_fold": 0.97,
+    "title_nfd": 0.97,
+    "title_tone": 0.97,
+    "span": 0.90,
+    "span_fold": 0.90,
+    "words_fold": 0.75,
+    "telex": 0.90,
+}
+
+Ranker = Callable[[str], list[str]]
+
+
+def records(corpus: Path, limit: int | None) -> Iterator[dict]:
+    with gzip.open(corpus, "rb") as f:
+        for i, line in enumerate(f):
+            if limit is not None and i >= limit:
+                return
+            yield orjson.loads(line)
+
+
+def size_of(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# -- opennews -----------------------------------------------------------------------
+
+
+def build_opennews(corpus: Path, limit: int | None, home: Path) -> tuple[float, int]:
+    from opennews.archive import Archive
+    from opennews.ingest import IngestOptions, ingest
+    from opennews.search import Indexer
+
+    data = home / "input.ndjson"
+    with open(data, "wb") as out:
+        for rec in records(corpus, limit):
+            out.write(orjson.dumps(rec) + b"\n")
+    with Archive.open(home / "opennews.sqlite3") as archive:
+        ingest(archive, [str(data)], rejects_path=home / "rejects.ndjson", options=IngestOptions())
+        started = time.perf_counter()
+        Indexer(home / "index", archive).rebuild()
+        seconds = time.perf_counter() - started
+        count = archive.count()
+    data.unlink()
+    return seconds, count
+
+
+def opennews_rankers(home: Path) -> tuple[Ranker, Ranker, Callable[[], None]]:
+    from opennews.archive import Archive
+    from opennews.search import Searcher, SearchRequest
+
+    archive = Archive.open(home / "opennews.sqlite3", readonly=True)
+    searcher = Searcher(home / "index", archive)
+
+    def full(q: str) -> list[str]:  # what a page or API request costs
+        r = searcher.search(SearchRequest(q=q, per_page=10))
+        ids = [h.id for h in r.hits]
+        if r.suggestion and r.suggestion_kind == "telex":
+            ids = [h.id for h in searcher.search(SearchRequest(q=r.suggestion, per_page=10)).hits]
+        return ids
+
+    def lean(q: str) -> list[str]:  # ranking only: no facets, snippets or suggestions
+        r = searcher.search(SearchRequest(q=q, per_page=10, facets=False, snippets=False, suggest=False))
+        return [h.id for h in r.hits]
+
+    def close() -> None:
+        searcher.close()
+        archive.close()
+
+    return full, lean, close
+
+
+# -- baseline: Whoosh defaults ----------------------------------------------------------
+
+
+def build_whoosh(corpus: Path, limit: int | None, path: Path) -> tuple[float, Ranker]:
+    from whoosh import index
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.qparser import MultifieldParser
+
+    schema = Schema(id=ID(stored=True, unique=True), title=TEXT, body=TEXT)
+    path.mkdir(parents=True, exist_ok=True)
+    ix = index.create_in(str(path), schema)
+    started = time.perf_counter()
+    writer = ix.writer()
+    for rec in records(corpus, limit):
+        writer.add_document(id=rec["id"], title=rec["title"], body=rec["body"])
+    writer.commit()
+    seconds = time.perf_counter() - started
+    searcher = ix.searcher()
+    parser = MultifieldParser(["title", "body"], schema)
+
+    def rank(q: str) -> list[str]:
+        try:
+            return [hit["id"] for hit in searcher.search(parser.parse(q), limit=10)]
+        except Exception:
+            return []
+
+    return seconds, rank
+
+
+# -- baseline: SQLite FTS5 ------------------------------------------------------------------
+
+
+def build_fts5(corpus: Path, limit: int | None, path: Path) -> tuple[float, Ranker]:
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    started = time.perf_counter()
+    batch = []
+    for rec in records(corpus, limit):
+        batch.append((rec["id"], rec["title"], rec["body"]))
+        if len(batch) == 1000:
+            conn.executemany("INSERT INTO docs VALUES (?, ?, ?)", batch)
+            batch.clear()
+    conn.executemany("INSERT INTO docs VALUES (?, ?, ?)", batch)
+    conn.commit()
+    seconds = time.perf_counter() - started
+    word = re.compile(r"\w+")
+
+    def rank(q: str) -> list[str]:
+        tokens = word.findall(q)
+        if not tokens:
+            return []
+        match = " ".join('"' + t.replace('"', "") + '"' for t in tokens)
+        try:
+            rows = conn.execute("SELECT id FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT 10", (match,)).fetchall()
+        except sqlite3.Error:
+            return []
+        return [r[0] for r in rows]
+
+    return seconds, rank
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+def evaluate(rank: Ranker, queries: list[dict]) -> tuple[dict[str, tuple[float, float, float]], list[float]]:
+    by_kind: dict[str, list[int | None]] = defaultdict(list)
+    latencies: list[float] = []
+    for q in queries:
+        started = time.perf_counter()
+        ids = rank(q["q"])
+        latencies.append((time.perf_counter() - started) * 1000)
+        by_kind[q["kind"]].append(ids.index(q["id"]) + 1 if q["id"] in ids else None)
+    out = {}
+    for kind, ranks in by_kind.items():
+        n = len(ranks)
+        mrr = sum(1 / r for r in ranks if r) / n
+        out[kind] = (mrr, sum(1 for r in ranks if r == 1) / n, sum(1 for r in ranks if r) / n)
+    return out, latencies
+
+
+def ambiguous_words(home: Path, count: int = 40) -> list[str]:
+    """Marked words whose folded form several frequent words share (bán/bạn/bàn...)."""
+    conn = sqlite3.connect(home / "index" / "vocabulary.sqlite3")
+    rows = conn.execute(
+        "SELECT fold, exact, n FROM unigrams WHERE fold IN (SELECT fold FROM unigrams WHERE n >= 30 "
+        "GROUP BY fold HAVING COUNT(*) >= 3) AND n >= 30 ORDER BY fold, n DESC"
+    ).fetchall()
+    words: list[str] = []
+    for fold_form, exact, _ in rows:
+        if exact != fold_form and len(words) < count:
+            words.append(exact)
+    return words
+
+
+def accent_preference(home: Path, words: list[str], rankers: dict[str, Ranker]) -> dict[str, float]:
+    from opennews.archive import Archive
+    from opennews.vietnamese import normalize, syllables
+
+    out = {}
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+        for name, rank in rankers.items():
+            good = total = 0
+            for w in words:
+                ids = rank(w)
+                recs = archive.get_records(ids)
+                for i in ids:
+                    rec = recs.get(i)
+                    if rec is None:
+                        continue
+                    text = normalize(f"{rec['title']} {rec.get('sapo') or ''} {rec['body']}")
+                    total += 1
+                    good += w in set(syllables(text))
+            out[name] = good / total if total else 0.0
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else (values or [0])[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "vi-news.ndjson.gz")
+    parser.add_argument("--queries", type=Path, default=SHARED / "eval" / "dev-queries.jsonl")
+    parser.add_argument("--limit", type=int, help="only the first N articles (queries for others are dropped)")
+    parser.add_argument("--home", type=Path, help="reuse an opennews home holding the corpus and its index")
+    args = parser.parse_args()
+    for path in (args.corpus, args.queries):
+        if not path.exists():
+            print(f"not found: {path}", file=sys.stderr)
+            return 2
+    queries = [orjson.loads(line) for line in args.queries.read_bytes().splitlines() if line.strip()]
+    work = Path(tempfile.mkdtemp(prefix="opennews-search-bench-"))
+    try:
+        home = args.home or work / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        speed: dict[str, tuple[float | None, int]] = {}
+        if args.home is None:
+            seconds, docs = build_opennews(args.corpus, args.limit, home)
+            speed["opennews"] = (docs / seconds, size_of(home / "index"))
+        else:
+            speed["opennews"] = (None, size_of(home / "index"))
+        from opennews.archive import Archive
+
+        with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+            present = {i for i, _ in archive.id_hashes()}
+            docs = len(present)
+        queries = [q for q in queries if q["id"] in present]
+        full, lean, close = opennews_rankers(home)
+        seconds, whoosh_rank = build_whoosh(args.corpus, args.limit, work / "whoosh")
+        speed["Whoosh defaults"] = (docs / seconds, size_of(work / "whoosh"))
+        seconds, fts_rank = build_fts5(args.corpus, args.limit, work / "fts5.sqlite3")
+        speed["SQLite FTS5"] = (docs / seconds, size_of(work / "fts5.sqlite3"))
+        systems = {
+            "opennews": full,
+            "opennews (ranking only)": lean,
+            "Whoosh defaults": whoosh_rank,
+            "SQLite FTS5": fts_rank,
+        }
+        results = {name: evaluate(rank, queries) for name, rank in systems.items()}
+        words = ambiguous_words(home)
+        prefs = accent_preference(
+            home, words, {"opennews": lean, "Whoosh defaults": whoosh_rank, "SQLite FTS5": fts_rank}
+        )
+        close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    kinds = sorted({q["kind"] for q in queries}, key=list(TARGETS).index)
+    names = ["opennews", "Whoosh defaults", "SQLite FTS5"]
+    print(f"\nSearch benchmark: {docs:,} articles, {len(queries)} dev queries (CPU cores: {os.cpu_count()})\n")
+    print("Quality: MRR@10 / recall@1 / recall@10")
+    print(f"| {'kind':<11} | {'n':>3} | " + " | ".join(f"{n:^20}" for n in names) + " | target | ok |")
+    print(f"|{'-' * 13}|{'-' * 5}|" + "|".join("-" * 22 for _ in names) + "|--------|----|")
+    ok_all = True
+    for kind in kinds:
+        n = sum(1 for q in queries if q["kind"] == kind)
+        cells = []
+        for name in names:
+            mrr, r1, r10 = results[name][0].get(kind, (0.0, 0.0, 0.0))
+            cells.append(f"{mrr:.3f} / {r1:.2f} / {r10:.2f}")
+        mrr = results["opennews"][0].get(kind, (0.0,))[0]
+        ok = mrr >= TARGETS.get(kind, 0)
+        ok_all &= ok
+        print(
+            f"| {kind:<11} | {n:>3} | " + " | ".join(f"{c:^20}" for c in cells) + f" | {TARGETS.get(kind, 0):>6.2f} | "
+            f"{'✓' if ok else '✗':^2} |"
+        )
+    plain = results["opennews"][0].get("title", (0.0,))[0]
+    for kind in ("title_nfd", "title_tone"):
+        same = results["opennews"][0].get(kind, (0.0,))[0] == plain
+        ok_all &= same
+        print(f"{kind} equals title exactly: {'yes' if same else 'NO'}")
+    print(f"\nAccent preference over {len(words)} ambiguous marked words (share of top-10 hits with the exact form):")
+    for name, value in prefs.items():
+        print(f"  {name:<18} {value:.3f}")
+    ok_all &= prefs["opennews"] >= 0.9
+    print("\nSpeed")
+    print(f"| {'system':<24} | {'index docs/s':>12} | {'index MB':>8} | {'p50 ms':>7} | {'p95 ms':>7} |")
+    print(f"|{'-' * 26}|{'-' * 14}|{'-' * 10}|{'-' * 9}|{'-' * 9}|")
+    for name in ["opennews", "opennews (ranking only)", "Whoosh defaults", "SQLite FTS5"]:
+        rate, size = speed.get(name.split(" (")[0], (None, 0))
+        lat = results[name][1]
+        rate_cell = f"{rate:>12,.0f}" if rate else f"{'(reused)':>12}"
+        print(f"| {name:<24} | {rate_cell} | {size / 1e6:>8.0f} | {pct(lat, 50):>7.1f} | {pct(lat, 95):>7.1f} |")
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""The index's own vocabulary: which accented forms stand behind each folded form.
+
+Built while indexing from titles and leads (the words people type into a search
+box), it holds syllable and syllable-pair counts keyed by their folded form. It
+restores accents ("tai nan giao thong" → "tai nạn giao thông") by choosing, for
+each position, the accented syllable that best fits its neighbours: pairs decide,
+single-syllable counts break ties. Stored in SQLite beside the Whoosh index.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+from pathlib import Path
+
+from ..vietnamese import fold, normalize, syllables
+
+__all__ = ["Vocabulary"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS unigrams (fold TEXT NOT NULL, exact TEXT NOT NULL, n INTEGER NOT NULL,
+                                     PRIMARY KEY (fold, exact)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bigrams (fold TEXT NOT NULL, exact TEXT NOT NULL, n INTEGER NOT NULL,
+                                    PRIMARY KEY (fold, exact)) WITHOUT ROWID;
+"""
+_UPSERT = "INSERT INTO {t} (fold, exact, n) VALUES (?, ?, ?) ON CONFLICT (fold, exact) DO UPDATE SET n = n + excluded.n"
+_CANDIDATES = 6
+
+
+class Vocabulary:
+    """Counts of accented syllables and pairs, looked up by their folded form."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self._conn = sqlite3.connect(path, check_same_thread=False)
+            self._conn.executescript(_SCHEMA)
+        self._uni: Counter[tuple[str, str]] = Counter()
+        self._bi: Counter[tuple[str, str]] = Counter()
+
+    def close(self) -> None:
+        self.flush()
+        self._conn.close()
+
+    # -- building ---------------------------------------------------------------
+
+    def add_text(self, text: str) -> None:
+        words = syllables(normalize(text))
+        for w in words:
+            if not w.isdigit():
+                self._uni[(fold(w), w)] += 1
+        for a, b in pairwise(words):
+            if not (a.isdigit() or b.isdigit()):
+                self._bi[(f"{fold(a)} {fold(b)}", f"{a} {b}")] += 1
+        if len(self._bi) > 200_000:
+            self.flush()
+
+    def flush(self) -> None:
+        if not (self._uni or self._bi):
+            return
+        with self._conn:
+            self._conn.executemany(_UPSERT.format(t="unigrams"), [(f, e, n) for (f, e), n in self._uni.items()])
+            self._conn.executemany(_UPSERT.format(t="bigrams"), [(f, e, n) for (f, e), n in self._bi.items()])
+        self._uni.clear()
+        self._bi.clear()
+
+    # -- looking up -------------------------------------------------------------
+
+    def forms(self, folded: str) -> list[tuple[str, int]]:
+        """Accented forms of a folded syllable, most frequent first."""
+        return self._conn.execute(
+            "SELECT exact, n FROM unigrams WHERE fold = ? ORDER BY n DESC LIMIT ?", (folded, _CANDIDATES)
+        ).fetchall()
+
+    def pair_count(self, a: str, b: str) -> int:
+        row = self._conn.execute(
+            "SELECT n FROM bigrams WHERE fold = ? AND exact = ?", (f"{fold(a)} {fold(b)}", f"{a} {b}")
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def knows(self, word: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM unigrams WHERE exact = ? LIMIT 1", (word,)).fetchone() is not None
+
+    def restore(self, folded_words: Sequence[str]) -> list[str] | None:
+        """The most likely accented reading of a folded syllable sequence (Viterbi over pairs).
+
+        Returns None when some syllable has never been seen.
+        """
+        options: list[list[tuple[str, int]]] = []
+        for w in folded_words:
+            if w.isdigit():
+                options.append([(w, 1)])
+                continue
+            forms = self.forms(w)
+            if not forms:
+                return None
+            options.append(forms)
+        # best[i][form] = (score, path)
+        best: dict[str, tuple[float, list[str]]] = {f: (math.log1p(n), [f]) for f, n in options[0]}
+        for forms in options[1:]:
+            step: dict[str, tuple[float, list[str]]] = {}
+            for form, n in forms:
+                unigram = math.log1p(n)
+                score, path = max(
+                    (
+                        (prev_score + 4.0 * math.log1p(self.pair_count(prev, form)) + unigram, prev_path)
+                        for prev, (prev_score, prev_path) in best.items()
+                    ),
+                    key=lambda x: x[0],
+                )
+                step[form] = (score, [*path, form])
+            best = step
+        return max(best.values(), key=lambda x: x[0])[1]
+
+    def add_records(self, records: Iterable[dict[str, object]]) -> None:
+        for rec in records:
+            for part in ("title", "sapo"):
+                text = rec.get(part)
+                if isinstance(text, str) and text:
+                    self.add_text(text)

@@ -1,0 +1,330 @@
+"""Vietnamese-aware search, end to end on a small archive written for the purpose."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opennews.archive import Archive
+from opennews.article import make_article
+from opennews.search import Indexer, Searcher, SearchRequest
+from opennews.search.analysis import bigram_analyzer, exact_analyzer, folded_analyzer
+from opennews.search.query import parse_query
+
+ARTICLES = [
+    (
+        "hn",
+        "Hà Nội mở rộng tuyến phố đi bộ quanh hồ Hoàn Kiếm",
+        "Thủ đô thí điểm thêm hai tuyến phố.",
+        "Từ tháng sau, người dân Hà Nội có thêm không gian đi bộ vào cuối tuần.",
+        "thudo.example",
+        "Thời sự",
+        "2021-03-01T08:00:00+07:00",
+        "Minh Anh",
+    ),
+    (
+        "ban1",
+        "Giá bán xăng giảm mạnh",
+        "Liên bộ điều chỉnh giá bán lẻ.",
+        "Giá bán mỗi lít xăng giảm 800 đồng.",
+        "songhong.example",
+        "Kinh doanh",
+        "2022-05-01T15:00:00+07:00",
+        None,
+    ),
+    (
+        "ban2",
+        "Người bạn bốn chân của lính biên phòng",
+        "Chú chó đồng hành cùng bộ đội.",
+        "Người bạn nhỏ theo chân tổ tuần tra suốt mười năm.",
+        "songhong.example",
+        "Xã hội",
+        "2020-01-01T09:00:00+07:00",
+        None,
+    ),
+    (
+        "ban3",
+        "Bàn giao nhà tái định cư cho người dân",
+        "Hơn 100 hộ nhận nhà mới.",
+        "Lễ bàn giao diễn ra sáng nay tại phường.",
+        "phuongnam.example",
+        "Thời sự",
+        "2019-07-07",
+        None,
+    ),
+    (
+        "tone_old",
+        "Thủy điện Hòa Bình xả lũ lần thứ hai",
+        "Hồ chứa đón lũ lớn.",
+        "Nhà máy thủy điện mở thêm cửa xả đáy.",
+        "phuongnam.example",
+        "Thời sự",
+        "2018-07-20T07:00:00+07:00",
+        "Thu Hà",
+    ),
+    (
+        "tone_new",
+        "Khoẻ mạnh nhờ đi bộ mỗi ngày ở Hoà Bình",
+        "Bác sĩ khuyên người cao tuổi vận động.",
+        "Ở tỉnh Hoà Bình, quanh hồ thuỷ điện, nhiều câu lạc bộ đi bộ được thành lập.",
+        "cuulong.example",
+        "Sức khỏe",
+        "2023-02-02T10:00:00+07:00",
+        None,
+    ),
+    (
+        "dn",
+        "Ðà Nẵng đón khách quốc tế",
+        "Sân bay tấp nập.",
+        "Ngành du lịch Đà Nẵng phục hồi.",
+        "duyenhai.example",
+        "Du lịch",
+        "2022-12-12T12:00:00+07:00",
+        None,
+    ),
+    (
+        "tnnt",
+        "Tai nạn giao thông giảm trong dịp Tết",
+        "Số vụ tai nạn giao thông giảm 10%.",
+        "Cảnh sát giao thông tăng cường tuần tra trên quốc lộ. Tai nạn giao thông vẫn là nỗi lo lớn.",
+        "thudo.example",
+        "Thời sự",
+        "2024-02-15T08:00:00+07:00",
+        None,
+    ),
+    (
+        "vn",
+        "Việt Nam xuất khẩu gạo sang châu Phi",
+        "Kim ngạch tăng mạnh.",
+        "Gạo Việt Nam được ưa chuộng tại nhiều nước châu Phi.",
+        "songhong.example",
+        "Kinh doanh",
+        "2021-11-11T11:00:00+07:00",
+        None,
+    ),
+    (
+        "split",
+        "Giao lưu văn hóa tại nhà thông tin",
+        "Buổi giao lưu sôi nổi.",
+        "Nhà văn hóa mở cửa cho người dân. Thông tin về lịch hoạt động được niêm yết.",
+        "cuulong.example",
+        "Văn hóa",
+        "2020-06-06",
+        None,
+    ),
+]
+
+
+def _record(key, title, sapo, body, source, category, published, author):
+    return make_article(
+        {
+            "id": f"t-{key}",
+            "title": title,
+            "sapo": sapo,
+            "body": body,
+            "source": source,
+            "category": category,
+            "published": published,
+            "author": author,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def search_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("search")
+    with Archive.open(home / "opennews.sqlite3") as archive:
+        archive.upsert_batch([_record(*a) for a in ARTICLES])
+        Indexer(home / "index", archive).rebuild()
+    return home
+
+
+@pytest.fixture
+def searcher(search_home: Path):
+    archive = Archive.open(search_home / "opennews.sqlite3", readonly=True)
+    with Searcher(search_home / "index", archive) as s:
+        yield s
+    archive.close()
+
+
+def ids(searcher: Searcher, q: str, **kw) -> list[str]:
+    return [h.id for h in searcher.search(SearchRequest(q=q, **kw)).hits]
+
+
+# -- analysis ---------------------------------------------------------------------------
+
+
+def test_analyzers_are_vietnamese_pipelines() -> None:
+    text = "Thuỷ điện HOÀ Bình ở Ðà Nẵng"
+    assert [t.text for t in exact_analyzer()(text)] == ["thủy", "điện", "hòa", "bình", "ở", "đà", "nẵng"]
+    assert [t.text for t in folded_analyzer()(text)] == ["thuy", "dien", "hoa", "binh", "o", "da", "nang"]
+    assert [t.text for t in bigram_analyzer()("Hà Nội mưa")] == ["ha_noi", "noi_mua"]
+    nfd = unicodedata.normalize("NFD", text)
+    assert [t.text for t in exact_analyzer()(nfd)] == [t.text for t in exact_analyzer()(text)]
+
+
+def test_positions_leave_a_gap_between_paragraphs() -> None:
+    positions = [t.pos for t in exact_analyzer()("một hai\n\nba", positions=True)]
+    assert positions[1] - positions[0] == 1 and positions[2] - positions[1] > 2
+
+
+# -- query language ------------------------------------------------------------------------
+
+
+def test_query_language_parses() -> None:
+    p = parse_query(
+        'hà nội "giao thông" OR xe -tai title:mưa source:a.example category:"Thể thao" '
+        "author:'x' from:2020-01-01 to:31/12/2020"
+    )
+    words = [[c.words for c in g] for g in p.groups]
+    assert words[:3] == [[["hà"]], [["nội"]], [["giao", "thông"], ["xe"]]]
+    assert p.negative[0].words == ["tai"]
+    assert any(c.title_only and c.words == ["mưa"] for g in p.groups for c in g)
+    assert (p.source, p.category) == ("a.example", "Thể thao")
+    assert str(p.date_from) == "2020-01-01" and str(p.date_to) == "2020-12-31"
+    assert p.notes == []
+
+
+@pytest.mark.parametrize(
+    ("q", "note"),
+    [
+        ('"unbalanced', "unbalanced"),
+        ("OR x", "start"),
+        ("x OR", "end"),
+        ("foo:bar", "unknown field"),
+        ("from:yesterday x", "not a date"),
+    ],
+)
+def test_malformed_queries_fall_back_with_a_note(searcher: Searcher, q: str, note: str) -> None:
+    r = searcher.search(SearchRequest(q=q))
+    assert any(note in n for n in r.notes)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([*'ab hà"-:()đ*?~^\\', "OR", "title:", "from:", " "]), max_size=25).map("".join))
+def test_no_query_ever_raises(searcher: Searcher, q: str) -> None:
+    r = searcher.search(SearchRequest(q=q))
+    assert r.total >= 0
+
+
+# -- matching and ranking ----------------------------------------------------------------------
+
+
+def test_accents_optional(searcher: Searcher) -> None:
+    assert ids(searcher, "ha noi")[0] == "t-hn"
+    assert ids(searcher, "Hà Nội")[0] == "t-hn"
+    assert ids(searcher, "HÀ NOI")[0] == "t-hn"  # mixed: marks on one word only
+
+
+def test_marks_make_results_more_precise_never_fewer(searcher: Searcher) -> None:
+    folded = set(ids(searcher, "ban"))
+    assert {"t-ban1", "t-ban2", "t-ban3"} <= folded
+    for word, best in (("bán", "t-ban1"), ("bạn", "t-ban2"), ("bàn", "t-ban3")):
+        got = ids(searcher, word)
+        assert got[0] == best
+        assert {"t-ban1", "t-ban2", "t-ban3"} <= set(got)  # the others still match, lower
+
+
+def test_nfd_and_tone_placement_give_identical_results(searcher: Searcher) -> None:
+    for q in ("thủy điện hòa bình", "khỏe mạnh hòa bình"):
+        plain = ids(searcher, q)
+        assert plain
+        assert ids(searcher, unicodedata.normalize("NFD", q)) == plain
+        from opennews.vietnamese import place_tones
+
+        assert ids(searcher, place_tones(q, "second")) == plain
+    assert "t-tone_new" in ids(searcher, "hòa bình") and "t-tone_old" in ids(searcher, "hoà bình")
+
+
+def test_eth_lookalike_and_d_bar(searcher: Searcher) -> None:
+    assert ids(searcher, "da nang")[0] == "t-dn"
+    assert ids(searcher, "Ðà Nẵng")[0] == "t-dn"
+
+
+def test_phrases_need_neighbours(searcher: Searcher) -> None:
+    assert "t-split" in ids(searcher, "giao thông")  # both words, far apart
+    assert "t-split" not in ids(searcher, '"giao thông"')
+    assert ids(searcher, '"giao thông"')[0] == "t-tnnt"
+
+
+def test_unquoted_neighbours_rank_first(searcher: Searcher) -> None:
+    assert ids(searcher, "giao thong")[0] == "t-tnnt"
+
+
+def test_or_exclude_and_field_filters(searcher: Searcher) -> None:
+    assert set(ids(searcher, "xăng OR gạo")) == {"t-ban1", "t-vn"}
+    assert "t-hn" not in ids(searcher, "đi bộ -hồ")
+    assert set(ids(searcher, "title:bộ")) == {"t-tone_new", "t-hn"}
+    assert ids(searcher, "tuần") and ids(searcher, "title:tuần") == []
+    assert set(ids(searcher, "source:songhong.example")) == {"t-ban1", "t-ban2", "t-vn"}
+    assert set(ids(searcher, 'category:"thoi su"')) == {"t-hn", "t-ban3", "t-tone_old", "t-tnnt"}
+    assert ids(searcher, 'author:"minh anh"') == ["t-hn"]
+    assert set(ids(searcher, "from:2022-01-01 to:2022-12-31")) == {"t-ban1", "t-dn"}
+    assert set(ids(searcher, "", source="songhong.example", category="Kinh doanh")) == {"t-ban1", "t-vn"}
+
+
+def test_sort_newest_and_pagination(searcher: Searcher) -> None:
+    newest = ids(searcher, "", sort="newest", per_page=3)
+    assert newest == ["t-tnnt", "t-tone_new", "t-dn"]
+    assert ids(searcher, "", sort="newest", per_page=3, page=2) == ["t-ban1", "t-vn", "t-hn"]
+    r = searcher.search(SearchRequest(q="", per_page=3))
+    assert r.total == len(ARTICLES) and r.pages == 4
+
+
+def test_relaxed_when_nothing_has_every_word(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="xuất khẩu gạo sang châu Phi xyzzyq"))
+    assert r.relaxed and r.hits[0].id == "t-vn"
+    assert any("most of them" in n for n in r.notes)
+
+
+def test_highlights_match_folded_queries(searcher: Searcher) -> None:
+    hit = searcher.search(SearchRequest(q="ha noi")).hits[0]
+    assert "<mark>Hà</mark> <mark>Nội</mark>" in hit.title_html
+    assert "<mark>Hà</mark> <mark>Nội</mark>" in hit.snippet
+
+
+def test_snippets_escape_html(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        archive.upsert_batch(
+            [make_article({"id": "x", "title": "<script>alert(1)</script> Huế", "body": "Tin <b>Huế</b> & mưa"})]
+        )
+        Indexer(tmp_path / "index", archive).rebuild()
+        with Searcher(tmp_path / "index", archive) as s:
+            hit = s.search(SearchRequest(q="hue")).hits[0]
+    assert "<script>" not in hit.title_html and "&lt;script&gt;" in hit.title_html
+    assert "<b>" not in hit.snippet and "&amp;" in hit.snippet
+
+
+def test_facets_count_every_match(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q=""))
+    assert dict(r.facets["source"])["songhong.example"] == 3
+    assert sum(n for _, n in r.facets["category"]) == len(ARTICLES)
+    assert dict(r.facets["year"])["2022"] == 2
+
+
+def test_did_you_mean_restores_accents(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="tai nan giao thong"))
+    assert r.suggestion == "tai nạn giao thông" and r.suggestion_kind == "accents"
+    assert r.hits[0].id == "t-tnnt"  # the query itself still ran
+
+
+def test_telex_is_suggested_never_replaced(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="vieetj nam"))
+    assert r.suggestion == "việt nam" and r.suggestion_kind == "telex"
+    assert all(h.id != "t-vn" for h in r.hits)  # not silently replaced
+    assert ids(searcher, r.suggestion)[0] == "t-vn"
+
+
+def test_related_articles(searcher: Searcher) -> None:
+    related = [h.id for h in searcher.related("t-tone_old")]
+    assert "t-tone_old" not in related
+    assert related and related[0] == "t-tone_new"
+
+
+def test_limits_are_enforced(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="", per_page=10_000, page=-3))
+    assert r.request.per_page == 100 and r.request.page == 1
