@@ -56,6 +56,7 @@ def test_kill_9_mid_ingest_leaves_a_consistent_archive(tmp_path: Path) -> None:
         str(home),
         "ingest",
         "--quiet",
+        "--no-index",
         "--batch-size",
         str(BATCH),
         str(data),

@@ -122,6 +122,7 @@ def test_compose_fixes_quality_mark_typed_after_tone() -> None:
 
 def test_compose_drops_doubled_marks() -> None:
     assert compose("đượ\u0323c") == "được"
+    assert compose("Ố\u0302") == "Ố"  # a repeated mark, not next to its twin
 
 
 def test_normalize_is_the_matching_form() -> None:

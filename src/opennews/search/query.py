@@ -193,11 +193,10 @@ def _rank(words: list[str], title_only: bool) -> list[wq.Query]:
 
 
 def _neighbours(words: list[str], title_only: bool) -> list[wq.Query]:
-    """Optional clauses rewarding syllables found side by side in the title or lead.
-
-    Side-by-side matches in the body are scored after retrieval, on the top
-    candidates only (see Searcher): a positional query over the whole body costs
-    far more than it is worth here.
+    """Optional clauses rewarding syllables found side by side: folded pairs in the
+    title, the lead and the whole article. Longer verbatim stretches are scored
+    after retrieval, on the top candidates only (see Searcher): a positional query
+    over every posting costs far more than it is worth.
     """
     folded = [fold(w) for w in words]
     out: list[wq.Query] = []
@@ -206,6 +205,8 @@ def _neighbours(words: list[str], title_only: bool) -> list[wq.Query]:
         for part, weight in PARTS:
             if not (title_only and part != "title"):
                 out.extend(wq.Term(f"{part}_bi", bg, boost=weight * BIGRAM_BOOST) for bg in bigrams)
+        if not title_only:
+            out.extend(wq.Term("all_bi", bg, boost=BIGRAM_BOOST) for bg in bigrams)
     return out
 
 

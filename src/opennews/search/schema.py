@@ -7,6 +7,8 @@ candidates cost, not what its commonest syllable costs:
   query syllable must match here (one cheap intersection), phrases and proximity
   are checked here;
 * ``all`` — the same text exact (marks kept, frequencies only): accent preference;
+* ``all_bi`` — its folded syllable pairs: rare pairs lift the article a sentence
+  typed without quotes or marks comes from into the candidates;
 * ``title``/``title_f``/``title_bi`` and ``sapo_f``/``sapo_bi`` — exact, folded
   and folded-bigram forms of the short parts, which rank headline and lead
   matches first.
@@ -27,7 +29,7 @@ from .analysis import bigram_analyzer, exact_analyzer, folded_analyzer
 
 __all__ = ["PARTS", "SCHEMA_VERSION", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Weights of the short parts whose matches are rewarded on top of ``all_f``.
 PARTS: tuple[tuple[str, float], ...] = (("title", 3.0), ("sapo", 1.5))
 
@@ -45,6 +47,7 @@ def build_schema() -> Schema:
     }
     fields["all"] = TEXT(analyzer=exact_analyzer(), phrase=False)
     fields["all_f"] = TEXT(analyzer=folded_analyzer(), phrase=True)
+    fields["all_bi"] = TEXT(analyzer=bigram_analyzer(), phrase=False)
     fields["title"] = TEXT(analyzer=exact_analyzer(), phrase=True)
     fields["title_f"] = TEXT(analyzer=folded_analyzer(), phrase=True)
     fields["title_bi"] = TEXT(analyzer=bigram_analyzer(), phrase=False)
@@ -88,7 +91,7 @@ def document_for(record: dict[str, Any]) -> dict[str, Any]:
     if sapo and body.startswith(sapo):
         body = body[len(sapo) :].lstrip()  # a lead repeated as the first paragraph would count twice
     # Blank lines between the parts keep phrases from running across them.
-    doc["all"] = doc["all_f"] = "\n\n".join(x for x in (title, sapo, body) if x)
+    doc["all"] = doc["all_f"] = doc["all_bi"] = "\n\n".join(x for x in (title, sapo, body) if x)
     doc["title"] = doc["title_f"] = doc["title_bi"] = title
     if sapo:
         doc["sapo_f"] = doc["sapo_bi"] = sapo

@@ -227,7 +227,9 @@ class Searcher:
         limit = request.page * request.per_page
         if self._reranks(query, request):
             limit = max(limit, RERANK_DEPTH)
-        results = self._searcher.search(query, limit=limit, **kwargs)
+        # optimize=False: score every match once, which also gives the exact total for
+        # free (the optimised path skips blocks, then counts all matches again).
+        results = self._searcher.search(query, limit=limit, optimize=False, **kwargs)
         return results, len(results)
 
     def _rerank(

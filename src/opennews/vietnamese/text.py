@@ -74,11 +74,7 @@ def strip_controls(text: str) -> str:
 
 def _reorder_marks(match: re.Match[str]) -> str:
     run = match.group(1)
-    out: list[str] = []
-    for ch in run:
-        if out and ch == out[-1]:
-            continue  # a doubled mark ("ợ̣") is a typo, never meaningful
-        out.append(ch)
+    out = list(dict.fromkeys(run))  # a repeated mark ("ợ̣") is a typo, never meaningful
     quality = [c for c in out if c in _QUALITY_MARKS]
     if not quality:
         return "".join(out)
