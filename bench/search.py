@@ -241,12 +241,14 @@ def main() -> int:
     parser.add_argument("--queries", type=Path, default=SHARED / "eval" / "dev-queries.jsonl")
     parser.add_argument("--limit", type=int, help="only the first N articles (queries for others are dropped)")
     parser.add_argument("--home", type=Path, help="reuse an opennews home holding the corpus and its index")
+    parser.add_argument("--every", type=int, default=1, help="use every Nth dev query (a quicker, coarser run)")
     args = parser.parse_args()
     for path in (args.corpus, args.queries):
         if not path.exists():
             print(f"not found: {path}", file=sys.stderr)
             return 2
     queries = [orjson.loads(line) for line in args.queries.read_bytes().splitlines() if line.strip()]
+    queries = queries[:: max(1, args.every)]
     work = Path(tempfile.mkdtemp(prefix="opennews-search-bench-"))
     try:
         home = args.home or work / "home"
