@@ -17,9 +17,11 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from whoosh import index as whoosh_index
@@ -59,6 +61,19 @@ class VerifyReport:
 
 
 Tick = Callable[[int], None]
+
+
+@contextmanager
+def _committing(writer: Any, vocab: Vocabulary) -> Iterator[None]:
+    """Commit the Whoosh writer if the block succeeds, cancel it if not; close the vocabulary."""
+    try:
+        yield
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        vocab.close()
 
 
 class Indexer:
@@ -113,7 +128,7 @@ class Indexer:
         writer = ix.writer(procs=self.procs if big else 1, multisegment=big, limitmb=self.limitmb)
         vocab = Vocabulary(new_vocab)
         n = 0
-        try:
+        with _committing(writer, vocab):
             for raw in self.archive.iter_json():
                 record = orjson.loads(raw)
                 writer.add_document(**document_for(record))
@@ -121,12 +136,6 @@ class Indexer:
                 n += 1
                 if tick and n % 500 == 0:
                     tick(500)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            vocab.close()
-            raise
-        vocab.close()
         if tick:
             tick(n % 500)
         self._swap(new_dir, new_vocab)
@@ -160,7 +169,7 @@ class Indexer:
         ix = whoosh_index.open_dir(str(self.live_dir))
         writer = self._writer(ix, wait)
         vocab = Vocabulary(self.index_dir / VOCABULARY)
-        try:
+        with _committing(writer, vocab):
             for article_id, kind in latest.items():
                 record = self.archive.get_record(article_id) if kind != "withdraw" else None
                 if record is None:
@@ -173,12 +182,6 @@ class Indexer:
                     report.indexed += 1
                 if tick and (report.indexed + report.deleted) % 500 == 0:
                     tick(500)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            vocab.close()
-            raise
-        vocab.close()
         self._write_state(last)
         report.seconds = time.monotonic() - started
         return report
