@@ -12,6 +12,8 @@ syllables: every syllable is a token (minsize 1, no stop list, so "ở", "ý" an
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
@@ -25,11 +27,41 @@ __all__ = [
     "FoldFilter",
     "VietnameseTokenizer",
     "bigram_analyzer",
+    "cut",
     "exact_analyzer",
+    "fold_syllable",
     "folded_analyzer",
 ]
 
 BIGRAM_JOINER = "_"
+
+
+#: A paragraph break in a cut (never a syllable).
+BREAK = "\n"
+_last_cut: tuple[str | None, list[str]] = (None, [])
+_SIMPLE = re.compile(r"[^\W_]+|\n")
+_FULL = re.compile(_SYLLABLE.pattern + "|\n")
+_LEFTOVER_MARK = re.compile("[\u0300-\u036f\u1dc0-\u1dff\u200b-\u200d\u2060\u00ad]")
+
+
+def cut(value: str) -> list[str]:
+    """The normalised syllables of ``value``, with :data:`BREAK` between paragraphs.
+
+    Pairs and phrases never run across a break. The last value is remembered: a
+    document's text goes through several fields (folded, pairs) one after the
+    other, and normalising it once instead of each time is most of the analysis
+    cost.
+    """
+    global _last_cut
+    cached = _last_cut
+    if cached[0] is value:
+        return cached[1]
+    text = normalize(value)
+    # Normalised text is composed, so letters and digits are the syllables; a mark
+    # left standing alone (on a non-letter) needs the slower pattern.
+    words = (_FULL if _LEFTOVER_MARK.search(text) else _SIMPLE).findall(text)
+    _last_cut = (value, words)
+    return words
 
 
 class VietnameseTokenizer(Tokenizer):
@@ -54,9 +86,9 @@ class VietnameseTokenizer(Tokenizer):
         mode: str = "",
         **kwargs: object,
     ) -> Iterator[Token]:
-        text = normalize(value)
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
+            text = normalize(value)
             t.original = t.text = text
             t.boost = 1.0
             if positions:
@@ -65,22 +97,53 @@ class VietnameseTokenizer(Tokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(text)
             yield t
             return
+        if chars:  # character offsets (into the normalised text) are only worked out when asked for
+            yield from self._with_chars(t, normalize(value), positions, keeporiginal, start_pos, start_char)
+            return
+        gap = seen = False
+        for text in cut(value):
+            if text == BREAK:
+                gap = seen
+                continue
+            seen = True
+            start_pos += 3 if gap else 1
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            t.paragraph = gap
+            gap = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = start_pos - 1
+            yield t
+
+    @staticmethod
+    def _with_chars(
+        t: Token, text: str, positions: bool, keeporiginal: bool, start_pos: int, start_char: int
+    ) -> Iterator[Token]:
         pos = start_pos - 1
         last_end = 0
         for match in _SYLLABLE.finditer(text):
-            # A line break between syllables is a gap: phrases never run across paragraphs.
-            pos += 3 if text.find("\n", last_end, match.start()) >= 0 and pos >= start_pos else 1
+            gap = pos >= start_pos and text.find("\n", last_end, match.start()) >= 0
+            pos += 3 if gap else 1
             last_end = match.end()
             t.text = match.group()
             t.boost = 1.0
             t.stopped = False
+            t.paragraph = gap
             if keeporiginal:
                 t.original = t.text
             if positions:
                 t.pos = pos
-            if chars:
-                t.startchar, t.endchar = start_char + match.start(), start_char + match.end()
+            t.startchar, t.endchar = start_char + match.start(), start_char + match.end()
             yield t
+
+
+@functools.lru_cache(maxsize=65536)
+def fold_syllable(syllable: str) -> str:
+    """Syllables repeat endlessly in running text; fold each distinct one once."""
+    return fold(syllable)
 
 
 class FoldFilter(Filter):
@@ -88,7 +151,7 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
         for t in tokens:
-            t.text = fold(t.text)
+            t.text = fold_syllable(t.text)
             yield t
 
 

@@ -7,10 +7,13 @@ as written ("Hà Nội") and offsets always point into what readers see.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 
-from ..vietnamese import fold, normalize, tokenize
+from ..vietnamese import fold, normalize
 
 __all__ = ["Highlighter"]
 
@@ -22,15 +25,25 @@ class Highlighter:
     def __init__(self, exact: Iterable[str], folded: Iterable[str]) -> None:
         self.exact = set(exact)
         self.folded = set(folded)
+        # One pass of the regex engine finds every written variant of the query's
+        # syllables; only those few are then normalised and checked.
+        words = sorted({fold(w) for w in self.exact} | self.folded, key=len, reverse=True)
+        self._pattern = (
+            re.compile(f"(?<![^\\W_])(?:{'|'.join(_variants(w) for w in words)})(?![^\\W_]|{_MARK})", re.IGNORECASE)
+            if words
+            else None
+        )
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """[start, end) offsets and folded form of every matching syllable."""
+        if self._pattern is None:
+            return []
         out = []
-        for tok in tokenize(text):
-            norm = normalize(tok.text)
-            key = fold(norm)
-            if norm in self.exact or key in self.folded:
-                out.append((tok.start, tok.end, key))
+        exact, folded = self.exact, self.folded
+        for m in self._pattern.finditer(text):
+            norm, key = _forms(m.group())
+            if key in folded or norm in exact:
+                out.append((m.start(), m.end(), key))
         return out
 
     def mark(self, text: str) -> str:
@@ -43,12 +56,24 @@ class Highlighter:
         if not hits:
             end = _cut(text, 0, size)
             return escape(text[:end]) + ("…" if end < len(text) else "")
+        # Slide a window of ``size`` characters from each match: the most distinct words wins.
         best_start, best_score = 0, -1
+        inside: Counter[str] = Counter()
+        j = 0
         for i, (start, _, _) in enumerate(hits):
-            window = [h for h in hits[i:] if h[1] <= start + size]
-            score = len({h[2] for h in window}) * 10 + len(window)
+            while j < len(hits) and hits[j][1] <= start + size:
+                inside[hits[j][2]] += 1
+                j += 1
+            score = len(inside) * 10 + (j - i)
             if score > best_score:
                 best_start, best_score = start, score
+            if j > i:  # hits[i] leaves the window
+                key = hits[i][2]
+                inside[key] -= 1
+                if not inside[key]:
+                    del inside[key]
+            else:
+                j = i + 1
         start = max(0, best_start - size // 6)
         start = _back_to_space(text, start)
         end = _cut(text, start, size)
@@ -66,6 +91,36 @@ class Highlighter:
             at = e
         parts.append(escape(text[at:end]))
         return "".join(parts)
+
+
+_MARK = "[\u0300-\u036f\u1dc0-\u1dff\u200b-\u200d\u2060\u00ad]"
+
+
+@lru_cache(maxsize=1)
+def _letters() -> dict[str, str]:
+    """Each folded letter → a character class of every letter that folds to it."""
+    groups: dict[str, set[str]] = {}
+    for cp in range(0x20, 0x2000):
+        ch = chr(cp)
+        if ch.isalpha():
+            base = fold(ch).lower()
+            if len(base) == 1 and base.isascii():
+                groups.setdefault(base, set()).update({ch, ch.lower(), ch.upper()})
+    return {base: "[" + "".join(sorted(re.escape(c) for c in chars)) + "]" for base, chars in groups.items()}
+
+
+@lru_cache(maxsize=4096)
+def _variants(folded: str) -> str:
+    """A pattern for every way ``folded`` can be written: any marks, any case, stray combining marks."""
+    letters = _letters()
+    return "".join(letters.get(c, re.escape(c)) + f"{_MARK}*" for c in folded)
+
+
+@lru_cache(maxsize=65536)
+def _forms(word: str) -> tuple[str, str]:
+    """A word as written → (normalised, folded); running text repeats its words endlessly."""
+    norm = normalize(word)
+    return norm, fold(norm)
 
 
 def _back_to_space(text: str, at: int) -> int:

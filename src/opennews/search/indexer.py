@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import LockError
 
 from ..archive import Archive
@@ -63,6 +64,19 @@ class VerifyReport:
 Tick = Callable[[int], None]
 
 
+def _codec() -> W3Codec:
+    """Whoosh's codec, minus what only its own scoring uses.
+
+    Nothing here is scored by Whoosh (see docsets.py), so per-document field
+    lengths are not gathered (gathering them stats a file for every posting),
+    and posting blocks stay uncompressed: they are small, and reading them back
+    whole is what every query does.
+    """
+    codec = W3Codec(compression=0)
+    codec.length_stats = False
+    return codec
+
+
 @contextmanager
 def _committing(writer: Any, vocab: Vocabulary) -> Iterator[None]:
     """Commit the Whoosh writer if the block succeeds, cancel it if not; close the vocabulary."""
@@ -79,7 +93,7 @@ def _committing(writer: Any, vocab: Vocabulary) -> Iterator[None]:
 class Indexer:
     """Builds and updates the index under ``index_dir`` from an :class:`Archive`."""
 
-    def __init__(self, index_dir: Path, archive: Archive, *, procs: int | None = None, limitmb: int = 256) -> None:
+    def __init__(self, index_dir: Path, archive: Archive, *, procs: int | None = None, limitmb: int = 1024) -> None:
         self.index_dir = Path(index_dir)
         self.archive = archive
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
@@ -125,7 +139,7 @@ class Indexer:
         ix = whoosh_index.create_in(str(new_dir), build_schema())
         total = self.archive.count()
         big = total > 2000 and self.procs > 1
-        writer = ix.writer(procs=self.procs if big else 1, multisegment=big, limitmb=self.limitmb)
+        writer = ix.writer(procs=self.procs if big else 1, multisegment=big, limitmb=self.limitmb, codec=_codec())
         vocab = Vocabulary(new_vocab)
         n = 0
         with _committing(writer, vocab):
@@ -191,7 +205,7 @@ class Indexer:
         deadline = time.monotonic() + wait
         while True:
             try:
-                return ix.writer()
+                return ix.writer(codec=_codec())
             except LockError:
                 if time.monotonic() > deadline:
                     raise

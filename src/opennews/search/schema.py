@@ -1,59 +1,104 @@
 """The index schema and how an archived record becomes an index document.
 
-Matching and ranking use different fields, so that a query costs what its
-candidates cost, not what its commonest syllable costs:
+Every text field is a set of terms per document (Whoosh's ``Existence`` format:
+no frequencies, no positions, no lengths), because the index is only asked
+which documents hold a term (see docsets.py); how well a document matches is
+judged afterwards on its stored text, for the few hundred candidates that
+matter. That keeps postings small and indexing fast.
 
-* ``all_f`` — the whole article (title, lead, body) folded, with positions: every
-  query syllable must match here (one cheap intersection), phrases and proximity
-  are checked here;
-* ``all`` — the same text exact (marks kept, frequencies only): accent preference;
-* ``all_bi`` — its folded syllable pairs: rare pairs lift the article a sentence
-  typed without quotes or marks comes from into the candidates;
+* ``all_f`` — the folded syllables of the whole article (title, lead, body):
+  every query syllable must be here;
+* ``all_bi`` — its folded syllable pairs: a sentence typed without quotes or
+  marks finds its article through pairs that are rare even when its syllables
+  are not;
 * ``title``/``title_f``/``title_bi`` and ``sapo_f``/``sapo_bi`` — exact, folded
-  and folded-bigram forms of the short parts, which rank headline and lead
-  matches first.
+  and paired forms of the headline and lead, which rank those matches first;
+* ``text`` — stored: the article's syllables, exact and folded, compressed, for
+  the second stage (term counts, exact forms, words side by side).
 
-Source, category, author, date and year are filters and facets. Only the id and
-content hash are stored: the archive is the place to read articles from.
+Source, category, author and year are filters and facets, ``published`` sorts.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime
 from typing import Any
 
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.fields import ID, NUMERIC, STORED, Schema
 
 from ..vietnamese import VN_TZ, fold, normalize
-from .analysis import bigram_analyzer, exact_analyzer, folded_analyzer
+from .analysis import BREAK, bigram_analyzer, cut, exact_analyzer, fold_syllable, folded_analyzer
 
-__all__ = ["PARTS", "SCHEMA_VERSION", "build_schema", "category_key", "document_for", "epoch"]
+__all__ = ["PARTS", "SCHEMA_VERSION", "StoredText", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Weights of the short parts whose matches are rewarded on top of ``all_f``.
 PARTS: tuple[tuple[str, float], ...] = (("title", 3.0), ("sapo", 1.5))
 
 
 def build_schema() -> Schema:
-    fields: dict[str, Any] = {
-        "id": ID(stored=True, unique=True),
-        "content_hash": ID(stored=True),
-        "source": ID(stored=True, sortable=True),
-        "category": ID(stored=True, sortable=True),
-        "category_key": ID(),
-        "author": TEXT(analyzer=folded_analyzer(), phrase=True),
-        "published": NUMERIC(numtype=int, bits=64, sortable=True, signed=True),
-        "year": ID(sortable=True),
-    }
-    fields["all"] = TEXT(analyzer=exact_analyzer(), phrase=False)
-    fields["all_f"] = TEXT(analyzer=folded_analyzer(), phrase=True)
-    fields["all_bi"] = TEXT(analyzer=bigram_analyzer(), phrase=False)
-    fields["title"] = TEXT(analyzer=exact_analyzer(), phrase=True)
-    fields["title_f"] = TEXT(analyzer=folded_analyzer(), phrase=True)
-    fields["title_bi"] = TEXT(analyzer=bigram_analyzer(), phrase=False)
-    fields["sapo_f"] = TEXT(analyzer=folded_analyzer(), phrase=False)
-    fields["sapo_bi"] = TEXT(analyzer=bigram_analyzer(), phrase=False)
-    return Schema(**fields)
+    def terms(analyzer: Any) -> ID:
+        return ID(analyzer=analyzer)
+
+    return Schema(
+        id=ID(stored=True, unique=True),
+        content_hash=ID(stored=True),
+        source=ID(),
+        category=ID(),
+        category_key=ID(),
+        author=terms(folded_analyzer()),
+        published=NUMERIC(numtype=int, bits=64, sortable=True, signed=True),
+        year=ID(),
+        all_f=terms(folded_analyzer()),
+        all_bi=terms(bigram_analyzer()),
+        title=terms(exact_analyzer()),
+        title_f=terms(folded_analyzer()),
+        title_bi=terms(bigram_analyzer()),
+        sapo_f=terms(folded_analyzer()),
+        sapo_bi=terms(bigram_analyzer()),
+        text=STORED(),
+    )
+
+
+#: Separates the parts (title, lead, body) in the stored text.
+PART_BREAK = "\x1f"
+#: Separates the exact form from the folded one.
+FORM_BREAK = "\x1e"
+
+
+class StoredText:
+    """An article as the second stage reads it: " syl syl syl " strings per part.
+
+    Spaces pad every syllable, so " ha noi " in ``folded[2]`` is a side-by-side
+    match (punctuation and paragraph breaks don't separate: people copy across
+    them). Both forms are stored, compressed together: folding at query time
+    would cost more than reading.
+    """
+
+    __slots__ = ("exact", "folded")
+
+    def __init__(self, exact: list[str], folded: list[str]) -> None:
+        self.exact = exact
+        self.folded = folded
+
+    @classmethod
+    def from_cuts(cls, cuts: list[list[str]]) -> StoredText:
+        """From analysis.cut() of the title, the lead and the body."""
+        exact = [[w for w in words if w != BREAK] for words in cuts]
+        return cls(
+            [" " + " ".join(words) + " " for words in exact],
+            [" " + " ".join(map(fold_syllable, words)) + " " for words in exact],
+        )
+
+    def encode(self) -> bytes:
+        text = PART_BREAK.join(self.exact) + FORM_BREAK + PART_BREAK.join(self.folded)
+        return zlib.compress(text.encode("utf-8"), 1)
+
+    @classmethod
+    def decode(cls, blob: bytes) -> StoredText:
+        exact, _, folded = zlib.decompress(blob).decode("utf-8").partition(FORM_BREAK)
+        return cls(exact.split(PART_BREAK), folded.split(PART_BREAK))
 
 
 def category_key(label: str) -> str:
@@ -90,9 +135,11 @@ def document_for(record: dict[str, Any]) -> dict[str, Any]:
     title, sapo, body = record.get("title") or "", record.get("sapo") or "", record.get("body") or ""
     if sapo and body.startswith(sapo):
         body = body[len(sapo) :].lstrip()  # a lead repeated as the first paragraph would count twice
-    # Blank lines between the parts keep phrases from running across them.
-    doc["all"] = doc["all_f"] = doc["all_bi"] = "\n\n".join(x for x in (title, sapo, body) if x)
+    # Blank lines between the parts keep pairs from running across them.
+    joined = "\n\n".join(x for x in (title, sapo, body) if x)
+    doc["all_f"] = doc["all_bi"] = joined
     doc["title"] = doc["title_f"] = doc["title_bi"] = title
     if sapo:
         doc["sapo_f"] = doc["sapo_bi"] = sapo
+    doc["text"] = StoredText.from_cuts([cut(title), cut(sapo), cut(body)]).encode()
     return doc

@@ -15,20 +15,25 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 from whoosh import index as whoosh_index
-from whoosh import query as wq
-from whoosh import sorting
 
 from ..archive import Archive
 from ..vietnamese import fold, from_telex, has_marks, looks_like_telex, normalize, syllables
+from .analysis import BIGRAM_JOINER
+from .docsets import DocSets, Tally, ids_of
 from .highlight import Highlighter
 from .indexer import LIVE, STATE, VOCABULARY
-from .query import ParsedQuery, build_query, parse_query
-from .rerank import folded_words, proximity
+from .matching import matches, runs, shortlist
+from .query import ParsedQuery, parse_query
+from .ranking import Term, idf
+from .ranking import score as score_text
+from .schema import StoredText
 from .vocabulary import Vocabulary
 
 __all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher"]
@@ -37,10 +42,10 @@ Sort = Literal["relevance", "newest", "oldest"]
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 FACETS = ("source", "category", "year")
-#: How many candidates the second stage re-ranks, and how much side-by-side matches weigh
-#: (as a share of the best first-stage score).
-RERANK_DEPTH = 200
-PROXIMITY_WEIGHT = 0.8
+#: How many matches the second stage reads and scores (at least; more for deep pages).
+SHORTLIST = 100
+#: Ranking by relevance goes this deep; sorting by date goes as deep as there are matches.
+MAX_RANKED = 1000
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ class Searcher:
         self._lock = threading.RLock()
         self._state_mtime: int | None = None
         self._searcher: Any = None
+        self._sets: DocSets | None = None
         self._vocab: Vocabulary | None = None
         self._open()
 
@@ -130,6 +136,7 @@ class Searcher:
         old_searcher, old_vocab = self._searcher, self._vocab
         self._state_mtime = self._state_stamp()
         self._searcher = whoosh_index.open_dir(str(live)).searcher()
+        self._sets = DocSets(self._searcher)
         vocab_path = self.index_dir / VOCABULARY
         self._vocab = Vocabulary(vocab_path, readonly=True) if vocab_path.exists() else None
         if old_searcher is not None:
@@ -184,70 +191,63 @@ class Searcher:
         return response
 
     def _run(self, request: SearchRequest, parsed: ParsedQuery) -> SearchResponse:
-        query = build_query(parsed)
-        results, total = self._execute(query, request)
+        sets = self._sets
+        assert sets is not None
+        found = matches(parsed, sets)
         relaxed = False
-        if total == 0 and len(parsed.syllables()) > 2:
-            results, total = self._execute(build_query(parsed, relaxed=True), request)
-            relaxed = total > 0
+        if not found and len(parsed.syllables()) > 2 and len(parsed.positive) > 2:
+            found = matches(parsed, sets, relaxed=True)
+            relaxed = bool(found)
         notes = list(parsed.notes)
         if relaxed:
             notes.append("No article has all the words; showing articles with most of them.")
-        ranked = [(r["id"], float(r.score or 0.0)) for r in results]
+        total = found.bit_count()
         start = (request.page - 1) * request.per_page
-        if self._reranks(query, request):
-            records = self.archive.get_records([i for i, _ in ranked])
-            ranked = self._rerank(ranked, records, parsed)
-            page = ranked[start : start + request.per_page]
+        end = start + request.per_page
+        if request.sort == "relevance" and parsed.positive:
+            if start >= MAX_RANKED:
+                notes.append(f"Ranking by relevance stops at {MAX_RANKED} results; sort by date to go further.")
+                ranked: list[tuple[int, float]] = []
+            else:
+                ranked = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
         else:
-            page = ranked[start : start + request.per_page]
-            records = self.archive.get_records([i for i, _ in page])
+            docnums = ids_of(found)
+            dates = sets.published()[docnums]
+            order = np.argsort(dates if request.sort == "oldest" else -dates, kind="stable")[start:end]
+            ranked = [(int(n), 0.0) for n in docnums[order]]
+        page = [(self._searcher.stored_fields(n)["id"], s) for n, s in ranked]
+        records = self.archive.get_records([i for i, _ in page])
         hits = self._hits(page, records, parsed, request, first_rank=start + 1)
         facets: dict[str, list[tuple[str, int]]] = {}
         if request.facets:
             for name in FACETS:
-                counts = results.groups(name)
-                ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                counts = sets.count_by(name, found)
                 if name == "year":
-                    ordered = sorted(counts.items(), key=lambda kv: str(kv[0]), reverse=True)
-                facets[name] = [(str(v), int(n)) for v, n in ordered if v not in (None, "")][:30]
+                    ordered = sorted(counts.items(), reverse=True)
+                else:
+                    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                facets[name] = [(v, n) for v, n in ordered if v][:30]
         return SearchResponse(request, total, hits, facets, relaxed=relaxed, notes=notes)
 
-    @staticmethod
-    def _reranks(query: wq.Query, request: SearchRequest) -> bool:
-        return request.sort == "relevance" and not isinstance(query, wq.Every)
-
-    def _execute(self, query: wq.Query, request: SearchRequest) -> tuple[Any, int]:
-        """Run a query: the candidates to rank (or the sorted page's worth) and the total."""
-        kwargs: dict[str, Any] = {"terms": False}
-        if request.facets:
-            kwargs["groupedby"] = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
-        if not self._reranks(query, request):
-            kwargs["sortedby"] = sorting.FieldFacet("published", reverse=request.sort != "oldest")
-        limit = request.page * request.per_page
-        if self._reranks(query, request):
-            limit = max(limit, RERANK_DEPTH)
-        # optimize=False: score every match once, which also gives the exact total for
-        # free (the optimised path skips blocks, then counts all matches again).
-        results = self._searcher.search(query, limit=limit, optimize=False, **kwargs)
-        return results, len(results)
-
-    def _rerank(
-        self, ranked: list[tuple[str, float]], records: dict[str, dict[str, Any]], parsed: ParsedQuery
-    ) -> list[tuple[str, float]]:
-        runs = _runs(parsed)
-        if not runs or not ranked:
-            return ranked
-        top = ranked[0][1] or 1.0
-        rescored = []
-        for article_id, score in ranked:
-            rec = records.get(article_id)
-            if rec is None:
-                continue
-            text = folded_words(f"{rec['title']}\n{rec.get('sapo') or ''}\n{rec.get('body') or ''}")
-            rescored.append((article_id, score + PROXIMITY_WEIGHT * top * proximity(text, runs)))
-        rescored.sort(key=lambda x: -x[1])
-        return rescored
+    def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[int, float]]:
+        """The best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
+        sets = self._sets
+        assert sets is not None
+        docnums = shortlist(parsed, sets, found, depth)
+        words = dict.fromkeys(w for g in parsed.positive for c in g if not c.negate for w in c.words)
+        terms = [Term.make(w, idf(sets.size, sets.doc_frequency("all_f", fold(w)))) for w in words]
+        sequences = runs(parsed)
+        pairs = {
+            f"{a} {b}": idf(sets.size, sets.doc_frequency("all_bi", f"{a}{BIGRAM_JOINER}{b}"))
+            for run in sequences
+            for a, b in pairwise(run)
+        }
+        scored = []
+        for n in docnums.tolist():
+            text = StoredText.decode(self._searcher.stored_fields(n)["text"])
+            scored.append((n, score_text(text, terms, list(pairs.items()), sequences)))
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        return scored
 
     def _hits(
         self,
@@ -304,35 +304,44 @@ class Searcher:
 
     def _known(self, word: str) -> bool:
         reader = self._searcher.reader()
-        return bool(reader.doc_frequency("all", word)) or (self._vocab is not None and self._vocab.knows(word))
+        return bool(reader.doc_frequency("title", word)) or (self._vocab is not None and self._vocab.knows(word))
 
     # -- related --------------------------------------------------------------------
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
-        """Articles about the same thing: the rarest words of its title and lead, weighted."""
+        """Articles about the same thing: sharing the rarest words of its title and lead."""
         self.refresh()
         record = self.archive.get_record(article_id)
         if record is None:
             return []
         with self._lock:
-            reader = self._searcher.reader()
-            total = max(1, reader.doc_count())
+            sets = self._sets
+            assert sets is not None
+            total = max(1, sets.size)
             words = {fold(w) for w in syllables(normalize(f"{record['title']} {record.get('sapo') or ''}"))}
             weighted = []
             for w in words:
-                df = reader.doc_frequency("all_f", w)
+                df = sets.doc_frequency("all_f", w)
                 if df > 0 and (df < total * 0.2 or df <= 2) and not w.isdigit():
                     weighted.append((math.log(total / df), w))
             weighted.sort(reverse=True)
-            terms = [w for _, w in weighted[:15]]
-            if not terms:
+            if not weighted:
                 return []
-            clauses = [wq.Term("title_f", w, boost=2 * idf) for idf, w in weighted[:15]]
-            clauses += [wq.Term("all_f", w, boost=idf) for idf, w in weighted[:15]]
-            query = wq.AndNot(wq.Or(clauses, minmatch=min(3, len(terms))), wq.Term("id", article_id))
-            results = self._searcher.search(query, limit=limit, terms=False)
-            page = [(r["id"], r.score, r.rank) for r in results]
-        records = self.archive.get_records([i for i, _, _ in page])
+            rare = weighted[:15]
+            shared = Tally(sets.live & ~sets.term("id", article_id))
+            for _, w in rare:  # at least three matches, in the headline or anywhere
+                shared.add(sets.term("all_f", w), 1)
+                shared.add(sets.term("title_f", w), 1)
+            tally = Tally(shared.at_least(min(3, len(rare))))
+            for weight, w in rare:
+                tally.add(sets.term("title_f", w), round(4 * weight))
+                tally.add(sets.term("all_f", w), round(2 * weight))
+            chosen, _ = tally.top(limit)
+            values = tally.values_for(ids_of(chosen).tolist())
+            dates = sets.published()
+            ranked = sorted(values.items(), key=lambda kv: (-kv[1], -dates[kv[0]]))[:limit]
+            page = [(self._searcher.stored_fields(n)["id"], float(v)) for n, v in ranked]
+        records = self.archive.get_records([i for i, _ in page])
         return [
             Hit(
                 id=i,
@@ -343,27 +352,12 @@ class Searcher:
                 author=records[i].get("author"),
                 published=records[i].get("published"),
                 sapo=records[i].get("sapo"),
-                score=round(float(s), 4),
-                rank=r + 1,
+                score=round(s, 4),
+                rank=rank,
             )
-            for i, s, r in page
+            for rank, (i, s) in enumerate(page, 1)
             if i in records
         ]
-
-
-def _runs(parsed: ParsedQuery) -> list[list[str]]:
-    """Folded syllable sequences typed side by side: the plain words, and each phrase."""
-    runs: list[list[str]] = []
-    plain: list[str] = []
-    for group in parsed.positive:
-        clauses = [c for c in group if not c.negate]
-        if len(clauses) == 1 and not clauses[0].phrase:
-            plain.extend(fold(w) for w in clauses[0].words)
-            continue
-        runs.extend([fold(w) for w in c.words] for c in clauses if len(c.words) > 1)
-    if len(plain) > 1:
-        runs.append(plain)
-    return runs
 
 
 def response_json(response: SearchResponse) -> bytes:

@@ -1,0 +1,239 @@
+"""Sets of documents as Python integers: the boolean half of every query.
+
+Bit *n* of an integer stands for document *n* of the index (global numbering
+across segments). Intersections, unions, exclusions and counts are then single
+C-level operations on ~11 kB integers for a 90,000-article archive, whatever
+the syllables' frequencies: "của" (in nine articles of ten) costs what "Điện
+Biên" costs once its set is read, and sets of frequent terms are kept.
+
+Whoosh walks postings one document at a time in Python, so an intersection of
+common syllables, a facet count over 40,000 matches or a date range costs
+hundreds of milliseconds there; here the postings of a term are read block by
+block once (numpy turns the block's ids into bits), and everything after that
+is arithmetic. Ranking then only has to look at a few hundred documents.
+
+:class:`Tally` adds weighted features bit-sliced (one integer per bit of the
+running sum), so "the documents whose summed weight reaches T" is also a handful
+of integer operations; :meth:`Tally.top` finds the T that keeps about k.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DocSets", "Tally", "ids_of"]
+
+#: Sets of terms found in more documents than this are kept between queries.
+CACHE_MIN_DF = 256
+CACHE_SIZE = 4096
+
+
+def _bits(ids: np.ndarray, size: int) -> int:
+    flags = np.zeros(size + 8, dtype=np.uint8)
+    flags[ids] = 1
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+def ids_of(bits: int) -> np.ndarray:
+    """The document numbers in a set, ascending."""
+    if not bits:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
+    return np.flatnonzero(np.unpackbits(raw, bitorder="little"))
+
+
+def _leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
+    """A term's document numbers in a segment, a posting block at a time.
+
+    Reads Whoosh's W3 posting blocks directly (decoding each block once, without
+    the per-posting matcher calls); any other matcher is walked the slow way.
+    """
+    child = getattr(matcher, "child", None)
+    if child is not None and not hasattr(matcher, "_read_data"):
+        matcher = child  # deletions are masked separately
+    if not hasattr(matcher, "_read_data") or not hasattr(matcher, "_nextoffset"):
+        yield list(matcher.all_ids())
+        return
+    while not matcher._atend:
+        if matcher._data is None:
+            matcher._read_data()
+        ids = matcher._data[0]
+        yield ids if matcher._byteids else list(accumulate(ids))
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+
+
+def _deleted(leaf: Any) -> Iterable[int]:
+    found = getattr(leaf, "deleted_docs_set", None)
+    if found is not None:
+        return found
+    return [n for n in range(leaf.doc_count_all()) if leaf.is_deleted(n)]
+
+
+class DocSets:
+    """Document sets read from one open Whoosh searcher (rebuilt when it is reopened)."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.leaves: list[tuple[Any, int]] = list(reader.leaf_readers())
+        self.size = reader.doc_count_all()
+        self.all = (1 << self.size) - 1
+        deleted = [offset + n for leaf, offset in self.leaves if leaf.has_deletions() for n in _deleted(leaf)]
+        self.live = self.all & ~_bits(np.asarray(deleted, dtype=np.int64), self.size) if deleted else self.all
+        self._cache: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._lock = threading.Lock()
+        self._values: dict[str, dict[str, int]] = {}
+        self._published: np.ndarray | None = None
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        return int(self.searcher.reader().doc_frequency(field, text))
+
+    def term(self, field: str, text: str) -> int:
+        """The live documents containing ``text`` in ``field``."""
+        key = (field, text)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        parts: list[np.ndarray] = []
+        df = 0
+        for leaf, offset in self.leaves:
+            if (field, text) not in leaf:
+                continue
+            for block in _leaf_ids(leaf.postings(field, text)):
+                arr = np.asarray(block, dtype=np.int64)
+                parts.append(arr + offset if offset else arr)
+                df += len(arr)
+        bits = _bits(np.concatenate(parts), self.size) & self.live if parts else 0
+        if df >= CACHE_MIN_DF:
+            with self._lock:
+                self._cache[key] = bits
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return bits
+
+    def all_of(self, field: str, texts: Iterable[str]) -> int:
+        """Documents holding every one of ``texts``; rarest first, stopping early at nothing."""
+        ordered = sorted(set(texts), key=lambda t: self.doc_frequency(field, t))
+        bits = self.live
+        for text in ordered:
+            bits &= self.term(field, text)
+            if not bits:
+                break
+        return bits
+
+    def values(self, field: str) -> dict[str, int]:
+        """Every value of a keyword field with its set: facets and filters."""
+        with self._lock:
+            found = self._values.get(field)
+        if found is None:
+            reader = self.searcher.reader()
+            texts = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in reader.lexicon(field)]
+            found = {text: self.term(field, text) for text in texts}
+            with self._lock:
+                self._values[field] = found
+        return found
+
+    def published(self) -> np.ndarray:
+        """Publication time (epoch seconds) by document number; undated documents sort oldest."""
+        if self._published is None:
+            dates = np.full(self.size, np.iinfo(np.int64).min, dtype=np.int64)
+            for leaf, offset in self.leaves:
+                if leaf.has_column("published"):
+                    column = leaf.column_reader("published")
+                    values = np.fromiter((v if v is not None else dates[0] for v in column), np.int64)
+                    dates[offset : offset + len(values)] = values
+            self._published = dates
+        return self._published
+
+    def published_between(self, low: int | None, high: int | None) -> int:
+        dates = self.published()
+        keep = dates > np.iinfo(np.int64).min
+        if low is not None:
+            keep &= dates >= low
+        if high is not None:
+            keep &= dates <= high
+        return _bits(np.flatnonzero(keep), self.size) & self.live
+
+    def count_by(self, field: str, bits: int) -> dict[str, int]:
+        counts = {value: (bits & docs).bit_count() for value, docs in self.values(field).items()}
+        return {value: n for value, n in counts.items() if n}
+
+
+class Tally:
+    """Per-document weighted sums of features, bit-sliced.
+
+    ``planes[i]`` holds bit *i* of every document's running sum, so adding a
+    feature of integer weight *w* to a set of documents is a ripple-carry
+    addition of whole integers, and "sum ≥ T" a comparison of the same kind.
+    """
+
+    def __init__(self, universe: int) -> None:
+        self.universe = universe
+        self.planes: list[int] = []
+
+    def add(self, docs: int, weight: int) -> None:
+        docs &= self.universe
+        if not docs or weight <= 0:
+            return
+        for shift in range(weight.bit_length()):
+            if weight >> shift & 1:
+                self._add_at(docs, shift)
+
+    def _add_at(self, carry: int, plane: int) -> None:
+        planes = self.planes
+        while carry:
+            while plane >= len(planes):
+                planes.append(0)
+            low = planes[plane]
+            planes[plane] = low ^ carry
+            carry &= low
+            plane += 1
+
+    def at_least(self, threshold: int) -> int:
+        """Documents whose sum is ≥ ``threshold``."""
+        if threshold <= 0:
+            return self.universe
+        if threshold >> len(self.planes):
+            return 0
+        greater, equal = 0, self.universe
+        for i in range(len(self.planes) - 1, -1, -1):
+            plane = self.planes[i]
+            if threshold >> i & 1:
+                equal &= plane
+            else:
+                greater |= equal & plane
+                equal &= ~plane
+        return greater | equal
+
+    @property
+    def maximum(self) -> int:
+        return (1 << len(self.planes)) - 1
+
+    def top(self, k: int) -> tuple[int, int]:
+        """The highest threshold keeping at least ``k`` documents (or all with any weight),
+        as (documents at or above it, documents strictly above it)."""
+        low, high = 1, self.maximum
+        if not self.planes or self.at_least(1).bit_count() <= k:
+            return self.at_least(1), 0
+        # Invariant: at_least(low) has ≥ k documents; find the largest such low.
+        while low < high:
+            mid = (low + high + 1) // 2
+            if self.at_least(mid).bit_count() >= k:
+                low = mid
+            else:
+                high = mid - 1
+        return self.at_least(low), self.at_least(low + 1)
+
+    def values_for(self, ids: Iterable[int]) -> dict[int, int]:
+        """The sums for a few documents (to order the chosen ones)."""
+        return {n: sum(1 << i for i, plane in enumerate(self.planes) if plane >> n & 1) for n in ids}

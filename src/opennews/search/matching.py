@@ -1,0 +1,165 @@
+"""What a parsed query matches, and which matches deserve a closer look.
+
+:func:`matches` gives the exact set of matching documents (so totals and facet
+counts are exact): every plain word in the folded article (a word typed with
+marks matches its folded form too, so marks never lose results), a quoted
+phrase as its folded syllable pairs, ``title:`` in the headline, OR, exclusion
+and the filters.
+
+:func:`shortlist` picks the few hundred documents the second stage reads,
+from features that are cheap on sets: the query's syllables in the headline or
+the lead, its neighbouring syllables as pairs anywhere, its marked syllables
+exactly in the headline; each weighted by rarity (idf), as in
+docs/vietnamese-search.md §3.5.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, time
+from itertools import pairwise
+
+import numpy as np
+
+from ..vietnamese import VN_TZ, fold, has_marks, normalize, syllables
+from .analysis import BIGRAM_JOINER
+from .docsets import DocSets, Tally, ids_of
+from .query import Clause, ParsedQuery
+from .schema import category_key
+
+__all__ = ["filters", "matches", "runs", "shortlist"]
+
+#: Share of the plain words a relaxed query needs.
+RELAXED_SHARE = 0.6
+#: Feature weights (multiplied by the feature's idf, then rounded to integers).
+#: Syllables weigh by their rarity in whole articles (``all_f``), pairs by theirs (``all_bi``).
+WEIGHTS = {
+    "title_f": 6,
+    "sapo_f": 3,
+    "title": 3,  # a marked syllable exactly as typed, in the headline
+    "all_bi": 4,
+    "title_bi": 6,
+    "sapo_bi": 3,
+    "all_f": 2,  # only for words that are optional (OR)
+}
+RARITY = {"title_f": "all_f", "sapo_f": "all_f", "title": "all_f", "all_f": "all_f"}
+
+
+def _pairs(words: list[str]) -> list[str]:
+    return [f"{a}{BIGRAM_JOINER}{b}" for a, b in pairwise(words)]
+
+
+def _clause(sets: DocSets, clause: Clause) -> int:
+    folded = [fold(w) for w in clause.words]
+    if clause.quoted and len(folded) > 1:
+        return sets.all_of("title_bi" if clause.title_only else "all_bi", _pairs(folded))
+    return sets.all_of("title_f" if clause.title_only else "all_f", folded)
+
+
+def _group(sets: DocSets, group: list[Clause]) -> int:
+    bits = 0
+    for clause in group:
+        if not clause.negate:
+            bits |= _clause(sets, clause)
+    return bits
+
+
+def filters(parsed: ParsedQuery, sets: DocSets) -> int:
+    """The documents the filters allow (all live ones when there are none)."""
+    bits = sets.live
+    if parsed.source:
+        bits &= sets.term("source", parsed.source.strip().lower())
+    if parsed.category:
+        bits &= sets.term("category_key", category_key(parsed.category))
+    if parsed.author:
+        words = [fold(w) for w in syllables(normalize(parsed.author))]
+        bits &= sets.all_of("author", words) if words else sets.live
+    if parsed.date_from or parsed.date_to:
+        low = _epoch(parsed.date_from, time.min) if parsed.date_from else None
+        high = _epoch(parsed.date_to, time.max) if parsed.date_to else None
+        bits &= sets.published_between(low, high)
+    return bits
+
+
+def _epoch(day: object, at: time) -> int:
+    return int(datetime.combine(day, at, tzinfo=VN_TZ).timestamp())  # type: ignore[arg-type]
+
+
+def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False) -> int:
+    """The documents matching the query; with ``relaxed``, those matching most of its parts."""
+    bits = filters(parsed, sets)
+    groups = [_group(sets, g) for g in parsed.positive]
+    if relaxed and len(groups) > 2:
+        tally = Tally(bits)
+        for g in groups:
+            tally.add(g, 1)
+        bits = tally.at_least(max(2, math.ceil(len(groups) * RELAXED_SHARE)))
+    else:
+        for g in sorted(groups, key=int.bit_count):
+            bits &= g
+            if not bits:
+                return 0
+    for clause in parsed.negative:
+        bits &= ~_clause(sets, clause)
+    return bits
+
+
+def runs(parsed: ParsedQuery) -> list[list[str]]:
+    """Folded syllable sequences typed side by side: the plain words, and each phrase."""
+    out: list[list[str]] = []
+    plain: list[str] = []
+    for group in parsed.positive:
+        clauses = [c for c in group if not c.negate]
+        if len(clauses) == 1 and not clauses[0].phrase and not clauses[0].title_only:
+            plain.extend(fold(w) for w in clauses[0].words)
+            continue
+        out.extend([fold(w) for w in c.words] for c in clauses if len(c.words) > 1)
+    if len(plain) > 1:
+        out.append(plain)
+    return out
+
+
+def _idf(sets: DocSets, field: str, text: str) -> float:
+    df = sets.doc_frequency(field, text)
+    return math.log(1 + sets.size / (df + 0.5)) if df else 0.0
+
+
+def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np.ndarray:
+    """About ``k`` of the ``candidates`` with the most (and rarest) query features."""
+    tally = Tally(candidates)
+    words: list[tuple[str, bool]] = []  # (normalised syllable, optional?)
+    for group in parsed.positive:
+        clauses = [c for c in group if not c.negate]
+        for clause in clauses:
+            words.extend((w, len(clauses) > 1) for w in clause.words)
+    features: list[tuple[str, str]] = []
+    for word, optional in words:
+        folded = fold(word)
+        features += [("title_f", folded), ("sapo_f", folded)]
+        if has_marks(word):
+            features.append(("title", word))
+        if optional:
+            features.append(("all_f", folded))
+    for run in runs(parsed):
+        for pair in _pairs(run):
+            features += [("all_bi", pair), ("title_bi", pair), ("sapo_bi", pair)]
+    for field, text in dict.fromkeys(features):
+        rarity = RARITY.get(field, "all_bi")
+        weight = round(WEIGHTS[field] * _idf(sets, rarity, fold(text) if rarity == "all_f" else text))
+        if weight > 0:
+            tally.add(sets.term(field, text), weight)
+    chosen, above = tally.top(k) if tally.planes else (0, 0)
+    picked = ids_of(above)
+    for pool in (chosen & ~above, candidates & ~chosen):
+        if len(picked) >= k or not pool:
+            continue
+        picked = np.concatenate([picked, _newest(sets, ids_of(pool), k - len(picked))])
+    return picked
+
+
+def _newest(sets: DocSets, docnums: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` most recently published of ``docnums``: ties broken towards news."""
+    if len(docnums) <= n:
+        return docnums
+    dates = sets.published()[docnums]
+    return docnums[np.argpartition(-dates, n - 1)[:n]]

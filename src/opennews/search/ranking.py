@@ -1,0 +1,144 @@
+"""Second stage: scoring the shortlisted articles on their own text.
+
+Each shortlisted article's stored syllables (schema.StoredText) are read and
+scored with BM25 over three parts (headline, lead, body), plus:
+
+* an exact-form bonus for syllables typed with marks ("bán" over "bạn"), so
+  marks make results more precise while the folded match keeps them all;
+* a side-by-side bonus: how much of what was typed next to each other stands
+  next to each other in the article (a headline or a sentence typed without
+  quotes or marks), by substring search on the padded folded text.
+
+Counting substrings in a few hundred short strings is what makes this cheaper
+than positional queries over every posting, and it sees the whole article.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ..vietnamese import fold, has_marks
+from .schema import StoredText
+
+__all__ = ["Term", "idf", "longest", "proximity", "score"]
+
+K1 = 1.2
+B = 0.75
+#: Weights of the headline, the lead and the body; the average length of each, in syllables.
+PART_WEIGHTS = (3.0, 1.5, 1.0)
+PART_LENGTHS = (14.0, 35.0, 550.0)
+#: A syllable found exactly as typed (with its marks) counts this much on top of its folded match.
+EXACT_BOOST = 3.0
+#: Pairs of neighbouring query syllables found side by side count like terms of this weight
+#: anywhere in the article, with the headline's and the lead's part weights on top.
+PAIR_WEIGHT = 1.0
+#: The query's words all in the headline, as a multiple of what they can score as terms
+#: (a share of them counts quadratically less).
+HEADLINE_WEIGHT = 1.0
+#: A run found verbatim (all of it: 1; its longest stretch counts quadratically less), as a
+#: multiple of the most its pairs can score.
+RUN_WEIGHT = 3.0
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query syllable as the ranker needs it."""
+
+    folded: str
+    exact: str | None  # set when typed with marks
+    idf: float
+
+    @classmethod
+    def make(cls, word: str, idf: float) -> Term:
+        return cls(fold(word), word if has_marks(word) else None, idf)
+
+
+def _saturate(tf: int, length: int, average: float) -> float:
+    if not tf:
+        return 0.0
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+
+
+def score(
+    text: StoredText, terms: Sequence[Term], pairs: Sequence[tuple[str, float]], runs: Sequence[Sequence[str]]
+) -> float:
+    """How well one article answers the query.
+
+    ``pairs`` are neighbouring query syllables ("ha noi", folded) with their idf
+    as pairs: BM25 over them is what finds the sentence a span was typed from,
+    and length normalisation prefers the article where it weighs most.
+    """
+    total = 0.0
+    folded_parts = text.folded
+    lengths = [part.count(" ") for part in text.exact]
+    everything = sum(t.idf for t in terms)
+    if everything:
+        headline = sum(t.idf for t in terms if f" {t.folded} " in folded_parts[0])
+        total += HEADLINE_WEIGHT * everything * (K1 + 1) * (headline / everything) ** 2
+    for term in terms:
+        needle = f" {term.folded} "
+        exact = f" {term.exact} " if term.exact is not None else None
+        for i, (weight, average) in enumerate(zip(PART_WEIGHTS, PART_LENGTHS, strict=True)):
+            found = _saturate(folded_parts[i].count(needle), lengths[i], average)
+            if exact is not None and found:
+                found += EXACT_BOOST * _saturate(text.exact[i].count(exact), lengths[i], average)
+            total += term.idf * weight * found
+    pair_total = 0.0
+    whole = " ".join(folded_parts)
+    size = sum(lengths)
+    for pair, pair_idf in pairs:
+        needle = f" {pair} "
+        found = _saturate(whole.count(needle), size, sum(PART_LENGTHS))
+        for i in (0, 1):
+            found += (PART_WEIGHTS[i] - 1) * _saturate(folded_parts[i].count(needle), lengths[i], PART_LENGTHS[i])
+        pair_total += pair_idf * found
+    total += PAIR_WEIGHT * pair_total
+    if runs and pairs:
+        total += RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1) * longest(whole, runs) ** 2
+    return total
+
+
+def longest(text: str, runs: Sequence[Sequence[str]]) -> float:
+    """How much of a run stands verbatim in ``text``: 1 for all of it, 0 for no two syllables
+    side by side (the longest stretch's pairs over the run's pairs)."""
+    best = 0.0
+    for run in runs:
+        if len(run) < 2:
+            continue
+        for size in range(len(run), 1, -1):
+            if any(f" {' '.join(run[i : i + size])} " in text for i in range(len(run) - size + 1)):
+                best = max(best, (size - 1) / (len(run) - 1))
+                break
+    return best
+
+
+def proximity(text: str, runs: Sequence[Sequence[str]]) -> float:
+    """How much of the query stands side by side in ``text`` (padded folded syllables), 0..1.
+
+    Each run is a sequence of folded syllables typed next to each other. Half the
+    score is the share of neighbouring pairs found together, half the longest
+    stretch of a run found verbatim.
+    """
+    pairs = found = 0
+    longest = 0.0
+    for run in runs:
+        if len(run) < 2:
+            continue
+        pairs += len(run) - 1
+        found += sum(1 for a, b in pairwise(run) if f" {a} {b} " in text)
+        best = 1
+        for size in range(len(run), 1, -1):
+            if any(f" {' '.join(run[i : i + size])} " in text for i in range(len(run) - size + 1)):
+                best = size
+                break
+        longest = max(longest, best / len(run))
+    if not pairs:
+        return 0.0
+    return 0.5 * found / pairs + 0.5 * longest
+
+
+def idf(doc_count: int, df: int) -> float:
+    return math.log(1 + doc_count / (df + 0.5))
