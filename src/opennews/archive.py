@@ -504,6 +504,15 @@ class Archive:
     def count(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
+    def listing(self, offset: int, limit: int) -> list[tuple[str, str | None, str]]:
+        """(id, published, ingested_at) of current articles in archive order, one page at a time (sitemaps)."""
+        return [
+            (i, p, t)
+            for i, p, t in self._conn.execute(
+                "SELECT id, published, ingested_at FROM articles ORDER BY rowid LIMIT ? OFFSET ?", (limit, offset)
+            )
+        ]
+
     def last_seq(self) -> int:
         return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
 

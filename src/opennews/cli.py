@@ -380,6 +380,41 @@ def _print_results(response, out: TextIO) -> None:  # type: ignore[no-untyped-de
             print(f"     {_plain(hit.snippet, tty)}", file=out)
 
 
+def _archive_is_empty(settings: Settings) -> bool:
+    if not settings.archive_path.exists():
+        return True
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        return archive.count() == 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .search import Indexer
+    from .web.serving import serve
+
+    if args.demo and _archive_is_empty(settings):
+        print(f"The archive is empty: creating {args.demo:,} demo articles first.", file=sys.stderr)
+        code = cmd_demo(argparse.Namespace(articles=args.demo, seed=0, output=None), settings)
+        if code:
+            return code
+    if settings.archive_path.exists():
+        with Archive.open(settings.archive_path, readonly=True) as archive:
+            indexed = Indexer(settings.index_dir, archive).exists()
+        if not indexed:
+            _update_index(settings, quiet=False)
+    else:
+        print("opennews: no archive yet; pages will say so until 'opennews ingest' or 'opennews demo'", file=sys.stderr)
+    print(f"Serving {settings.home} on http://{args.host}:{args.port}/ with {args.workers} worker(s)", file=sys.stderr)
+    serve(
+        settings.home,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opennews",
@@ -498,6 +533,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check the archive's integrity", description="SQLite integrity and tombstones.")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "serve",
+        help="serve the search pages and the JSON API over HTTP",
+        description="Run the web app with uvicorn: search and article pages (Vietnamese, or English), their "
+        "JSON twins under /api/, OpenSearch, sitemap, /healthz. Builds the search index first if it is missing; "
+        "index updates made while serving are picked up without a restart.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--demo", type=int, default=0, metavar="N", help="if the archive is empty, first create N demo articles"
+    )
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log every request")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,0 +1,367 @@
+"""Web benchmark: ``opennews serve`` under concurrent load, against a bare Starlette floor, in one run.
+
+    python bench/web.py                          # a fresh demo home (--articles N, default 2000)
+    python bench/web.py --home DIR               # an existing home (archive + index)
+    python bench/web.py --home DIR --corpus ../shared/corpus/vi-news.ndjson.gz   # ingest first if empty
+
+The whole shared corpus: ``--corpus`` ingests it into ``--home`` with ``--no-index`` and then
+runs ``opennews index --rebuild`` (about 15 minutes), once; later runs reuse the home.
+
+Servers: ``opennews serve --workers W`` on the home, and a bare Starlette app (one route
+returning a fixed JSON body) under the same uvicorn with the same workers: the framework's
+floor. Load comes from a separate process (asyncio + httpx, C keep-alive connections,
+127.0.0.1 only), for ``--duration`` seconds per endpoint after a short warm-up:
+
+  * ``/api/search?q=...`` and ``/?q=...`` (the HTML page), cycling through the development
+    queries of ../shared/eval/dev-queries.jsonl (plus filters and sorts on some);
+  * ``/bare`` on the bare app.
+
+Prints requests/s, errors and latency p50/p95/p99 per endpoint, the server's RSS (all its
+processes) and whether the targets hold (search p95 <= 100 ms, zero errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared"
+DEV_QUERIES = SHARED / "eval" / "dev-queries.jsonl"
+FALLBACK_QUERIES = ["thuy dien", "hà nội", "tai nan giao thong", "giá vàng", "bão số 3", "vieetj nam", "kinh te"]
+P95_TARGET_MS = 100.0
+
+# -- the bare floor ------------------------------------------------------------------
+
+
+def bare_app():  # type: ignore[no-untyped-def]
+    """A Starlette app with one route returning a fixed JSON body: what serving costs with no work."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = orjson.dumps({"total": 1, "results": [{"id": "0" * 16, "title": "Thủy điện xả lũ"}], "suggestion": None})
+
+    async def bare(request):  # type: ignore[no-untyped-def]
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/bare", bare)])
+
+
+def serve_bare(port: int, workers: int) -> None:
+    """The floor runs under the same uvicorn settings as ``opennews serve`` (incl. its protocol class)."""
+    import uvicorn
+
+    from opennews.web.serving import NoDelayH11Protocol
+
+    uvicorn.run(
+        f"{Path(__file__).stem}:bare_app",
+        factory=True,
+        app_dir=str(HERE),
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        http=NoDelayH11Protocol,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+# -- the load generator (runs in its own process) ------------------------------------
+
+
+async def _load(urls: list[str], connections: int, duration: float, warmup: float) -> dict[str, object]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
+        start = time.perf_counter()
+        measure_from = start + warmup
+        stop = measure_from + duration
+        counter = 0
+
+        async def worker(offset: int) -> None:
+            nonlocal errors, counter
+            i = offset
+            while True:
+                now = time.perf_counter()
+                if now >= stop:
+                    return
+                url = urls[i % len(urls)]
+                i += connections
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get(url)
+                    await r.aread()
+                    ok = r.status_code == 200
+                    status = r.status_code
+                except httpx.HTTPError:
+                    ok, status = False, 0
+                t1 = time.perf_counter()
+                if t0 >= measure_from:
+                    counter += 1
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if ok:
+                        latencies.append((t1 - t0) * 1000)
+                    else:
+                        errors += 1
+
+        await asyncio.gather(*(worker(k) for k in range(connections)))
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
+
+    return {
+        "requests": counter,
+        "errors": errors,
+        "rps": counter / duration,
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "statuses": statuses,
+    }
+
+
+def run_load(url_file: Path, connections: int, duration: float, warmup: float) -> None:
+    urls = url_file.read_text().splitlines()
+    result = asyncio.run(_load(urls, connections, duration, warmup))
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+
+
+def measure(urls: list[str], connections: int, duration: float, warmup: float, workdir: Path) -> dict[str, object]:
+    url_file = workdir / "urls.txt"
+    url_file.write_text("\n".join(urls))
+    cmd = [sys.executable, __file__, "--load", str(url_file), "--connections", str(connections)]
+    cmd += ["--duration", str(duration), "--warmup", str(warmup)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return orjson.loads(out)
+
+
+# -- orchestration -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no answer from {url} in {timeout:.0f} s")
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak RSS (MiB) summed over a process and its descendants (Linux /proc)."""
+    pids = [pid]
+    i = 0
+    while i < len(pids):
+        for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
+            pids.extend(int(c) for c in task.read_text().split())
+        i += 1
+    rss = hwm = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm += int(line.split()[1])
+        except OSError:
+            continue
+    return rss / 1024, hwm / 1024
+
+
+def dev_queries(limit: int) -> list[str]:
+    if not DEV_QUERIES.exists():
+        return FALLBACK_QUERIES
+    queries = []
+    for line in DEV_QUERIES.read_text().splitlines():
+        q = orjson.loads(line).get("q", "").strip()
+        if q and len(q) <= 500:
+            queries.append(q)
+    return queries[:limit] or FALLBACK_QUERIES
+
+
+def search_urls(base: str, path: str, queries: list[str]) -> list[str]:
+    urls = []
+    for i, q in enumerate(queries):
+        params: dict[str, str] = {"q": q}
+        if i % 5 == 3:
+            params["sort"] = "newest"
+        if i % 7 == 5:
+            params["page"] = "2"
+        urls.append(f"{base}{path}?{urlencode(params)}")
+    return urls
+
+
+def searcher_alone(home: Path, queries: list[str]) -> dict[str, float]:
+    """The same search requests as the pages make, in this process, one at a time: the searcher's share."""
+    from opennews.archive import Archive
+    from opennews.search import Searcher, SearchRequest
+
+    times: list[float] = []
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive, Searcher(home / "index", archive) as s:
+        for i, q in enumerate(queries):
+            sort = "newest" if i % 5 == 3 else "relevance"
+            t0 = time.perf_counter()
+            s.search(SearchRequest(q=q, sort=sort, page=2 if i % 7 == 5 else 1))  # type: ignore[arg-type]
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {p: times[min(len(times) - 1, int(p / 100 * len(times)))] for p in (50, 95, 99)}
+
+
+def opennews(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "opennews", *args], check=True)
+
+
+def prepare_home(args: argparse.Namespace, workdir: Path) -> Path:
+    if args.home is None:
+        home = workdir / "home"
+        print(f"Building a demo home with {args.articles:,} articles…", file=sys.stderr)
+        opennews("--home", str(home), "demo", "--articles", str(args.articles))
+        return home
+    home = Path(args.home)
+    if args.corpus and not (home / "opennews.sqlite3").exists():
+        print(f"Ingesting {len(args.corpus)} corpus file(s) into {home} (then a full index rebuild)…", file=sys.stderr)
+        opennews("--home", str(home), "ingest", "--no-index", "--quiet", *args.corpus)
+        opennews("--home", str(home), "index", "--rebuild")
+    return home
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", help="an opennews home with archive and index (default: a fresh demo home)")
+    parser.add_argument("--articles", type=int, default=2000, help="demo articles when no --home (default 2000)")
+    parser.add_argument("--corpus", nargs="*", help="files to ingest into an empty --home first (NDJSON, .gz)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
+    parser.add_argument("--queries", type=int, default=400, help="how many dev queries to cycle through")
+    parser.add_argument("--query-file", type=Path, help="cycle through these queries (one a line) instead")
+    parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # internal: be the load generator
+    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)  # internal: serve the floor
+    args = parser.parse_args()
+    if args.load:
+        run_load(args.load, args.connections, args.duration, args.warmup)
+        return 0
+    if args.bare_server:
+        serve_bare(args.bare_server, args.workers)
+        return 0
+
+    workdir = Path(tempfile.mkdtemp(prefix="opennews-bench-web-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        home = prepare_home(args, workdir)
+        port, bare_port = free_port(), free_port()
+        serve = ["serve", "--port", str(port), "--workers", str(args.workers), "--no-access-log"]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "opennews", "--home", str(home), *serve, "--log-level", "warning"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        procs.append(server)
+        bare = subprocess.Popen(
+            [sys.executable, __file__, "--bare-server", str(bare_port), "--workers", str(args.workers)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        procs.append(bare)
+        base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+        wait_for(base + "/healthz", server)
+        wait_for(bare_base + "/bare", bare)
+        import httpx
+
+        health = httpx.get(base + "/healthz").json()
+        kind = "your queries" if args.query_file else "dev queries"
+        if args.query_file:
+            queries = [q.strip() for q in args.query_file.read_text().splitlines() if q.strip()][: args.queries]
+        else:
+            queries = dev_queries(args.queries)
+        rss_idle = tree_rss_mb(server.pid)[0]
+        rows = []
+        for label, urls in (
+            (f"/api/search ({kind})", search_urls(base, "/api/search", queries)),
+            (f"/ HTML search ({kind})", search_urls(base, "/", queries)),
+            ("bare Starlette JSON", [bare_base + "/bare"]),
+        ):
+            print(f"Measuring {label} for {args.duration:.0f} s…", file=sys.stderr)
+            rows.append((label, measure(urls, args.connections, args.duration, args.warmup, workdir)))
+        rss_now, rss_peak = tree_rss_mb(server.pid)
+        alone = searcher_alone(home, queries)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if args.home is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print()
+    print(
+        f"opennews serve: {health['articles']:,} articles, {args.workers} workers, {args.connections} connections, "
+        f"{args.duration:.0f} s per endpoint, {len(queries)} queries, {os.cpu_count()} CPUs (load generator included)"
+    )
+    print()
+    floor = rows[-1][1]
+    header = f"{'endpoint':<31}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'p50 / floor':>13}")
+    print("-" * (len(header) + 13))
+    for label, r in rows:
+        ratio = float(r["p50"]) / float(floor["p50"]) if floor["p50"] else float("nan")  # type: ignore[arg-type]
+        print(
+            f"{label:<31}{r['requests']:>10,}{r['errors']:>8,}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
+            f"{r['p99']:>9.1f}{ratio:>12.1f}x"
+        )
+    print(
+        f"{'searcher alone, 1 thread':<31}{len(queries):>10,}{0:>8}{1000 / alone[50]:>9.0f}{alone[50]:>9.1f}"
+        f"{alone[95]:>9.1f}{alone[99]:>9.1f}"
+    )
+    print()
+    print(
+        f"server RSS (all {args.workers} workers + master): {rss_idle:.0f} MiB idle, {rss_now:.0f} MiB after load, "
+        f"{rss_peak:.0f} MiB peak"
+    )
+    worst = max(float(r["p95"]) for _, r in rows[:2])  # type: ignore[arg-type]
+    errors = sum(int(r["errors"]) for _, r in rows)  # type: ignore[call-overload]
+    print(
+        f"targets: search p95 <= {P95_TARGET_MS:.0f} ms: {'yes' if worst <= P95_TARGET_MS else 'NO'} "
+        f"(worst {worst:.1f} ms); zero errors: {'yes' if errors == 0 else f'NO ({errors})'}"
+    )
+    return 0 if worst <= P95_TARGET_MS and errors == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

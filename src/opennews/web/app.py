@@ -1,0 +1,168 @@
+"""The Starlette application: the route table, the middleware, and how errors look.
+
+``create_app(settings)`` builds one app for one home. ``app_from_env()`` is the
+factory ``opennews serve`` hands to uvicorn (each worker process calls it and
+opens its own archive connection and Searcher, in the lifespan).
+
+Errors are answered in the shape the client asked for: JSON under ``/api/``, a
+page in the reader's language elsewhere. Nothing ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from ..settings import Settings
+from .api import Api, JSONResponse, error_json
+from .backend import Unavailable
+from .discovery import Discovery
+from .i18n import N_
+from .pages import Pages
+from .params import BadRequest
+from .security import _HEADERS, SecurityHeaders
+from .site import Site
+
+__all__ = ["app_from_env", "create_app"]
+
+log = logging.getLogger("opennews.web")
+
+_TITLES = {
+    400: N_("This request cannot be answered"),
+    404: N_("Page not found"),
+    405: N_("This method is not allowed here"),
+    410: N_("This article was withdrawn"),
+    503: N_("Search is not available yet"),
+    500: N_("Something went wrong on our side"),
+}
+_MESSAGES = {
+    404: N_("There is no page at this address. Try searching instead."),
+    405: N_("This address only answers GET requests."),
+    503: N_("The archive or its search index is not ready. An operator can run 'opennews index' to build it."),
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(site: Site, request: Request, status: int, message: str) -> Response:
+    language = site.language(request)
+    headers = {"cache-control": "no-store"}
+    try:
+        return site.render(
+            request,
+            "error.html",
+            {"status": status, "title": language.gettext(_TITLES.get(status, _TITLES[400])), "message": message},
+            status_code=status,
+            headers=headers,
+        )
+    except Exception:  # a broken template must not turn an error into a traceback
+        log.exception("rendering the error page failed")
+        return HTMLResponse(f"<!doctype html><title>{status}</title><h1>{status}</h1>\n", status, headers=headers)
+
+
+def _handlers(site: Site) -> dict[type[Exception] | int, object]:
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        if _wants_json(request):
+            return error_json(400, str(exc))
+        text = site.language(request).gettext(exc.message)
+        return _error_page(site, request, 400, text % exc.values if exc.values else text)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("unavailable: %s", exc)
+        if _wants_json(request):
+            return error_json(503, str(exc))
+        response = _error_page(site, request, 503, site.language(request).gettext(_MESSAGES[503]))
+        response.headers["retry-after"] = "30"
+        return response
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        status = exc.status_code
+        if _wants_json(request):
+            return error_json(status, exc.detail)
+        message = site.language(request).gettext(_MESSAGES.get(status, _TITLES.get(status, _TITLES[400])))
+        return _error_page(site, request, status, message)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.error("error answering %s %s", request.method, request.url.path, exc_info=exc)
+        if _wants_json(request):
+            response: Response = error_json(500, "internal error")
+        else:
+            response = HTMLResponse(
+                '<!doctype html><html lang="vi"><meta charset="utf-8"><title>500</title>'
+                "<h1>Lỗi máy chủ · Server error</h1><p>Xin thử lại sau. Please try again later.</p></html>\n",
+                status_code=500,
+                headers={"cache-control": "no-store"},
+            )
+        for name, value in _HEADERS:  # this response bypasses the middleware stack
+            response.headers[name.decode()] = value.decode()
+        return response
+
+    return {BadRequest: bad_request, Unavailable: unavailable, HTTPException: http_error, Exception: server_error}
+
+
+def create_app(settings: Settings) -> Starlette:
+    """One app serving one home; the archive and index are opened when it starts."""
+    site = Site(settings)
+    pages, api, discovery = Pages(site), Api(site), Discovery(site)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            count = await run_in_threadpool(site.backend.count)
+        except Unavailable as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        documents = await run_in_threadpool(site.backend.index_documents)
+        body = {"status": "ok", "articles": count, "index_documents": documents}
+        return JSONResponse(body, headers={"cache-control": "no-store"})
+
+    routes = [
+        Route("/", pages.search, name="search"),
+        Route("/articles/{id}", pages.article, name="article"),
+        Route("/about", pages.about, name="about"),
+        Route("/api/search", api.search, name="api_search"),
+        Route("/api/articles/{id}", api.article, name="api_article"),
+        Route("/api/suggest", api.suggest, name="api_suggest"),
+        Route("/api/stats", api.stats, name="api_stats"),
+        Route("/api/openapi.json", api.openapi, name="openapi"),
+        Route("/opensearch.xml", discovery.opensearch, name="opensearch"),
+        Route("/robots.txt", discovery.robots, name="robots"),
+        Route("/sitemap.xml", discovery.sitemap_index, name="sitemap_index"),
+        Route("/sitemaps/articles-{n:int}.xml", discovery.sitemap, name="sitemap"),
+        Route("/healthz", healthz, name="healthz"),
+        Route("/static/{path:path}", site.assets.serve, name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(site.backend.open)
+        try:
+            yield
+        finally:
+            site.backend.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=800, compresslevel=5)],
+        exception_handlers=_handlers(site),  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.site = site
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory: the home comes from ``OPENNEWS_HOME`` (``opennews serve`` sets it)."""
+    return create_app(Settings.from_env())

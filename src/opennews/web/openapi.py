@@ -1,0 +1,246 @@
+"""The OpenAPI 3.1 description of ``/api``: the contract the tests hold responses to.
+
+Schemas are JSON Schema 2020-12 (what OpenAPI 3.1 uses), with ``additionalProperties:
+false`` on the objects we build, so a field added to a response without adding it
+here fails the tests. The article record keeps its schema open: it is the archive's
+record, which may grow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from .params import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
+
+__all__ = ["openapi_document"]
+
+_STR_OR_NULL = {"type": ["string", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Any], *, required: list[str] | None = None, closed: bool = True) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": not closed,
+    }
+
+
+def _json(schema: dict[str, Any], description: str, media_type: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+_ERRORS = {
+    "400": _json(_ref("Error"), "The request asks for something invalid (too long, bad date, page beyond the cap…)."),
+    "503": _json(_ref("Error"), "The archive or the search index is not available yet."),
+}
+
+_SEARCH_PARAMETERS = [
+    {
+        "name": "q",
+        "in": "query",
+        "description": 'The query: words (accents optional), "phrases", OR, -exclude, title:, source:, '
+        "category:, author:, from:/to:. Empty lists the newest articles.",
+        "schema": {"type": "string", "maxLength": MAX_QUERY},
+    },
+    {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "Only this outlet."},
+    {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "Only this section."},
+    {
+        "name": "from",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "Published on or after (YYYY-MM-DD or DD/MM/YYYY).",
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "Published on or before.",
+    },
+    {"name": "sort", "in": "query", "schema": {"enum": ["relevance", "newest", "oldest"], "default": "relevance"}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "Results per page (``per_page`` is accepted too).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+    },
+]
+
+_RESULT_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "string"},
+    "rank": {"type": "integer", "minimum": 1},
+    "title": {"type": "string"},
+    "url": {**_STR_OR_NULL, "description": "The article at its outlet."},
+    "page_url": {"type": "string", "description": "The article page here."},
+    "api_url": {"type": "string"},
+    "source": {"type": "string"},
+    "category": _STR_OR_NULL,
+    "author": _STR_OR_NULL,
+    "published": {**_STR_OR_NULL, "description": "ISO 8601 in Vietnam time, or a date."},
+    "sapo": _STR_OR_NULL,
+    "score": {"type": "number"},
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": _obj({"status": {"type": "integer"}, "message": {"type": "string"}})}),
+    "Result": _obj(
+        {
+            **_RESULT_PROPERTIES,
+            "title_html": {**_STR_OR_NULL, "description": "Escaped HTML: the title with <mark> around matches."},
+            "snippet": {**_STR_OR_NULL, "description": "Escaped HTML: a passage with <mark> around matches."},
+        }
+    ),
+    "Related": _obj(_RESULT_PROPERTIES),
+    "FacetValue": _obj({"value": {"type": "string"}, "count": {"type": "integer"}, "selected": {"type": "boolean"}}),
+    "Count": _obj({"value": _STR_OR_NULL, "count": {"type": "integer"}}),
+    "SearchResponse": _obj(
+        {
+            "query": {"type": "string"},
+            "filters": _obj(
+                {"source": _STR_OR_NULL, "category": _STR_OR_NULL, "from": _STR_OR_NULL, "to": _STR_OR_NULL}
+            ),
+            "sort": {"enum": ["relevance", "newest", "oldest"]},
+            "page": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "total": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": _ref("Result")},
+            "facets": _obj({k: {"type": "array", "items": _ref("FacetValue")} for k in ("source", "category", "year")}),
+            "suggestion": {**_STR_OR_NULL, "description": "Did you mean: accents restored or Telex decoded."},
+            "suggestion_kind": {"enum": ["accents", "telex", None]},
+            "relaxed": {"type": "boolean", "description": "True when not every word could be matched."},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "next": {**_STR_OR_NULL, "description": "The next page of this search."},
+            "prev": _STR_OR_NULL,
+            "took_ms": {"type": "number"},
+        }
+    ),
+    "Image": _obj({"url": _STR_OR_NULL, "caption": _STR_OR_NULL}, required=["url"], closed=False),
+    "Article": _obj(
+        {
+            "id": {"type": "string"},
+            "url": _STR_OR_NULL,
+            "source": {"type": "string"},
+            "category": _STR_OR_NULL,
+            "title": {"type": "string"},
+            "sapo": _STR_OR_NULL,
+            "body": _STR_OR_NULL,
+            "author": _STR_OR_NULL,
+            "published": _STR_OR_NULL,
+            "updated": _STR_OR_NULL,
+            "lang": {"type": "string"},
+            "images": {"type": "array", "items": _ref("Image")},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "content_hash": {"type": "string"},
+            "ingested_at": {"type": "string"},
+        },
+        required=["id", "source", "title", "content_hash"],
+        closed=False,
+    ),
+    "ArticleResponse": _obj(
+        {
+            "article": _ref("Article"),
+            "page_url": {"type": "string"},
+            "related": {"type": "array", "items": _ref("Related")},
+            "feeds": _obj({"latest": {"type": "string"}, "source": {"type": "string"}}),
+        }
+    ),
+    "Withdrawn": _obj(
+        {
+            "withdrawn": _obj(
+                {
+                    "id": {"type": "string"},
+                    "withdrawn_at": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "purged": {"type": "boolean"},
+                }
+            )
+        }
+    ),
+    "Suggestions": {
+        "description": "OpenSearch suggestions: [query, completions, descriptions, URLs].",
+        "type": "array",
+        "prefixItems": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "array", "items": {"type": "string"}},
+        ],
+        "minItems": 4,
+        "maxItems": 4,
+    },
+    "Stats": _obj(
+        {
+            "articles": {"type": "integer"},
+            "sources": {"type": "integer"},
+            "versions": {"type": "integer"},
+            "withdrawn": {"type": "integer"},
+            "top_sources": {"type": "array", "items": _ref("Count")},
+            "top_categories": {"type": "array", "items": _ref("Count")},
+            "by_year": {"type": "array", "items": _ref("Count")},
+            "published_range": _obj({"first": _STR_OR_NULL, "last": _STR_OR_NULL}),
+            "index": _obj({"available": {"type": "boolean"}, "documents": {"type": ["integer", "null"]}}),
+            "last_change": {"type": "integer"},
+        }
+    ),
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "opennews API",
+            "version": __version__,
+            "description": "Search and read an open archive of Vietnamese news. Every HTML page has a twin "
+            "here returning the same data. Reads are open; no key needed.",
+            "license": {"name": "Apache-2.0 (code); article texts remain their outlets'", "identifier": "Apache-2.0"},
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search articles (Vietnamese-aware; accents optional)",
+                    "parameters": _SEARCH_PARAMETERS,
+                    "responses": {"200": _json(_ref("SearchResponse"), "One page of results."), **_ERRORS},
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "summary": "One article with related articles",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json(_ref("ArticleResponse"), "The article as archived."),
+                        "404": _json(_ref("Error"), "No article with this id."),
+                        "410": _json(_ref("Withdrawn"), "The article was withdrawn; the tombstone says why."),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "summary": "Search suggestions (OpenSearch suggestions format)",
+                    "parameters": [_SEARCH_PARAMETERS[0]],
+                    "responses": {
+                        "200": _json(_ref("Suggestions"), "Suggestions.", "application/x-suggestions+json"),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/api/stats": {
+                "get": {
+                    "summary": "What the archive holds",
+                    "responses": {"200": _json(_ref("Stats"), "Counts."), **_ERRORS},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}
+            },
+        },
+        "components": {"schemas": _SCHEMAS},
+    }

@@ -1,0 +1,182 @@
+"""Reading what a request asks for, strictly: one place decides what is a 400.
+
+Starlette decodes query strings leniently (bad UTF-8 becomes U+FFFD), which would
+search for replacement characters instead of telling the client its URL is broken;
+here the raw bytes are decoded strictly and every limit is checked before anything
+reaches the searcher. Error messages are marked for translation and shown in the
+reader's language on pages, in English in the API.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+from urllib.parse import unquote_to_bytes, urlencode
+
+from ..search import SearchRequest
+from ..vietnamese import parse_datetime
+from .i18n import N_
+
+__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "MAX_QUERY", "BadRequest", "Query", "SearchParams", "parse_search"]
+
+MAX_QUERY = 500  # characters of q
+MAX_QUERY_STRING = 4096  # bytes of the whole raw query string
+MAX_PER_PAGE = 100
+MAX_PAGE = 100  # deeper pages cost the searcher page × per_page candidates
+PER_PAGE = 10
+SORTS = ("relevance", "newest", "oldest")
+_ID = re.compile(r"^[\w.:-]{1,128}$")
+
+
+class BadRequest(Exception):
+    """A request that cannot be answered as asked: a 400 with a message readers understand."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message % values if values else message)
+        self.message = message
+        self.values = values
+
+
+class Query:
+    """The query string decoded strictly: last value wins, NUL and bad UTF-8 refused."""
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) > MAX_QUERY_STRING:
+            raise BadRequest(N_("The address is too long (more than %(limit)s bytes)."), limit=MAX_QUERY_STRING)
+        self.values: dict[str, str] = {}
+        for part in raw.split(b"&"):
+            if not part:
+                continue
+            name, _, value = part.partition(b"=")
+            self.values[_decode(name)] = _decode(value)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(N_("The address contains bytes that are not valid UTF-8 text.")) from None
+    if "\x00" in text:
+        raise BadRequest(N_("The address contains a NUL character."))
+    return text
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """A validated search: what the searcher gets and what links to other pages keep."""
+
+    q: str = ""
+    source: str = ""
+    category: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.source or self.category or self.date_from or self.date_to)
+
+    def request(self, *, facets: bool = True, snippets: bool = True, suggest: bool = True) -> SearchRequest:
+        return SearchRequest(
+            q=self.q,
+            source=self.source or None,
+            category=self.category or None,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            sort=cast(Any, self.sort),
+            page=self.page,
+            per_page=self.per_page,
+            facets=facets,
+            snippets=snippets,
+            suggest=suggest,
+        )
+
+    def pairs(self, **changes: Any) -> dict[str, str]:
+        """The parameters as they appear in a URL (defaults left out), with ``changes`` applied."""
+        values: dict[str, Any] = {
+            "q": self.q,
+            "source": self.source,
+            "category": self.category,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "sort": "" if self.sort == "relevance" else self.sort,
+            "page": "" if self.page == 1 else str(self.page),
+            "limit": "" if self.per_page == PER_PAGE else str(self.per_page),
+        }
+        for name, value in changes.items():
+            values[name.rstrip("_")] = value
+        if str(values["page"]) == "1":
+            values["page"] = ""
+        if values["sort"] == "relevance":
+            values["sort"] = ""
+        return {k: str(v) for k, v in values.items() if v not in ("", None)}
+
+    def query_string(self, **changes: Any) -> str:
+        return urlencode(self.pairs(**changes))
+
+
+def _int(query: Query, name: str, default: int, low: int, high: int) -> int:
+    text = query.get(name).strip()
+    if not text:
+        return default
+    if not text.isdigit() or len(text) > 6:
+        raise BadRequest(N_("%(name)s must be a whole number."), name=name)
+    value = int(text)
+    if not low <= value <= high:
+        raise BadRequest(N_("%(name)s must be between %(low)s and %(high)s."), name=name, low=low, high=high)
+    return value
+
+
+def _date(query: Query, name: str) -> date | None:
+    text = query.get(name).strip()
+    if not text:
+        return None
+    try:
+        value = parse_datetime(text[:40])
+    except ValueError:
+        raise BadRequest(N_("%(name)s is not a date: use YYYY-MM-DD or DD/MM/YYYY."), name=name) from None
+    day = value.date() if isinstance(value, datetime) else value
+    if not 1800 <= day.year <= 2200:
+        raise BadRequest(N_("%(name)s is not a date: use YYYY-MM-DD or DD/MM/YYYY."), name=name)
+    return day
+
+
+def _text(query: Query, name: str, limit: int) -> str:
+    text = query.get(name)
+    if len(text) > limit:
+        raise BadRequest(N_("%(name)s is too long (more than %(limit)s characters)."), name=name, limit=limit)
+    return text.strip()
+
+
+def parse_search(query: Query) -> SearchParams:
+    """Validate the search parameters shared by the search page and ``/api/search``."""
+    q = _text(query, "q", MAX_QUERY)
+    sort = query.get("sort").strip() or "relevance"
+    if sort not in SORTS:
+        raise BadRequest(N_("sort must be one of: relevance, newest, oldest."))
+    per_page_name = "limit" if "limit" in query.values else "per_page"
+    date_from, date_to = _date(query, "from"), _date(query, "to")
+    if date_from and date_to and date_from > date_to:
+        raise BadRequest(N_("The start date is after the end date."))
+    return SearchParams(
+        q=q,
+        source=_text(query, "source", 200),
+        category=_text(query, "category", 200),
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        page=_int(query, "page", 1, 1, MAX_PAGE),
+        per_page=_int(query, per_page_name, PER_PAGE, 1, MAX_PER_PAGE),
+    )
+
+
+def article_id(value: str) -> str | None:
+    """A plausible article id, or None (answered with 404 without touching the archive)."""
+    return value if _ID.match(value) else None

@@ -1,0 +1,151 @@
+"""The data behind every page, as plain JSON-ready dicts: the page renders it, the API returns it.
+
+Keeping one function per page kind that both the HTML view and its ``/api`` twin
+call is what makes "the JSON is exactly what the page shows" true by construction.
+Nothing here formats for a language; templates do that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import nh3
+
+from ..search import Hit, SearchResponse
+from .backend import Backend
+from .params import MAX_PAGE, SearchParams
+
+__all__ = ["article_payload", "search_payload", "stats_payload", "suggest_payload"]
+
+#: Only <mark> survives in highlighted text: the searcher escapes, and this makes sure.
+_MARK_ONLY: dict[str, Any] = {"tags": {"mark"}, "attributes": {}}
+
+
+def article_path(article_id: str) -> str:
+    return f"/articles/{quote(article_id, safe='')}"
+
+
+def marked(html: str) -> str:
+    """Highlighted text reduced to text and ``<mark>``, whatever the layer below produced."""
+    return nh3.clean(html, **_MARK_ONLY) if html else ""
+
+
+def hit_payload(hit: Hit, *, snippets: bool = True) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": hit.id,
+        "rank": hit.rank,
+        "title": hit.title,
+        "url": hit.url,
+        "page_url": article_path(hit.id),
+        "api_url": "/api" + article_path(hit.id),
+        "source": hit.source,
+        "category": hit.category,
+        "author": hit.author,
+        "published": hit.published,
+        "sapo": hit.sapo,
+        "score": hit.score,
+    }
+    if snippets:
+        item["title_html"] = marked(hit.title_html) or None
+        item["snippet"] = marked(hit.snippet) or None
+    return item
+
+
+def _facets(params: SearchParams, response: SearchResponse) -> dict[str, list[dict[str, Any]]]:
+    selected = {
+        "source": params.source,
+        "category": params.category,
+        "year": str(params.date_from.year)
+        if params.date_from and params.date_to and params.date_from.year == params.date_to.year
+        else "",
+    }
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in ("source", "category", "year"):
+        values = response.facets.get(name, [])
+        out[name] = [{"value": v, "count": n, "selected": v == selected[name]} for v, n in values]
+    return out
+
+
+def search_payload(params: SearchParams, response: SearchResponse) -> dict[str, Any]:
+    pages = max(1, min(response.pages, MAX_PAGE))
+    api = "/api/search?"
+    return {
+        "query": params.q,
+        "filters": {
+            "source": params.source or None,
+            "category": params.category or None,
+            "from": params.date_from.isoformat() if params.date_from else None,
+            "to": params.date_to.isoformat() if params.date_to else None,
+        },
+        "sort": params.sort,
+        "page": params.page,
+        "limit": params.per_page,
+        "pages": pages,
+        "total": response.total,
+        "results": [hit_payload(h) for h in response.hits],
+        "facets": _facets(params, response),
+        "suggestion": response.suggestion,
+        "suggestion_kind": response.suggestion_kind,
+        "relaxed": response.relaxed,
+        "notes": list(response.notes),
+        "next": api + params.query_string(page=params.page + 1) if params.page < pages else None,
+        "prev": api + params.query_string(page=params.page - 1) if params.page > 1 else None,
+        "took_ms": round(response.took_ms, 1),
+    }
+
+
+def article_payload(record: dict[str, Any], related: list[Hit]) -> dict[str, Any]:
+    source_query = urlencode({"q": f"source:{record['source']}"})
+    return {
+        "article": record,
+        "page_url": article_path(record["id"]),
+        "related": [hit_payload(h, snippets=False) for h in related],
+        "feeds": {
+            "latest": "/feeds/latest.rss",
+            "source": f"/feeds/search.rss?{source_query}",
+        },
+    }
+
+
+def stats_payload(stats: dict[str, Any], index_documents: int | None) -> dict[str, Any]:
+    first, last = stats["published_range"]
+    return {
+        "articles": stats["articles"],
+        "sources": stats["sources"],
+        "versions": stats["versions"],
+        "withdrawn": stats["withdrawn"],
+        "top_sources": [{"value": v, "count": n} for v, n in stats["top_sources"]],
+        "top_categories": [{"value": v, "count": n} for v, n in stats["top_categories"]],
+        "by_year": [{"value": v, "count": n} for v, n in stats["by_year"].items()],
+        "published_range": {"first": first, "last": last},
+        "index": {"available": index_documents is not None, "documents": index_documents},
+        "last_change": stats["last_change"],
+    }
+
+
+def suggest_payload(q: str, response: SearchResponse | None) -> list[Any]:
+    """OpenSearch suggestions: ``[query, [completions], [descriptions], [urls]]``.
+
+    The "did you mean" reading (accents restored, Telex decoded) comes first, then the
+    headlines of the best matches; browsers show them under their search bar.
+    """
+    completions: list[str] = []
+    descriptions: list[str] = []
+    urls: list[str] = []
+    if response is not None:
+        if response.suggestion:
+            completions.append(response.suggestion)
+            descriptions.append("")
+            urls.append("/?" + urlencode({"q": response.suggestion}))
+        for hit in response.hits:
+            if hit.title not in completions:
+                completions.append(hit.title)
+                descriptions.append(hit.source)
+                urls.append(article_path(hit.id))
+    return [q, completions, descriptions, urls]
+
+
+def run_search(backend: Backend, params: SearchParams) -> SearchResponse:
+    """The one blocking call both search views make (in the thread pool)."""
+    return backend.search(params.request())

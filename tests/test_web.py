@@ -1,0 +1,481 @@
+"""The web app through a real HTTP client (Starlette's TestClient) on a real demo home.
+
+Every ``/api`` response is validated against the app's own ``/api/openapi.json``, and
+every page's JSON twin is checked to hold exactly what the page shows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+from xml.etree import ElementTree
+
+import jsonschema
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from opennews.cli import build_parser, main
+from opennews.settings import Settings
+from opennews.vietnamese import fold, has_marks
+from opennews.web import create_app
+from opennews.web.i18n import load_languages
+from webhome import REASON, WebHome, build_web_home
+
+VI_DATE = re.compile(r"(Thứ (hai|ba|tư|năm|sáu|bảy)|Chủ nhật), \d\d/\d\d/\d{4}, \d\d:\d\d \(GMT\+7\)")
+EN_DATE = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d \(GMT\+7\)")
+
+
+@pytest.fixture(scope="session")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
+    return build_web_home(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def client(web_home: WebHome) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(web_home.path))) as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def vietnamese(request: pytest.FixtureRequest) -> None:
+    """Each test starts as a first-time reader (no language cookie)."""
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").cookies.clear()
+
+
+@pytest.fixture(scope="module")
+def openapi(client: TestClient) -> dict[str, Any]:
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    for schema in doc["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+    return doc
+
+
+def check(openapi: dict[str, Any], path: str, response: Any, status: int | None = None) -> Any:
+    """Validate a response body against the schema the OpenAPI document gives for it."""
+    status = status or response.status_code
+    operation = openapi["paths"][path]["get"]
+    content = operation["responses"][str(status)]["content"]
+    media_type = next(iter(content))
+    assert response.headers["content-type"].startswith(media_type)
+    schema = {**content[media_type]["schema"], "components": openapi["components"]}
+    body = response.json()
+    jsonschema.Draft202012Validator(schema).validate(body)
+    return body
+
+
+def hrefs(html: str, pattern: str) -> list[str]:
+    return [unescape(h) for h in re.findall(pattern, html)]
+
+
+def result_ids(html: str) -> list[str]:
+    return re.findall(r'<li class="hit">\s*<article>\s*<h3><a href="/articles/([^"]+)"', html)
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def marked_article(client: TestClient) -> dict[str, Any]:
+    """An article whose headline has marks, from the newest ones."""
+    results = client.get("/api/search?limit=50").json()["results"]
+    return next(r for r in results if has_marks(r["title"]) and len(r["title"].split()) >= 5)
+
+
+# -- pages -------------------------------------------------------------------------
+
+
+def test_home_is_vietnamese_accessible_and_lists_the_newest(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    html = r.text
+    assert '<html lang="vi">' in html
+    assert "Tìm kiếm tin tức tiếng Việt" in html and "Tin mới nhất" in html
+    assert '<a class="skip" href="#main">' in html and '<main id="main"' in html
+    assert '<label for="q">' in html and 'id="q" name="q"' in html
+    assert 'role="search"' in html and "<header" in html and "<footer" in html and "<nav" in html
+    for name in ("source", "category", "from", "to", "sort"):
+        assert f'<label for="{name}">' in html
+    dates = re.findall(r'<time datetime="([^"]+)"', html)
+    assert len(dates) == 10 and dates == sorted(dates, reverse=True)
+
+
+def test_unmarked_query_finds_the_marked_article_first_with_highlights(client: TestClient) -> None:
+    article = marked_article(client)
+    q = fold(article["title"])
+    assert q != article["title"]
+    r = client.get("/", params={"q": q})
+    assert r.status_code == 200
+    first = re.search(r'<li class="hit">.*?</li>', r.text, re.S)
+    assert first is not None
+    assert text_of(re.search(r"<h3>(.*?)</h3>", first.group(0), re.S).group(1)) == article["title"]
+    assert "<mark>" in first.group(0)
+
+
+def test_page_and_api_show_the_same_results(client: TestClient, openapi: dict[str, Any]) -> None:
+    params = {"q": "thuy dien", "sort": "newest", "page": "2"}
+    page = client.get("/", params=params)
+    api = client.get("/api/search", params=params)
+    body = check(openapi, "/api/search", api)
+    assert [r["id"] for r in body["results"]] == result_ids(page.text)
+    assert body["page"] == 2 and body["results"][0]["rank"] == 11
+    assert f"{body['total']} kết quả cho “thuy dien”" in text_of(page.text)
+    alternate = re.search(r'<link rel="alternate" type="application/json" title="JSON" href="([^"]+)"', page.text)
+    assert alternate and client.get(unescape(alternate.group(1))).json()["results"] == body["results"]
+
+
+def test_api_search_shape_limit_and_next_page(client: TestClient, openapi: dict[str, Any]) -> None:
+    r = client.get("/api/search", params={"q": "thuy dien", "limit": "3"})
+    body = check(openapi, "/api/search", r)
+    assert body["total"] > 3 and len(body["results"]) == 3
+    for item in body["results"]:
+        assert {"id", "title", "url", "source", "published", "snippet"} <= item.keys()
+    assert body["suggestion"] == "thủy điện" and body["suggestion_kind"] == "accents"
+    second = check(openapi, "/api/search", client.get(body["next"]))
+    assert second["page"] == 2 and second["results"][0]["rank"] == 4
+    assert not {i["id"] for i in second["results"]} & {i["id"] for i in body["results"]}
+    assert second["prev"] is not None
+
+
+def test_source_and_category_filters_and_facet_links(client: TestClient) -> None:
+    base = client.get("/api/search", params={"q": "thuy dien"}).json()
+    facet = base["facets"]["source"][0]
+    r = client.get("/", params={"q": "thuy dien"})
+    link = next(h for h in hrefs(r.text, r'href="(/\?[^"]*source=[^"]*)"') if facet["value"] in h)
+    filtered = client.get(link)
+    assert filtered.status_code == 200
+    sources = re.findall(r'<span class="source">([^<]+)</span>', filtered.text)
+    assert sources and set(sources) == {facet["value"]}
+    api = client.get("/api/search", params={"q": "thuy dien", "source": facet["value"]}).json()
+    assert api["total"] == facet["count"] and api["filters"]["source"] == facet["value"]
+    assert [f["selected"] for f in api["facets"]["source"]] == [True]
+    category = base["facets"]["category"][0]["value"]
+    both = client.get("/api/search", params={"q": "thuy dien", "category": category, "limit": "100"}).json()
+    assert both["results"] and {h["category"] for h in both["results"]} == {category}
+
+
+def test_date_range_and_sort(client: TestClient) -> None:
+    body = client.get("/api/search", params={"from": "2020-01-01", "to": "31/12/2020", "limit": "100"}).json()
+    assert body["total"] > 0 and body["filters"] == {
+        "source": None,
+        "category": None,
+        "from": "2020-01-01",
+        "to": "2020-12-31",
+    }
+    assert all(h["published"].startswith("2020") for h in body["results"])
+    assert [f["value"] for f in body["facets"]["year"]] == ["2020"] and body["facets"]["year"][0]["selected"]
+    oldest = client.get("/api/search", params={"sort": "oldest", "limit": "20"}).json()["results"]
+    assert [h["published"] for h in oldest] == sorted(h["published"] for h in oldest)
+
+
+def test_pagination_links(client: TestClient) -> None:
+    r = client.get("/", params={"q": "thuy dien"})
+    nav = re.search(r'<nav class="pagination".*?</nav>', r.text, re.S)
+    assert nav and 'aria-current="page"' in nav.group(0)
+    nxt = re.search(r'<a rel="next" href="([^"]+)"', nav.group(0))
+    assert nxt
+    page2 = client.get(unescape(nxt.group(1)))
+    assert '<ol class="hits" start="11">' in page2.text
+    assert set(result_ids(page2.text)).isdisjoint(result_ids(r.text))
+
+
+def test_did_you_mean_empty_and_relaxed_states(client: TestClient) -> None:
+    r = client.get("/", params={"q": "thuy dien"})
+    assert "Có phải bạn muốn tìm" in r.text and "/?q=th%E1%BB%A7y+%C4%91i%E1%BB%87n" in r.text
+    empty = client.get("/", params={"q": "zqxwv"})
+    assert empty.status_code == 200
+    assert "Không có bài viết nào phù hợp." in empty.text and '<ol class="hits"' not in empty.text
+    assert "0 kết quả cho “zqxwv”" in text_of(empty.text)
+    filtered = client.get("/", params={"q": "zqxwv", "source": "songhong.example"})
+    assert "Tìm lại không dùng bộ lọc" in filtered.text
+
+
+def test_search_notes_are_translated(client: TestClient) -> None:
+    body = client.get("/api/search", params={"q": 'thuy dien "hoa'}).json()
+    assert body["notes"] == ["unbalanced quote ignored"]
+    page = client.get("/", params={"q": 'thuy dien "hoa'})
+    assert "Đã bỏ qua dấu ngoặc kép không đóng." in page.text
+
+
+def test_article_page(client: TestClient, openapi: dict[str, Any]) -> None:
+    article_id = marked_article(client)["id"]
+    api = check(openapi, "/api/articles/{id}", client.get(f"/api/articles/{article_id}"))
+    a = api["article"]
+    r = client.get(f"/articles/{article_id}")
+    assert r.status_code == 200
+    html = r.text
+    assert f"<h1>{a['title']}</h1>" in unescape(html)
+    assert VI_DATE.search(html), "published date in Vietnamese newspaper style"
+    assert f'<p class="sapo">{a["sapo"]}</p>' in unescape(html)
+    if a["author"]:
+        assert a["author"] in html
+    assert f'href="{a["url"]}"' in unescape(html) and "Đọc bài gốc tại" in html
+    for image in a["images"]:
+        if image.get("caption"):
+            assert f"<figcaption>{image['caption']}</figcaption>" in unescape(html)
+    first_paragraph = a["body"].split("\n\n")[0].strip()
+    assert f"<p>{first_paragraph}</p>" in unescape(html)
+    related = re.search(r'<section class="related".*?</section>', html, re.S)
+    assert related and api["related"]
+    assert re.findall(r'<a href="/articles/([^"]+)"', related.group(0)) == [x["id"] for x in api["related"]]
+    assert article_id not in [x["id"] for x in api["related"]]
+    assert f'<link rel="canonical" href="http://testserver/articles/{article_id}">' in html
+    assert 'type="application/rss+xml"' in html and api["feeds"]["source"].replace("&", "&amp;") in html
+    english = client.get(f"/articles/{article_id}?lang=en")
+    assert EN_DATE.search(english.text) and "Read the original at" in english.text
+
+
+def test_missing_and_withdrawn_articles(client: TestClient, web_home: WebHome, openapi: dict[str, Any]) -> None:
+    missing = client.get("/articles/0000000000000000")
+    assert missing.status_code == 404 and "Không tìm thấy trang" in missing.text
+    check(openapi, "/api/articles/{id}", client.get("/api/articles/0000000000000000"))
+    gone = client.get(f"/articles/{web_home.withdrawn_id}")
+    assert gone.status_code == 410 and REASON in gone.text and "Bài viết này đã bị gỡ" in gone.text
+    body = check(openapi, "/api/articles/{id}", client.get(f"/api/articles/{web_home.withdrawn_id}"))
+    assert body["withdrawn"]["reason"] == REASON
+    assert client.get("/articles/" + quote("<script>", safe="")).status_code == 404
+
+
+def test_about_page_and_stats_agree(client: TestClient, openapi: dict[str, Any]) -> None:
+    stats = check(openapi, "/api/stats", client.get("/api/stats"))
+    assert stats["articles"] == 299 and stats["withdrawn"] == 1 and stats["index"]["documents"] == 299
+    html = client.get("/about").text
+    assert "Giới thiệu kho lưu trữ" in html and "Apache-2.0" in html and "/api/openapi.json" in html
+    assert f"<dd>{stats['articles']}</dd>" in html
+    for row in stats["top_sources"]:
+        assert f'>{row["value"]}</a></th><td class="num">{row["count"]}</td>' in html
+
+
+def test_suggest(client: TestClient, openapi: dict[str, Any]) -> None:
+    r = client.get("/api/suggest", params={"q": "thuy dien"})
+    q, completions, descriptions, urls = check(openapi, "/api/suggest", r)
+    assert q == "thuy dien" and completions[0] == "thủy điện" and len(completions) >= 3
+    assert len(descriptions) == len(urls) == len(completions)
+    assert client.get("/api/suggest", params={"q": ""}).json() == ["", [], [], []]
+
+
+# -- language ----------------------------------------------------------------------
+
+
+def test_language_switch_persists_in_a_cookie(client: TestClient) -> None:
+    client.cookies.clear()
+    vi = client.get("/", params={"q": "thuy dien"})
+    switch = re.search(r'<a class="lang-switch" href="([^"]+)" hreflang="en" lang="en">English</a>', vi.text)
+    assert switch
+    en = client.get(unescape(switch.group(1)))
+    assert '<html lang="en">' in en.text and "Search Vietnamese news" in en.text
+    assert "lang=en" in en.headers["set-cookie"]
+    assert re.search(r"\d+ results for “thuy dien”", text_of(en.text))
+    later = client.get("/about")
+    assert '<html lang="en">' in later.text and "About the archive" in later.text
+    back = client.get("/?lang=vi")
+    assert '<html lang="vi">' in back.text
+    assert '<html lang="vi">' in client.get("/about").text
+    client.cookies.clear()
+
+
+def test_dates_and_numbers_follow_the_locale() -> None:
+    languages = load_languages()
+    vi, en = languages["vi"], languages["en"]
+    assert vi.datetime("2020-06-01T09:29:00+07:00") == "Thứ hai, 01/06/2020, 09:29 (GMT+7)"
+    assert vi.datetime("2020-06-01T02:29:00Z") == "Thứ hai, 01/06/2020, 09:29 (GMT+7)"
+    assert vi.datetime("2020-06-07") == "Chủ nhật, 07/06/2020"
+    assert vi.datetime("2020-06-01", short=True) == "01/06/2020"
+    assert en.datetime("2020-06-01T09:29:00+07:00") == "Monday, 1 June 2020, 09:29 (GMT+7)"
+    assert en.datetime("2020-06-01", short=True) == "Jun 1, 2020"
+    assert vi.datetime("not a date") == "" and vi.datetime(None) == ""
+    assert vi.number(1234567) == "1.234.567" and en.number(1234567) == "1,234,567"
+    assert vi.ngettext("%(num)s article", "%(num)s articles", 2) == "%(num)s bài viết"
+    assert en.ngettext("%(num)s article", "%(num)s articles", 1) == "%(num)s article"
+
+
+def test_catalogs_cover_every_message() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).resolve().parents[1]
+    method_map = [("src/opennews/web/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    found = {
+        m[2] if isinstance(m[2], str) else m[2][0]
+        for m in extract_from_dir(root, method_map, options, keywords=keywords)
+        if m[0].startswith(("src", "templates"))
+    }
+    assert len(found) > 80
+    languages = load_languages()
+    for message in found:
+        vi = languages["vi"].gettext(message)
+        assert vi != message or message in {"JSON API", "RSS"}, f"no Vietnamese for {message!r}"
+        assert re.findall(r"%\(\w+\)s", vi) == re.findall(r"%\(\w+\)s", message) or "%(num)s" in message
+        assert languages["en"].gettext(message) == message
+
+
+# -- discovery ---------------------------------------------------------------------
+
+
+def test_opensearch_description(client: TestClient) -> None:
+    r = client.get("/opensearch.xml")
+    assert r.headers["content-type"].startswith("application/opensearchdescription+xml")
+    ns = {"os": "http://a9.com/-/spec/opensearch/1.1/"}
+    root = ElementTree.fromstring(r.content)
+    urls = {u.get("type"): u.get("template") for u in root.findall("os:Url", ns)}
+    assert urls["text/html"] == "http://testserver/?q={searchTerms}"
+    assert urls["application/x-suggestions+json"] == "http://testserver/api/suggest?q={searchTerms}"
+    home = client.get("/").text
+    assert '<link rel="search" type="application/opensearchdescription+xml"' in home
+
+
+def test_robots_and_sitemaps_list_every_article(client: TestClient) -> None:
+    robots = client.get("/robots.txt").text
+    assert "Sitemap: http://testserver/sitemap.xml" in robots and "Disallow: /api/" in robots
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    files = [e.text or "" for e in index.findall("s:sitemap/s:loc", ns)]
+    assert files == ["http://testserver/sitemaps/articles-1.xml"]
+    urlset = ElementTree.fromstring(client.get(urlsplit(files[0]).path).content)
+    locs = [e.text or "" for e in urlset.findall("s:url/s:loc", ns)]
+    assert len(locs) == 299 and len(set(locs)) == 299
+    assert client.get(urlsplit(locs[0]).path).status_code == 200
+    assert client.get("/sitemaps/articles-2.xml").status_code == 404
+
+
+def test_feed_autodiscovery_and_canonical(client: TestClient) -> None:
+    html = client.get("/?q=thuy+dien&lang=vi").text
+    assert '<link rel="canonical" href="http://testserver/?q=thuy+dien">' in html
+    assert (
+        '<link rel="alternate" type="application/rss+xml" title="Tin mới nhất (RSS)" href="/feeds/latest.rss">' in html
+    )
+    assert 'href="/feeds/search.rss?q=thuy+dien"' in html
+
+
+# -- safety ------------------------------------------------------------------------
+
+
+def test_queries_are_echoed_escaped(client: TestClient) -> None:
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    r = client.get("/", params={"q": hostile})
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "<img src=x" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    api = client.get("/api/search", params={"q": hostile}).json()
+    assert api["query"] == hostile
+
+
+def test_no_inline_script_or_style_and_security_headers(client: TestClient, web_home: WebHome) -> None:
+    article_id = marked_article(client)["id"]
+    for url in ("/", "/?q=thuy+dien", f"/articles/{article_id}", "/about", "/nope", "/?page=x", "/api/search"):
+        r = client.get(url)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        if r.headers["content-type"].startswith("text/html"):
+            assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=", r.text), url
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("q=" + "a" * 501, "quá dài"),
+        ("limit=101", "limit phải nằm trong khoảng 1 đến 100"),
+        ("per_page=1000", "per_page phải nằm trong khoảng"),
+        ("page=101", "page phải nằm trong khoảng 1 đến 100"),
+        ("page=-1", "page phải là số nguyên"),
+        ("page=1e3", "page phải là số nguyên"),
+        ("from=hôm+qua", "from không phải ngày tháng"),
+        ("from=2021-01-01&to=2020-01-01", "Ngày bắt đầu nằm sau ngày kết thúc"),
+        ("to=2020-13-45", "to không phải ngày tháng"),
+        ("q=abc%00def", "ký tự NUL"),
+        ("q=%ff%fe", "UTF-8"),
+        ("sort=random", "sort chỉ nhận"),
+        ("q=" + "x" * 5000, "Địa chỉ quá dài"),
+    ],
+)
+def test_hostile_input_is_a_clear_400(client: TestClient, openapi: dict[str, Any], query: str, message: str) -> None:
+    page = client.get("/?" + query)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert message in page.text and "Traceback" not in page.text
+    assert "Không thể đáp ứng yêu cầu này" in page.text
+    api = client.get("/api/search?" + query)
+    body = check(openapi, "/api/search", api, 400)
+    assert body["error"]["status"] == 400 and body["error"]["message"]
+
+
+def test_failures_never_show_a_traceback(web_home: WebHome, tmp_path: Path) -> None:
+    """A corrupt archive file is a real server-side failure: a plain 500, logged, no trace."""
+    (tmp_path / "opennews.sqlite3").write_bytes(b"this is not a database" * 100)
+    with TestClient(create_app(Settings(tmp_path)), raise_server_exceptions=False) as c:
+        page = c.get("/about")
+        assert page.status_code == 500 and "Traceback" not in page.text and "Lỗi máy chủ" in page.text
+        assert page.headers["x-content-type-options"] == "nosniff"
+        api = c.get("/api/stats")
+        assert api.status_code == 500 and api.json() == {"error": {"status": 500, "message": "internal error"}}
+
+
+# -- serving -----------------------------------------------------------------------
+
+
+def test_missing_index_is_a_503_until_it_is_built_then_updates_are_seen(web_home: WebHome, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(web_home.path / "opennews.sqlite3", home / "opennews.sqlite3")
+    with TestClient(create_app(Settings(home))) as c:
+        page = c.get("/", params={"q": "thuy dien"})
+        assert page.status_code == 503 and "Chưa thể tìm kiếm" in page.text and "opennews index" in page.text
+        assert c.get("/api/search").json()["error"]["status"] == 503
+        assert c.get("/healthz").json()["index_documents"] is None
+        assert c.get("/about").status_code == 200
+        assert main(["--home", str(home), "index", "--quiet"]) == 0
+        import time
+
+        time.sleep(1.1)  # the backend looks for a new index at most once a second
+        assert c.get("/api/search", params={"q": "thuy dien"}).json()["total"] > 0
+        record = {"title": "Chim cánh cụt xuất hiện ở Vũng Tàu", "body": "Lần đầu tiên chim cánh cụt đến bãi biển."}
+        (tmp_path / "new.ndjson").write_bytes(orjson.dumps({**record, "source": "test.example"}) + b"\n")
+        assert main(["--home", str(home), "ingest", "--quiet", str(tmp_path / "new.ndjson")]) == 0
+        found = c.get("/api/search", params={"q": "chim canh cut"}).json()
+        assert found["total"] == 1 and found["results"][0]["title"] == record["title"]
+
+
+def test_healthz(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "articles": 299, "index_documents": 299}
+
+
+def test_gzip_and_hashed_static_assets(client: TestClient) -> None:
+    r = client.get("/", headers={"accept-encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    css = re.search(r'<link rel="stylesheet" href="(/static/style\.[0-9a-f]{12}\.css)">', r.text)
+    assert css
+    asset = client.get(css.group(1))
+    assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/css")
+    assert "immutable" in asset.headers["cache-control"] and "max-age=31536000" in asset.headers["cache-control"]
+    assert client.get(css.group(1), headers={"if-none-match": asset.headers["etag"]}).status_code == 304
+    assert client.get("/static/style.css").status_code == 404
+    raw = client.get("/api/search?limit=50", headers={"accept-encoding": "gzip"})
+    assert raw.headers["content-encoding"] == "gzip" and raw.json()["results"]
+    assert len(gzip.compress(raw.content)) < len(raw.content)
+
+
+def test_serve_command_defaults() -> None:
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.workers, args.demo) == ("127.0.0.1", 8000, 1, 0)
+    args = build_parser().parse_args(["serve", "--port", "9000", "--workers", "2", "--demo", "500"])
+    assert (args.port, args.workers, args.demo) == (9000, 2, 500)
+
+
+def test_json_twin_links_keep_filters(client: TestClient) -> None:
+    html = client.get("/", params={"q": "thuy dien", "source": "songhong.example", "sort": "newest"}).text
+    alternate = re.search(r'<link rel="alternate" type="application/json" title="JSON" href="([^"]+)"', html)
+    assert alternate
+    params = parse_qs(urlsplit(unescape(alternate.group(1))).query)
+    assert params == {"q": ["thuy dien"], "source": ["songhong.example"], "sort": ["newest"]}
