@@ -32,6 +32,9 @@ PART_WEIGHTS = (3.0, 1.5, 1.0)
 PART_LENGTHS = (14.0, 35.0, 550.0)
 #: A syllable found exactly as typed (with its marks) counts this much on top of its folded match.
 EXACT_BOOST = 3.0
+#: For a query typed without marks, its likeliest accented reading (from the index's own
+#: vocabulary, as in "did you mean") is preferred this much: "thuy dien" → thủy điện first.
+GUESS_BOOST = 0.5
 #: Pairs of neighbouring query syllables found side by side count like terms of this weight
 #: anywhere in the article, with the headline's and the lead's part weights on top.
 PAIR_WEIGHT = 1.0
@@ -48,12 +51,17 @@ class Term:
     """One query syllable as the ranker needs it."""
 
     folded: str
-    exact: str | None  # set when typed with marks
+    exact: str | None  # set when typed with marks, or guessed for a query typed without any
     idf: float
+    boost: float = EXACT_BOOST  # how much the exact form adds; a guess adds less
 
     @classmethod
-    def make(cls, word: str, idf: float) -> Term:
-        return cls(fold(word), word if has_marks(word) else None, idf)
+    def make(cls, word: str, idf: float, guess: str | None = None) -> Term:
+        if has_marks(word):
+            return cls(fold(word), word, idf)
+        if guess is not None and has_marks(guess) and fold(guess) == fold(word):
+            return cls(fold(word), guess, idf, GUESS_BOOST)
+        return cls(fold(word), None, idf)
 
 
 def _saturate(tf: int, length: int, average: float) -> float:
@@ -84,7 +92,7 @@ def score(
         for i, (weight, average) in enumerate(zip(PART_WEIGHTS, PART_LENGTHS, strict=True)):
             found = _saturate(folded_parts[i].count(needle), lengths[i], average)
             if exact is not None and found:
-                found += EXACT_BOOST * _saturate(text.exact[i].count(exact), lengths[i], average)
+                found += term.boost * _saturate(text.exact[i].count(exact), lengths[i], average)
             total += term.idf * weight * found
     pair_total = 0.0
     whole = " ".join(folded_parts)

@@ -235,7 +235,12 @@ class Searcher:
         assert sets is not None
         docnums = shortlist(parsed, sets, found, depth)
         words = dict.fromkeys(w for g in parsed.positive for c in g if not c.negate for w in c.words)
-        terms = [Term.make(w, idf(sets.size, sets.doc_frequency("all_f", fold(w)))) for w in words]
+        guesses: dict[str, str] = {}
+        if self._vocab is not None and not any(has_marks(w) for w in words):
+            restored = self._vocab.restore([fold(w) for w in words])
+            if restored is not None:
+                guesses = dict(zip(words, restored, strict=True))
+        terms = [Term.make(w, idf(sets.size, sets.doc_frequency("all_f", fold(w))), guesses.get(w)) for w in words]
         sequences = runs(parsed)
         pairs = {
             f"{a} {b}": idf(sets.size, sets.doc_frequency("all_bi", f"{a}{BIGRAM_JOINER}{b}"))
