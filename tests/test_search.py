@@ -328,3 +328,34 @@ def test_related_articles(searcher: Searcher) -> None:
 def test_limits_are_enforced(searcher: Searcher) -> None:
     r = searcher.search(SearchRequest(q="", per_page=10_000, page=-3))
     assert r.request.per_page == 100 and r.request.page == 1
+
+
+def _small_home(tmp_path: Path, rows: list[tuple]) -> Searcher:
+    with Archive.open(tmp_path / "opennews.sqlite3") as archive:
+        archive.upsert_batch([_record(*row) for row in rows])
+        Indexer(tmp_path / "index", archive).rebuild()
+    return Searcher(tmp_path / "index", Archive.open(tmp_path / "opennews.sqlite3", readonly=True))
+
+
+def _row(key: str, title: str, body: str, day: str) -> tuple:
+    return (key, title, "", body, "example.vn", None, day, None)
+
+
+def test_a_query_without_marks_prefers_its_likeliest_reading(tmp_path: Path) -> None:
+    rows = [_row(f"td{i}", f"Thủy điện số {i} xả lũ", "Nhà máy thủy điện mở cửa xả.", "2020-01-01") for i in range(4)]
+    # The rarer reading, newer, and with the folded words more often: only the marks set them apart.
+    rows.append(_row("se", "Thụy Điển: động đất ở Thụy Điển", "Thụy Điển, Thụy Điển và Thụy Điển.", "2024-01-01"))
+    with _small_home(tmp_path, rows) as searcher:
+        r = searcher.search(SearchRequest(q="thuy dien"))
+        assert r.suggestion == "thủy điện"
+        assert r.hits[0].id.startswith("t-td") and r.total == 5
+        assert searcher.search(SearchRequest(q="thụy điển")).hits[0].id == "t-se"  # typed marks win
+
+
+def test_telex_suggestion_keeps_names_typed_as_they_are(tmp_path: Path) -> None:
+    rows = [_row("ars", "Lời nguyền áo số 9 ở Arsenal", "Podolski và lời nguyền.", "2020-01-01")]
+    with _small_home(tmp_path, rows) as searcher:
+        r = searcher.search(SearchRequest(q="podolski vaf lowif nguyeenf owr arsenal"))
+        assert r.suggestion_kind == "telex"
+        assert r.suggestion == "podolski và lời nguyền ở arsenal"
+        assert searcher.search(SearchRequest(q=r.suggestion)).hits[0].id == "t-ars"

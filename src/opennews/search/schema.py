@@ -97,7 +97,9 @@ class StoredText:
 
     @classmethod
     def decode(cls, blob: bytes) -> StoredText:
-        exact, _, folded = zlib.decompress(blob).decode("utf-8").partition(FORM_BREAK)
+        exact, found, folded = zlib.decompress(blob).decode("utf-8").partition(FORM_BREAK)
+        if not found:  # written without the folded form
+            folded = fold(exact)
         return cls(exact.split(PART_BREAK), folded.split(PART_BREAK))
 
 

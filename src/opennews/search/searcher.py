@@ -229,6 +229,26 @@ class Searcher:
                 facets[name] = [(v, n) for v, n in ordered if v][:30]
         return SearchResponse(request, total, hits, facets, relaxed=relaxed, notes=notes)
 
+    def matching_ids(self, request: SearchRequest) -> list[str]:
+        """The id of every article the request matches, newest first (ties in index order).
+
+        For exports, which want all matches rather than a page: no ranking, no relaxed
+        fallback (an export of "most of the words" would surprise), no snippets.
+        """
+        self.refresh()
+        parsed = parse_query(request.q)
+        for name in ("source", "category", "author", "date_from", "date_to"):
+            if getattr(request, name):
+                setattr(parsed, name, getattr(request, name))
+        with self._lock:
+            sets = self._sets
+            assert sets is not None
+            docnums = ids_of(matches(parsed, sets))
+            dates = np.maximum(sets.published()[docnums], np.iinfo(np.int64).min + 1)  # undated last
+            order = np.argsort(-dates, kind="stable")
+            stored = self._searcher.stored_fields
+            return [stored(int(n))["id"] for n in docnums[order]]
+
     def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[int, float]]:
         """The best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
         sets = self._sets
@@ -296,10 +316,23 @@ class Searcher:
         if not plain:
             return
         if looks_like_telex(text) and (response.total < 5 or response.relaxed):
-            converted = normalize(from_telex(text))
-            words = syllables(converted)
-            if converted != normalize(text) and words and all(self._known(w) for w in words):
-                response.suggestion, response.suggestion_kind = " ".join(words), "telex"
+            # Word by word: names typed as they are ("arsenal", "podolski") stay as typed
+            # when Telex would turn them into something the archive has never seen.
+            chosen: list[str] = []
+            for word in syllables(normalize(text)):
+                converted = [w for w in syllables(normalize(from_telex(word))) if w]
+                changed = bool(converted) and converted != [word]
+                if changed and all(self._known(w, strictly=True) for w in converted):
+                    chosen.extend(converted)
+                elif self._known(word):
+                    chosen.append(word)
+                elif changed and all(self._known(w) for w in converted):
+                    chosen.extend(converted)
+                else:
+                    chosen = []
+                    break
+            if chosen and chosen != syllables(normalize(text)):
+                response.suggestion, response.suggestion_kind = " ".join(chosen), "telex"
                 return
         words = parsed.syllables()
         if words and not any(has_marks(w) for w in words) and self._vocab is not None:
@@ -307,9 +340,12 @@ class Searcher:
             if restored and restored != words and any(has_marks(w) for w in restored):
                 response.suggestion, response.suggestion_kind = " ".join(restored), "accents"
 
-    def _known(self, word: str) -> bool:
+    def _known(self, word: str, *, strictly: bool = False) -> bool:
+        """Seen in a headline or lead as it is, or (unless ``strictly``) anywhere in some accent form."""
         reader = self._searcher.reader()
-        return bool(reader.doc_frequency("title", word)) or (self._vocab is not None and self._vocab.knows(word))
+        if reader.doc_frequency("title", word) or (self._vocab is not None and self._vocab.knows(word)):
+            return True
+        return not strictly and bool(reader.doc_frequency("all_f", fold(word)))
 
     # -- related --------------------------------------------------------------------
 
