@@ -16,6 +16,7 @@ than positional queries over every posting, and it sees the whole article.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,7 +24,7 @@ from itertools import pairwise
 from ..vietnamese import fold, has_marks
 from .schema import StoredText
 
-__all__ = ["Term", "idf", "longest", "proximity", "score"]
+__all__ = ["Term", "idf", "longest", "score"]
 
 K1 = 1.2
 B = 0.75
@@ -81,7 +82,11 @@ def score(
     """
     total = 0.0
     folded_parts = text.folded
-    lengths = [part.count(" ") for part in text.exact]
+    # Headline and lead are short: substring counts. The body is long: count its words once.
+    body_words = folded_parts[2].split()
+    body_tf = Counter(body_words)
+    exact_tf: Counter[str] | None = None
+    lengths = [folded_parts[0].count(" ") - 1, folded_parts[1].count(" ") - 1, len(body_words)]
     everything = sum(t.idf for t in terms)
     if everything:
         headline = sum(t.idf for t in terms if f" {t.folded} " in folded_parts[0])
@@ -90,9 +95,17 @@ def score(
         needle = f" {term.folded} "
         exact = f" {term.exact} " if term.exact is not None else None
         for i, (weight, average) in enumerate(zip(PART_WEIGHTS, PART_LENGTHS, strict=True)):
-            found = _saturate(folded_parts[i].count(needle), lengths[i], average)
-            if exact is not None and found:
-                found += term.boost * _saturate(text.exact[i].count(exact), lengths[i], average)
+            tf = body_tf[term.folded] if i == 2 else folded_parts[i].count(needle)
+            if not tf:
+                continue
+            found = _saturate(tf, lengths[i], average)
+            if exact is not None:
+                if i == 2:
+                    exact_tf = exact_tf if exact_tf is not None else Counter(text.exact[2].split())
+                    same = exact_tf[term.exact]  # type: ignore[index]
+                else:
+                    same = text.exact[i].count(exact)
+                found += term.boost * _saturate(same, lengths[i], average)
             total += term.idf * weight * found
     pair_total = 0.0
     whole = " ".join(folded_parts)
@@ -100,52 +113,48 @@ def score(
     for pair, pair_idf in pairs:
         needle = f" {pair} "
         found = _saturate(whole.count(needle), size, sum(PART_LENGTHS))
+        if not found:
+            continue
         for i in (0, 1):
             found += (PART_WEIGHTS[i] - 1) * _saturate(folded_parts[i].count(needle), lengths[i], PART_LENGTHS[i])
         pair_total += pair_idf * found
     total += PAIR_WEIGHT * pair_total
-    if runs and pairs:
+    if runs and pair_total:
         total += RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1) * longest(whole, runs) ** 2
     return total
 
 
 def longest(text: str, runs: Sequence[Sequence[str]]) -> float:
     """How much of a run stands verbatim in ``text``: 1 for all of it, 0 for no two syllables
-    side by side (the longest stretch's pairs over the run's pairs)."""
+    side by side (the longest stretch's pairs over the run's pairs).
+
+    A verbatim stretch is made of pairs that are each present, so only the
+    stretches of consecutive present pairs are tried, longest first.
+    """
     best = 0.0
     for run in runs:
-        if len(run) < 2:
+        n = len(run)
+        if n < 2:
             continue
-        for size in range(len(run), 1, -1):
-            if any(f" {' '.join(run[i : i + size])} " in text for i in range(len(run) - size + 1)):
-                best = max(best, (size - 1) / (len(run) - 1))
-                break
+        present = [f" {a} {b} " in text for a, b in pairwise(run)]
+        i = 0
+        while i < n - 1:
+            if not present[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n - 1 and present[j + 1]:
+                j += 1
+            # pairs i..j cover syllables i..j+1
+            for size in range(j - i + 2, 1, -1):
+                share = (size - 1) / (n - 1)
+                if share <= best:
+                    break
+                if any(f" {' '.join(run[k : k + size])} " in text for k in range(i, j + 3 - size)):
+                    best = share
+                    break
+            i = j + 1
     return best
-
-
-def proximity(text: str, runs: Sequence[Sequence[str]]) -> float:
-    """How much of the query stands side by side in ``text`` (padded folded syllables), 0..1.
-
-    Each run is a sequence of folded syllables typed next to each other. Half the
-    score is the share of neighbouring pairs found together, half the longest
-    stretch of a run found verbatim.
-    """
-    pairs = found = 0
-    longest = 0.0
-    for run in runs:
-        if len(run) < 2:
-            continue
-        pairs += len(run) - 1
-        found += sum(1 for a, b in pairwise(run) if f" {a} {b} " in text)
-        best = 1
-        for size in range(len(run), 1, -1):
-            if any(f" {' '.join(run[i : i + size])} " in text for i in range(len(run) - size + 1)):
-                best = size
-                break
-        longest = max(longest, best / len(run))
-    if not pairs:
-        return 0.0
-    return 0.5 * found / pairs + 0.5 * longest
 
 
 def idf(doc_count: int, df: int) -> float:

@@ -137,6 +137,11 @@ class Searcher:
         self._state_mtime = self._state_stamp()
         self._searcher = whoosh_index.open_dir(str(live)).searcher()
         self._sets = DocSets(self._searcher)
+        # Pay the one-time costs now rather than in the first request: the folding
+        # table, and opening the stored-fields files.
+        fold("đ")
+        if self._searcher.doc_count_all():
+            self._searcher.stored_fields(0)
         vocab_path = self.index_dir / VOCABULARY
         self._vocab = Vocabulary(vocab_path, readonly=True) if vocab_path.exists() else None
         if old_searcher is not None:

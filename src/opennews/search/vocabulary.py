@@ -89,8 +89,19 @@ class Vocabulary:
     def restore(self, folded_words: Sequence[str]) -> list[str] | None:
         """The most likely accented reading of a folded syllable sequence (Viterbi over pairs).
 
-        Returns None when some syllable has never been seen.
+        Returns None when some syllable has never been seen. Remembered: ranking and
+        "did you mean" both ask for the same query's reading.
         """
+        key = tuple(folded_words)
+        cache = self.__dict__.setdefault("_restored", {})
+        if key not in cache:
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = self._restore(key)
+        found = cache[key]
+        return list(found) if found is not None else None
+
+    def _restore(self, folded_words: Sequence[str]) -> list[str] | None:
         options: list[list[tuple[str, int]]] = []
         for w in folded_words:
             if w.isdigit():

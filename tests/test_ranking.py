@@ -1,0 +1,49 @@
+"""The second stage's text measures, against plain definitions."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from opennews.search.ranking import Term, longest, score
+from opennews.search.schema import StoredText
+
+words = st.lists(st.sampled_from(["ha", "noi", "mua", "to", "gio", "lon"]), min_size=0, max_size=30)
+
+
+def naive_longest(text: str, run: list[str]) -> float:
+    best = 0.0
+    for size in range(2, len(run) + 1):
+        for k in range(len(run) - size + 1):
+            if f" {' '.join(run[k : k + size])} " in text:
+                best = max(best, (size - 1) / (len(run) - 1))
+    return best
+
+
+@given(words, st.lists(st.sampled_from(["ha", "noi", "mua", "to", "gio", "lon"]), min_size=2, max_size=8))
+def test_longest_verbatim_stretch_matches_the_definition(text_words: list[str], run: list[str]) -> None:
+    text = " " + " ".join(text_words) + " "
+    assert longest(text, [run]) == naive_longest(text, run)
+
+
+def _text(title: str, sapo: str, body: str) -> StoredText:
+    return StoredText.from_cuts([title.split(), sapo.split(), body.split()])
+
+
+def test_score_prefers_headline_exact_forms_and_verbatim_runs() -> None:
+    terms = [Term.make("bán", 2.0), Term.make("xăng", 2.0)]
+    pairs = [("ban xang", 3.0)]
+    runs = [["ban", "xang"]]
+    exact = _text("giá bán xăng", "", "giá bán xăng giảm")
+    folded = _text("giá bạn xăng", "", "giá bạn xăng giảm")
+    apart = _text("giá bán và xăng", "", "bán rồi mua xăng")
+    body_only = _text("tin mới", "", "giá bán xăng giảm")
+    assert score(exact, terms, pairs, runs) > score(folded, terms, pairs, runs)
+    assert score(folded, terms, pairs, runs) > score(apart, terms, pairs, runs)
+    assert score(exact, terms, pairs, runs) > score(body_only, terms, pairs, runs)
+
+
+def test_stored_text_round_trips_both_forms() -> None:
+    text = _text("Thủy điện", "xả lũ", "Hòa Bình")
+    back = StoredText.decode(text.encode())
+    assert back.exact == text.exact and back.folded == [" Thuy dien ", " xa lu ", " Hoa Binh "]
