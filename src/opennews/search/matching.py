@@ -143,11 +143,18 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np
     for run in runs(parsed):
         for pair in _pairs(run):
             features += [("all_bi", pair), ("title_bi", pair), ("sapo_bi", pair)]
+    total = 0
     for field, text in dict.fromkeys(features):
         rarity = RARITY.get(field, "all_bi")
         weight = round(WEIGHTS[field] * _idf(sets, rarity, fold(text) if rarity == "all_f" else text))
         if weight > 0:
             tally.add(sets.term(field, text), weight)
+            total += weight
+    # Every word in the headline outweighs everything else: a headline typed from
+    # memory, or a few of its words, whatever their order.
+    required = {fold(w) for w, optional in words if not optional}
+    if len(required) > 1:
+        tally.add(sets.all_of("title_f", required), max(total, 1))
     chosen, above = tally.top(k) if tally.planes else (0, 0)
     picked = ids_of(above)
     for pool in (chosen & ~above, candidates & ~chosen):

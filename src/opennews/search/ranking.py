@@ -55,14 +55,15 @@ class Term:
     exact: str | None  # set when typed with marks, or guessed for a query typed without any
     idf: float
     boost: float = EXACT_BOOST  # how much the exact form adds; a guess adds less
+    title_idf: float = 0.0  # its rarity among headlines
 
     @classmethod
-    def make(cls, word: str, idf: float, guess: str | None = None) -> Term:
+    def make(cls, word: str, idf: float, guess: str | None = None, title_idf: float = 0.0) -> Term:
         if has_marks(word):
-            return cls(fold(word), word, idf)
+            return cls(fold(word), word, idf, EXACT_BOOST, title_idf)
         if guess is not None and has_marks(guess) and fold(guess) == fold(word):
-            return cls(fold(word), guess, idf, GUESS_BOOST)
-        return cls(fold(word), None, idf)
+            return cls(fold(word), guess, idf, GUESS_BOOST, title_idf)
+        return cls(fold(word), None, idf, EXACT_BOOST, title_idf)
 
 
 def _saturate(tf: int, length: int, average: float) -> float:
@@ -89,8 +90,11 @@ def score(
     lengths = [folded_parts[0].count(" ") - 1, folded_parts[1].count(" ") - 1, len(body_words)]
     everything = sum(t.idf for t in terms)
     if everything:
-        headline = sum(t.idf for t in terms if f" {t.folded} " in folded_parts[0])
-        total += HEADLINE_WEIGHT * everything * (K1 + 1) * (headline / everything) ** 2
+        inside = [t for t in terms if f" {t.folded} " in folded_parts[0]]
+        if len(inside) == len(terms):  # the whole query in the headline: weighed by rarity among headlines
+            total += HEADLINE_WEIGHT * sum(t.title_idf for t in terms) * (K1 + 1)
+        else:
+            total += HEADLINE_WEIGHT * everything * (K1 + 1) * (sum(t.idf for t in inside) / everything) ** 2
     for term in terms:
         needle = f" {term.folded} "
         exact = f" {term.exact} " if term.exact is not None else None

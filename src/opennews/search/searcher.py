@@ -265,7 +265,15 @@ class Searcher:
             restored = self._vocab.restore([fold(w) for w in words])
             if restored is not None:
                 guesses = dict(zip(words, restored, strict=True))
-        terms = [Term.make(w, idf(sets.size, sets.doc_frequency("all_f", fold(w))), guesses.get(w)) for w in words]
+        terms = [
+            Term.make(
+                w,
+                idf(sets.size, sets.doc_frequency("all_f", fold(w))),
+                guesses.get(w),
+                idf(sets.size, sets.doc_frequency("title_f", fold(w))),
+            )
+            for w in words
+        ]
         sequences = runs(parsed)
         pairs = {
             f"{a} {b}": idf(sets.size, sets.doc_frequency("all_bi", f"{a}{BIGRAM_JOINER}{b}"))
