@@ -155,6 +155,10 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np
     required = {fold(w) for w, optional in words if not optional}
     if len(required) > 1:
         tally.add(sets.all_of("title_f", required), max(total, 1))
+    # So does every pair of a run somewhere in the article: most likely the sentence it was typed from.
+    for run in runs(parsed):
+        if len(run) > 2:
+            tally.add(sets.all_of("all_bi", _pairs(run)), max(total, 1))
     chosen, above = tally.top(k) if tally.planes else (0, 0)
     picked = ids_of(above)
     for pool in (chosen & ~above, candidates & ~chosen):
