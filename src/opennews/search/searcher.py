@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from itertools import pairwise
@@ -46,6 +47,8 @@ FACETS = ("source", "category", "year")
 SHORTLIST = 100
 #: Ranking by relevance goes this deep; sorting by date goes as deep as there are matches.
 MAX_RANKED = 1000
+#: Answers kept for repeated requests (until the index changes).
+ANSWERS = 512
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class Searcher:
         self._state_mtime = self._state_stamp()
         self._searcher = whoosh_index.open_dir(str(live)).searcher()
         self._sets = DocSets(self._searcher)
+        self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
         # Pay the one-time costs now rather than in the first request: the folding
         # table, and opening the stored-fields files.
         fold("đ")
@@ -184,6 +188,11 @@ class Searcher:
             per_page=min(max(1, request.per_page), MAX_PER_PAGE),
         )
         self.refresh()
+        with self._lock:
+            cached = self._answers.get(request)
+            if cached is not None:
+                self._answers.move_to_end(request)
+                return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
         parsed = parse_query(request.q)
         for name in ("source", "category", "author", "date_from", "date_to"):
             if getattr(request, name):
@@ -192,8 +201,11 @@ class Searcher:
             response = self._run(request, parsed)
             if request.suggest:
                 self._suggest(request, parsed, response)
-        response.took_ms = (time.perf_counter() - started) * 1000
-        return response
+            # Popular searches repeat; their answers hold until the index changes.
+            self._answers[request] = response
+            if len(self._answers) > ANSWERS:
+                self._answers.popitem(last=False)
+        return replace(response, took_ms=(time.perf_counter() - started) * 1000)
 
     def _run(self, request: SearchRequest, parsed: ParsedQuery) -> SearchResponse:
         sets = self._sets
