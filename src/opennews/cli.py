@@ -63,6 +63,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         )
     if report.read_anything and not args.no_index:
         _update_index(settings, quiet=args.quiet or args.json)
+        if not args.no_feeds:
+            _write_feeds(settings, args.base_url, quiet=args.quiet or args.json)
+    if report.read_anything and not args.no_dumps:
+        _update_dumps(settings, quiet=args.quiet or args.json)
     if args.json:
         summary = {
             "run": report.run_id,
@@ -103,6 +107,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     _print_report(report, time.monotonic() - started, sys.stdout)
     if report.read_anything:
         _update_index(settings, quiet=False)
+        _update_dumps(settings, quiet=False)
     return 0 if report.read_anything else 1
 
 
@@ -115,21 +120,108 @@ def _open_out(path: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    with Archive.open(settings.archive_path, readonly=True) as archive:
-        out = _open_out(args.output)
-        count = 0
-        try:
-            for record in archive.iter_json():
-                out.write(record.encode() + b"\n")
-                count += 1
-        finally:
-            if out is not sys.stdout.buffer:
-                out.close()
+    from .dumps import ExportError, Tally, changes_window, parse_since, stream_all, stream_ids, stream_since
+
+    searching = any((args.q, args.filter_source, args.category, args.date_from, args.date_to))
+    incremental = args.since is not None or args.cursor is not None
+    if searching and incremental:
+        print("opennews: --since/--cursor export changes; they cannot be combined with search filters", file=sys.stderr)
+        return 2
+    tally, window = Tally(), None
+    try:
+        with Archive.open(settings.archive_path, readonly=True) as archive:
+            if incremental:
+                since = parse_since(args.since) if args.since is not None else None
+                window = changes_window(archive, since=since, cursor=args.cursor)
+                chunks = stream_since(archive, window, args.format, tally=tally)
+            elif searching:
+                chunks = stream_ids(archive, _matching_ids(args, settings), args.format, tally=tally)
             else:
-                out.flush()
+                chunks = stream_all(archive, args.format, tally=tally)
+            out = _open_out(args.output)
+            try:
+                for chunk in chunks:
+                    out.write(chunk)
+            finally:
+                if args.output != "-":
+                    out.close()
+                else:
+                    out.flush()
+    except ExportError as exc:
+        print(f"opennews: {exc}", file=sys.stderr)
+        return 2
     if args.output != "-":
-        print(f"Exported {count:,} articles to {args.output}", file=sys.stderr)
+        print(f"Exported {tally.records:,} articles to {args.output}", file=sys.stderr)
+    if window is not None:
+        print(f"Next cursor: {window.upto} (opennews export --cursor {window.upto})", file=sys.stderr)
     return 0
+
+
+def _matching_ids(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """Every article a search matches, newest first, for a filtered export."""
+    from .search import SearchRequest
+    from .vietnamese import parse_datetime
+
+    def day(text: str | None):  # type: ignore[no-untyped-def]
+        if not text:
+            return None
+        try:
+            value = parse_datetime(text)
+        except ValueError:
+            raise ArchiveError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+        return value.date() if hasattr(value, "date") else value
+
+    request = SearchRequest(
+        q=args.q or "",
+        source=args.filter_source,
+        category=args.category,
+        date_from=day(args.date_from),
+        date_to=day(args.date_to),
+    )
+    searcher, archive = _searcher(settings)
+    try:
+        return searcher.matching_ids(request)
+    finally:
+        searcher.close()
+        archive.close()
+
+
+def _update_dumps(settings: Settings, *, quiet: bool, force: bool = False) -> None:
+    """Rewrite the dump files whose records changed (closed, unchanged months are kept)."""
+    from .dumps import build_dumps
+
+    with Archive.open(settings.archive_path, readonly=True) as archive:
+        report = build_dumps(archive, settings.dumps_dir, force=force)
+    if not quiet:
+        print(
+            f"Dumps: {len(report.written)} file(s) written, {len(report.kept)} unchanged, "
+            f"{len(report.removed)} removed in {report.seconds:.1f} s ({settings.dumps_dir})",
+            file=sys.stderr,
+        )
+
+
+def cmd_dumps(args: argparse.Namespace, settings: Settings) -> int:
+    _update_dumps(settings, quiet=args.quiet, force=args.force)
+    return 0
+
+
+def cmd_verify_dumps(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .dumps import verify_dumps
+
+    report = verify_dumps(Path(args.directory), deep=args.deep)
+    for name in report.checked:
+        print(f"ok       {name}")
+    for problem in report.problems:
+        print(f"PROBLEM  {problem}")
+    for name in report.extra:
+        print(f"extra    {name} (not in the manifest)")
+    print(
+        f"{len(report.checked)} file(s) match the manifest"
+        + (f"; {len(report.problems)} problem(s)" if report.problems else "")
+    )
+    return 0 if report.ok else 1
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -259,6 +351,33 @@ def _update_index(settings: Settings, *, quiet: bool, rebuild: bool = False) -> 
             f"Index {what}: {report.indexed:,} indexed, {report.deleted:,} removed in {report.seconds:.1f} s",
             file=sys.stderr,
         )
+
+
+def _write_feeds(settings: Settings, base_url: str | None, *, quiet: bool) -> None:
+    """Rewrite the static feeds in feeds/ (only files whose bytes change are touched)."""
+    import os
+
+    from .feeds import ArchiveReader, write_static
+
+    base = (base_url or os.environ.get("OPENNEWS_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    searcher, archive = _searcher(settings)
+    try:
+        reader = ArchiveReader(searcher, archive)
+        report = write_static(settings.feeds_dir, reader, reader.catalog(), base)
+    finally:
+        searcher.close()
+        archive.close()
+    if not quiet:
+        print(
+            f"Feeds in {settings.feeds_dir}: {len(report.written):,} files written, {report.unchanged:,} unchanged, "
+            f"{len(report.removed):,} removed",
+            file=sys.stderr,
+        )
+
+
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    _write_feeds(settings, args.base_url, quiet=args.quiet)
+    return 0
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -440,7 +559,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-index", action="store_true", help="do not update the search index afterwards")
+    p.add_argument("--no-feeds", action="store_true", help="do not rewrite the static feeds in feeds/ afterwards")
+    p.add_argument(
+        "--base-url",
+        help="site address for links in static feeds (default: $OPENNEWS_BASE_URL or http://127.0.0.1:8000)",
+    )
+    p.add_argument("--no-dumps", action="store_true", help="do not rebuild the changed dump files afterwards")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "feeds",
+        help="write the static feeds into feeds/",
+        description="Write RSS, Atom and JSON Feed files of the latest articles, of every source and every "
+        "category, and feeds.opml, into the home's feeds/ folder (laid out like the /feeds/ URLs, each with a "
+        ".gz twin), so nginx or a CDN can serve them. Only files whose content changes are rewritten. "
+        "Ingest does this by itself after updating the index.",
+    )
+    p.add_argument("--base-url", help="site address for links (default: $OPENNEWS_BASE_URL or http://127.0.0.1:8000)")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=cmd_feeds)
 
     p = sub.add_parser("stats", help="what the archive holds", description="Counts, sources, years and the last run.")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -453,7 +590,36 @@ def build_parser() -> argparse.ArgumentParser:
         "Re-ingesting the output elsewhere gives the same ids and records.",
     )
     p.add_argument("-o", "--output", default="-", help="file to write (.gz to compress; default: stdout)")
+    p.add_argument("--format", choices=("ndjson", "json", "csv"), default="ndjson", help="default ndjson")
+    p.add_argument("--since", help="only what was ingested, changed or withdrawn after this ISO 8601 moment")
+    p.add_argument("--cursor", type=int, help="only changes after this cursor (printed by the previous export)")
+    p.add_argument("--q", help="only articles matching this search (newest first)")
+    p.add_argument("--source", dest="filter_source", help="only this outlet")
+    p.add_argument("--category", help="only this section")
+    p.add_argument("--from", dest="date_from", help="published on or after (YYYY-MM-DD)")
+    p.add_argument("--to", dest="date_to", help="published on or before (YYYY-MM-DD)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "dumps",
+        help="write the downloadable dump files (monthly NDJSON, snapshot, CSV, manifest)",
+        description="Bring dumps/ up to date: one gzip NDJSON file per month of publication (zstd too when "
+        "installed), a full snapshot as NDJSON, CSV and Parquet (with pyarrow), withdrawals, manifest.json "
+        "and datapackage.json. Months whose records did not change are not rewritten. Ingest does this by itself.",
+    )
+    p.add_argument("--force", action="store_true", help="rewrite every file")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_dumps)
+
+    p = sub.add_parser(
+        "verify-dumps",
+        help="check downloaded dump files against their manifest",
+        description="Check every file listed in DIR/manifest.json: present, same size, same SHA-256; "
+        "--deep also decompresses and counts records. Exits 1 on any problem.",
+    )
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--deep", action="store_true", help="also decompress and count the records")
+    p.set_defaults(func=cmd_verify_dumps)
 
     p = sub.add_parser(
         "demo",

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -27,6 +27,8 @@ from ..settings import Settings
 from .api import Api, JSONResponse, error_json
 from .backend import Unavailable
 from .discovery import Discovery
+from .dumps import Dumps
+from .feeds import FeedViews
 from .i18n import N_
 from .pages import Pages
 from .params import BadRequest
@@ -118,6 +120,8 @@ def create_app(settings: Settings) -> Starlette:
     """One app serving one home; the archive and index are opened when it starts."""
     site = Site(settings)
     pages, api, discovery = Pages(site), Api(site), Discovery(site)
+    dumps = Dumps(site)
+    feeds = FeedViews(site)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -141,7 +145,19 @@ def create_app(settings: Settings) -> Starlette:
         Route("/robots.txt", discovery.robots, name="robots"),
         Route("/sitemap.xml", discovery.sitemap_index, name="sitemap_index"),
         Route("/sitemaps/articles-{n:int}.xml", discovery.sitemap, name="sitemap"),
+        Route("/feeds", feeds.page, name="feeds"),
+        Route("/feeds.opml", feeds.opml, name="feeds_opml"),
+        Route("/feeds/latest.{fmt}", feeds.latest, name="feed_latest"),
+        Route("/feeds/search.{fmt}", feeds.search, name="feed_search"),
+        Route("/feeds/latest/archive/{month}.{fmt}", feeds.archive, name="feed_latest_archive"),
+        Route("/feeds/{kind}/{name}/archive/{month}.{fmt}", feeds.archive, name="feed_archive"),
+        Route("/feeds/{kind}/{name}.{fmt}", feeds.named, name="feed_named"),
         Route("/healthz", healthz, name="healthz"),
+        Route("/dumps/", dumps.index, name="dumps"),
+        Route("/dumps/{name}", dumps.file, name="dump_file"),
+        Route("/api/dumps", dumps.api_index, name="api_dumps"),
+        Route("/api/export", dumps.export, name="api_export"),
+        Route("/schema/article.json", dumps.schema, name="article_schema"),
         Route("/static/{path:path}", site.assets.serve, name="static"),
     ]
 
@@ -155,7 +171,20 @@ def create_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=800, compresslevel=5)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            # Compressed downloads keep their Content-Length and byte ranges: never gzip them again.
+            Middleware(
+                GZipMiddleware,
+                minimum_size=800,
+                compresslevel=5,
+                exclude_content_types=(
+                    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+                    "application/zstd",
+                    "application/vnd.apache.parquet",
+                ),
+            ),
+        ],
         exception_handlers=_handlers(site),  # type: ignore[arg-type]
         lifespan=lifespan,
     )

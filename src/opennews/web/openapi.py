@@ -192,6 +192,70 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+_SCHEMAS["DumpFile"] = _obj(
+    {
+        "name": {"type": "string", "description": "The file, at /dumps/{name}."},
+        "part": {"type": "string", "description": "YYYY-MM (month of publication), undated, all or withdrawals."},
+        "format": {"enum": ["ndjson", "csv", "parquet"]},
+        "compression": {"enum": ["gzip", "zstd", None]},
+        "records": {"type": "integer", "minimum": 0},
+        "bytes": {"type": "integer", "minimum": 0},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "first_published": _STR_OR_NULL,
+        "last_published": _STR_OR_NULL,
+        "generated_at": {"type": "string"},
+        "closed": {"type": "boolean", "description": "A past month: rewritten only if its records change."},
+        "digest": {"type": "string", "description": "SHA-256 of the uncompressed records."},
+    }
+)
+_SCHEMAS["Manifest"] = _obj(
+    {
+        "version": {"type": "integer"},
+        "generator": {"type": "string"},
+        "generated_at": {"type": "string"},
+        "archive": _obj(
+            {"articles": {"type": "integer"}, "withdrawn": {"type": "integer"}, "last_change": {"type": "integer"}}
+        ),
+        "schema": {"type": "string"},
+        "schema_url": {"type": "string"},
+        "licenses": {"type": "array", "items": {"type": "object"}},
+        "files": {"type": "array", "items": _ref("DumpFile")},
+    }
+)
+_SCHEMAS["Tombstone"] = _obj(
+    {
+        "id": {"type": "string"},
+        "tombstone": {"const": True},
+        "withdrawn_at": {"type": "string"},
+        "reason": {"type": "string"},
+        "purged": {"type": "boolean"},
+    }
+)
+
+_EXPORT_PARAMETERS = [
+    {
+        "name": "format",
+        "in": "query",
+        "schema": {"enum": ["ndjson", "json", "csv"], "default": "ndjson"},
+        "description": "NDJSON (one record per line), a JSON array, or CSV (lists as JSON text).",
+    },
+    {
+        "name": "since",
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": "ISO 8601 moment: only articles ingested, changed or withdrawn after it (withdrawn ones "
+        "as tombstones). The X-Next-Cursor header gives the cursor for the next call.",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Only changes after this cursor (exact; prefer it to since for repeated calls).",
+    },
+    *[p for p in _SEARCH_PARAMETERS if p["name"] in ("q", "source", "category", "from", "to")],
+]
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -236,6 +300,46 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "What the archive holds",
                     "responses": {"200": _json(_ref("Stats"), "Counts."), **_ERRORS},
+                }
+            },
+            "/api/export": {
+                "get": {
+                    "summary": "Stream every article, the changes since a moment, or every match of a search",
+                    "description": "In constant memory, in one response. Without parameters: the whole archive in "
+                    "archive order. With q/source/category/from/to: every match, newest first (X-Total-Count). "
+                    "With since or cursor: each changed article once, as its record or a tombstone.",
+                    "parameters": _EXPORT_PARAMETERS,
+                    "responses": {
+                        "200": {
+                            "description": "The records (and tombstones, for since/cursor).",
+                            "content": {
+                                "application/x-ndjson": {
+                                    "schema": {"oneOf": [_ref("Article"), _ref("Tombstone")]},
+                                },
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"oneOf": [_ref("Article"), _ref("Tombstone")]},
+                                    }
+                                },
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                            "headers": {
+                                "X-Next-Cursor": {"schema": {"type": "integer"}, "description": "since/cursor only."},
+                                "X-Total-Count": {"schema": {"type": "integer"}, "description": "searches only."},
+                            },
+                        },
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/api/dumps": {
+                "get": {
+                    "summary": "The dump files (the manifest): names, counts, sizes, SHA-256",
+                    "responses": {
+                        "200": _json(_ref("Manifest"), "The manifest; files are at /dumps/{name}."),
+                        "404": _json(_ref("Error"), "No dump files have been written yet."),
+                    },
                 }
             },
             "/api/openapi.json": {

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .params import MAX_QUERY, Query, article_id, parse_search
-from .payloads import article_payload, run_search, search_payload, stats_payload
+from .payloads import article_payload, named_feed_url, run_search, search_feed_urls, search_payload, stats_payload
 from .site import Site
 
 __all__ = ["Pages"]
@@ -33,7 +33,7 @@ class Pages:
             "params": params,
             "max_query": MAX_QUERY,
             "api_url": "/api/search?" + params.query_string(),
-            "feed_url": "/feeds/search.rss?" + params.query_string(page="", limit="") if params.q else None,
+            "feed_urls": search_feed_urls(params) if params.q or params.filtered else None,
             "browsing": not params.q and not params.filtered,
         }
         return self.site.render(request, "search.html", context)
@@ -52,7 +52,16 @@ class Pages:
         related = await run_in_threadpool(backend.related, wanted, 5)
         data = article_payload(record, related)
         paragraphs = [p.strip() for p in (record.get("body") or "").split("\n\n") if p.strip()]
-        context = {"data": data, "a": record, "paragraphs": paragraphs, "api_url": "/api" + data["page_url"]}
+        feeds = {"source_atom": named_feed_url("source", record["source"], "atom")}
+        if record.get("category"):
+            feeds["category"] = named_feed_url("category", record["category"])
+        context = {
+            "data": data,
+            "a": record,
+            "paragraphs": paragraphs,
+            "api_url": "/api" + data["page_url"],
+            "feeds": feeds,
+        }
         return self.site.render(request, "article.html", context)
 
     async def about(self, request: Request) -> Response:

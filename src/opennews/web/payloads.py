@@ -95,17 +95,24 @@ def search_payload(params: SearchParams, response: SearchResponse) -> dict[str, 
     }
 
 
+def search_feed_urls(params: SearchParams) -> dict[str, str]:
+    """The feeds of a search (its query and filters; not its page, size or sort), per format."""
+    query = params.query_string(page="", limit="", sort="")
+    return {fmt: f"/feeds/search.{fmt}?{query}" for fmt in ("rss", "atom", "json")}
+
+
 def article_payload(record: dict[str, Any], related: list[Hit]) -> dict[str, Any]:
-    source_query = urlencode({"q": f"source:{record['source']}"})
     return {
         "article": record,
         "page_url": article_path(record["id"]),
         "related": [hit_payload(h, snippets=False) for h in related],
-        "feeds": {
-            "latest": "/feeds/latest.rss",
-            "source": f"/feeds/search.rss?{source_query}",
-        },
+        "feeds": {"latest": "/feeds/latest.rss", "source": named_feed_url("source", record["source"])},
     }
+
+
+def named_feed_url(kind: str, name: str, fmt: str = "rss") -> str:
+    """The feed of one source, category or author."""
+    return f"/feeds/{kind}/{quote(name, safe='')}.{fmt}"
 
 
 def stats_payload(stats: dict[str, Any], index_documents: int | None) -> dict[str, Any]:

@@ -1,0 +1,308 @@
+"""Open data over HTTP: the dumps folder, resumable downloads, the record schema, streaming exports.
+
+``/dumps/`` lists the files (HTML; ``/api/dumps`` and ``/dumps/manifest.json`` as JSON).
+``/dumps/{name}`` serves a file with ``Content-Length``, a strong ``ETag`` (its SHA-256
+from the manifest), ``Last-Modified``, ``Accept-Ranges`` and single-range ``206``
+responses, so ``curl -C -`` and ``wget -c`` resume. Only names the manifest lists (or
+the three metadata files) are served, opened without following symlinks: nothing
+outside the dumps folder can be reached.
+
+``/api/export`` streams the whole archive, what changed after a cursor or moment, or
+every match of a search, as NDJSON, a JSON array or CSV, through a few hundred
+kilobytes of memory and a read-only archive connection of its own (a long download
+never holds the lock that page views wait on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Any, cast
+from urllib.parse import urlencode
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ..archive import Archive, ArchiveError
+from ..dumps import (
+    FORMATS,
+    MEDIA_TYPES,
+    METADATA_FILES,
+    ExportError,
+    article_schema,
+    changes_window,
+    load_manifest,
+    parse_since,
+    stream_all,
+    stream_ids,
+    stream_since,
+)
+from ..dumps.formats import Format
+from .api import JSONResponse, error_json
+from .backend import Unavailable
+from .i18n import N_
+from .params import BadRequest, Query, SearchParams, parse_search
+from .site import Site
+
+__all__ = ["Dumps"]
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,100}$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_BLOCK = 256 * 1024
+_CONTENT_TYPES = {
+    ".ndjson.gz": "application/gzip",
+    ".csv.gz": "application/gzip",
+    ".ndjson.zst": "application/zstd",
+    ".parquet": "application/vnd.apache.parquet",
+    ".json": "application/json",
+}
+
+
+def _content_type(name: str) -> str:
+    for suffix, media in _CONTENT_TYPES.items():
+        if name.endswith(suffix):
+            return media
+    return "application/octet-stream"
+
+
+@dataclass
+class _Opened:
+    fd: int
+    size: int
+    mtime: float
+    etag: str
+
+
+def _etags(header: str) -> list[str]:
+    return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | bool | None:
+    """(first, last) of a single satisfiable range; None to ignore the header (malformed or
+    several ranges: a full 200 is allowed); False when it cannot be satisfied (416)."""
+    m = _RANGE.match(header.strip().replace(" ", ""))
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first:  # the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            return False
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return False
+    return start, end
+
+
+def _read(fd: int, start: int, end: int) -> Iterator[bytes]:
+    """Bytes ``start..end`` of an open file, a block at a time; closes the file when done."""
+    try:
+        at = start
+        while at <= end:
+            block = os.pread(fd, min(_BLOCK, end - at + 1), at)
+            if not block:
+                break
+            at += len(block)
+            yield block
+    finally:
+        os.close(fd)
+
+
+def _closing(chunks: Iterator[bytes], archive: Archive) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        archive.close()
+
+
+class Dumps:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.directory = site.settings.dumps_dir
+        self._manifest: tuple[tuple[int, int], dict[str, Any] | None] | None = None
+
+    # -- the manifest ---------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The current manifest, re-read only when the file changes."""
+        try:
+            st = os.stat(self.directory / "manifest.json")
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        if self._manifest is None or self._manifest[0] != stamp:
+            self._manifest = (stamp, load_manifest(self.directory))
+        return self._manifest[1]
+
+    async def index(self, request: Request) -> Response:
+        manifest = await run_in_threadpool(self.manifest)
+        context = {"manifest": manifest, "api_url": "/api/dumps", "metadata": METADATA_FILES}
+        return self.site.render(request, "dumps.html", context)
+
+    async def api_index(self, request: Request) -> Response:
+        manifest = await run_in_threadpool(self.manifest)
+        if manifest is None:
+            return error_json(404, "no dump files yet; an operator can run 'opennews dumps'")
+        return JSONResponse(manifest)
+
+    async def schema(self, request: Request) -> Response:
+        body = orjson.dumps(article_schema(str(request.base_url)), option=orjson.OPT_INDENT_2)
+        return Response(
+            body,
+            media_type="application/schema+json",
+            headers={"cache-control": "public, max-age=86400", "access-control-allow-origin": "*"},
+        )
+
+    # -- files ----------------------------------------------------------------------
+
+    def _open(self, name: str) -> _Opened | None:
+        manifest = self.manifest()
+        entry = next((e for e in (manifest or {}).get("files", []) if e.get("name") == name), None)
+        if entry is None and name not in METADATA_FILES:
+            return None
+        try:
+            fd = os.open(self.directory / name, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            return None
+        if entry is not None and entry.get("bytes") == st.st_size:
+            etag = f'"sha256-{entry["sha256"]}"'
+        else:  # metadata files are small: hash what is served
+            digest = hashlib.sha256(os.pread(fd, st.st_size, 0)).hexdigest() if st.st_size < 1 << 24 else None
+            etag = f'"sha256-{digest}"' if digest else f'"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"'
+        return _Opened(fd, st.st_size, st.st_mtime, etag)
+
+    async def file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if not _NAME.match(name) or ".." in name:
+            raise HTTPException(404)
+        opened = await run_in_threadpool(self._open, name)
+        if opened is None:
+            raise HTTPException(404)
+        try:
+            return self._respond(request, name, opened)
+        except BaseException:
+            os.close(opened.fd)
+            raise
+
+    def _respond(self, request: Request, name: str, f: _Opened) -> Response:
+        headers = {
+            "etag": f.etag,
+            "last-modified": formatdate(f.mtime, usegmt=True),
+            "accept-ranges": "bytes",
+            "cache-control": "public, max-age=300",
+            "access-control-allow-origin": "*",
+        }
+        media = _content_type(name)
+        if_none = request.headers.get("if-none-match")
+        if if_none is not None and ("*" in _etags(if_none) or f.etag in _etags(if_none)):
+            os.close(f.fd)
+            return Response(status_code=304, headers=headers)
+        wanted = request.headers.get("range")
+        if wanted is not None and not self._if_range_holds(request.headers.get("if-range"), f):
+            wanted = None
+        span = _byte_range(wanted, f.size) if wanted is not None else None
+        if span is False:
+            os.close(f.fd)
+            headers["content-range"] = f"bytes */{f.size}"
+            return Response(status_code=416, headers=headers, media_type=media)
+        status = 200
+        start, end = 0, f.size - 1
+        if isinstance(span, tuple):
+            start, end = span
+            status = 206
+            headers["content-range"] = f"bytes {start}-{end}/{f.size}"
+        headers["content-length"] = str(end - start + 1)
+        if request.method == "HEAD":
+            os.close(f.fd)
+            return Response(status_code=status, headers=headers, media_type=media)
+        return StreamingResponse(_read(f.fd, start, end), status_code=status, headers=headers, media_type=media)
+
+    @staticmethod
+    def _if_range_holds(value: str | None, f: _Opened) -> bool:
+        """``If-Range``: honour the range only if the file is still the one the client has."""
+        if value is None:
+            return True
+        value = value.strip()
+        if value.startswith(('"', "W/")):
+            return value == f.etag  # strong comparison only
+        try:
+            return int(parsedate_to_datetime(value).timestamp()) == int(f.mtime)
+        except (TypeError, ValueError):
+            return False
+
+    # -- export ---------------------------------------------------------------------
+
+    def _archive(self) -> Archive:
+        try:
+            return Archive.open(self.site.settings.archive_path, readonly=True)
+        except (ArchiveError, OSError) as exc:
+            raise Unavailable(str(exc)) from None
+
+    def _matching_ids(self, params: SearchParams) -> list[str]:
+        backend = self.site.backend
+        request = params.request(facets=False, snippets=False, suggest=False)
+        with backend._search_lock:
+            return backend._open_searcher().matching_ids(request)
+
+    async def export(self, request: Request) -> Response:
+        query = Query(request.scope["query_string"])
+        fmt = query.get("format").strip() or "ndjson"
+        if fmt not in FORMATS:
+            raise BadRequest(N_("format must be one of: ndjson, json, csv."))
+        params = parse_search(query)
+        since_text, cursor_text = query.get("since").strip(), query.get("cursor").strip()
+        incremental = bool(since_text or cursor_text)
+        if incremental and (params.q or params.filtered):
+            raise BadRequest(N_("since and cursor cannot be combined with a search."))
+        if incremental and fmt == "csv":
+            raise BadRequest(N_("CSV cannot carry tombstones: use ndjson or json with since or cursor."))
+        since, cursor = None, None
+        if cursor_text:
+            if not cursor_text.isdigit() or len(cursor_text) > 18:
+                raise BadRequest(N_("%(name)s must be a whole number."), name="cursor")
+            cursor = int(cursor_text)
+        elif since_text:
+            try:
+                since = parse_since(since_text[:64])
+            except ExportError:
+                raise BadRequest(
+                    N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00.")
+                ) from None
+        headers = {"cache-control": "no-store", "access-control-allow-origin": "*", "x-content-type-options": "nosniff"}
+        if fmt == "csv":
+            headers["content-disposition"] = 'attachment; filename="opennews-export.csv"'
+        archive = await run_in_threadpool(self._archive)
+        try:
+            chosen = cast(Format, fmt)
+            if incremental:
+                window = await run_in_threadpool(changes_window, archive, since=since, cursor=cursor)
+                chunks = stream_since(archive, window, chosen)
+                headers["x-next-cursor"] = str(window.upto)
+                next_url = "/api/export?" + urlencode({"cursor": window.upto, "format": fmt})
+                headers["link"] = f'<{next_url}>; rel="next"'
+            elif params.q or params.filtered:
+                ids = await run_in_threadpool(self._matching_ids, params)
+                chunks = stream_ids(archive, ids, chosen)
+                headers["x-total-count"] = str(len(ids))
+            else:
+                chunks = stream_all(archive, chosen)
+        except BaseException:
+            archive.close()
+            raise
+        return StreamingResponse(_closing(chunks, archive), media_type=MEDIA_TYPES[fmt], headers=headers)

@@ -1,0 +1,324 @@
+"""Open data over HTTP: /dumps/ listing and resumable downloads, /api/export streaming, the CLI export.
+
+Read-only tests use the shared demo home (its dumps were written by ``opennews demo``);
+tests that change the archive work on a copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from opennews.archive import Archive
+from opennews.cli import main
+from opennews.dumps import load_manifest
+from opennews.settings import Settings
+from opennews.web import create_app
+from webhome import WebHome, build_web_home
+
+
+@pytest.fixture(scope="session")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
+    return build_web_home(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def client(web_home: WebHome) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(web_home.path))) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def openapi(client: TestClient) -> dict[str, Any]:
+    return client.get("/api/openapi.json").json()
+
+
+@pytest.fixture(scope="module")
+def stored(web_home: WebHome) -> list[bytes]:
+    with Archive.open(web_home.path / "opennews.sqlite3", readonly=True) as archive:
+        return [r.encode() for r in archive.iter_json()]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def validator(openapi: dict[str, Any], path: str, media: str) -> jsonschema.Draft202012Validator:
+    content = openapi["paths"][path]["get"]["responses"]["200"]["content"]
+    return jsonschema.Draft202012Validator({**content[media]["schema"], "components": openapi["components"]})
+
+
+# -- the listing and the files ---------------------------------------------------------
+
+
+def test_dumps_listing_for_people_and_as_json(client: TestClient, openapi: dict[str, Any], web_home: WebHome) -> None:
+    manifest = load_manifest(web_home.path / "dumps")
+    assert manifest is not None
+    page = client.get("/dumps/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    for entry in manifest["files"][:5]:
+        assert f'href="/dumps/{entry["name"]}"' in page.text
+    assert "Tải về kho lưu trữ" in page.text
+    assert "Download the archive" in client.get("/dumps/?lang=en").text
+    api = client.get("/api/dumps")
+    assert api.status_code == 200
+    validator(openapi, "/api/dumps", "application/json").validate(api.json())
+    assert api.json()["files"] == manifest["files"]
+    assert client.get("/dumps/manifest.json").json() == manifest
+    schema = client.get("/schema/article.json")
+    assert schema.headers["content-type"].startswith("application/schema+json")
+    assert schema.json()["$id"] == "http://testserver/schema/article.json"
+
+
+def test_a_file_is_served_whole_with_its_hash_as_etag(client: TestClient, web_home: WebHome) -> None:
+    entry = next(e for e in load_manifest(web_home.path / "dumps")["files"] if e["name"] == "articles-all.ndjson.gz")  # type: ignore[index]
+    r = client.get("/dumps/articles-all.ndjson.gz")
+    assert r.status_code == 200
+    assert r.headers["content-length"] == str(entry["bytes"]) == str(len(r.content))
+    assert hashlib.sha256(r.content).hexdigest() == entry["sha256"]
+    assert r.headers["etag"] == f'"sha256-{entry["sha256"]}"'
+    assert r.headers["accept-ranges"] == "bytes" and "last-modified" in r.headers
+    assert "content-encoding" not in r.headers
+    assert client.get("/dumps/articles-all.ndjson.gz", headers={"if-none-match": r.headers["etag"]}).status_code == 304
+    head = client.head("/dumps/articles-all.ndjson.gz")
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(entry["bytes"])
+
+
+def test_ranges_resume_a_download(client: TestClient) -> None:
+    whole = client.get("/dumps/articles-all.ndjson.gz").content
+    size, etag = len(whole), client.head("/dumps/articles-all.ndjson.gz").headers["etag"]
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=10-99"})
+    assert r.status_code == 206 and r.content == whole[10:100]
+    assert r.headers["content-range"] == f"bytes 10-99/{size}" and r.headers["content-length"] == "90"
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=1000-"})
+    assert r.status_code == 206 and r.content == whole[1000:]
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=-100"})
+    assert r.status_code == 206 and r.content == whole[-100:]
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": f"bytes=100-{size * 2}"})
+    assert r.status_code == 206 and r.headers["content-range"] == f"bytes 100-{size - 1}/{size}"
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": f"bytes={size}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=0-9", "if-range": etag})
+    assert r.status_code == 206 and r.content == whole[:10]
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=0-9", "if-range": '"sha256-other"'})
+    assert r.status_code == 200 and r.content == whole  # the file changed: start again
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=0-1,5-9"})
+    assert r.status_code == 200 and r.content == whole  # several ranges: the whole file
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "lines=0-9"})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dumps/..%2Fopennews.sqlite3",
+        "/dumps/%2e%2e%2fopennews.sqlite3",
+        "/dumps/opennews.sqlite3",
+        "/dumps/%2Fetc%2Fpasswd",
+        "/dumps/.lock",
+        "/dumps/...",
+        "/dumps/%2e%2e",
+        "/dumps/articles-1999-01.ndjson.gz",
+        "/dumps/..%5c..%5copennews.sqlite3",
+    ],
+)
+def test_nothing_outside_the_manifest_is_served(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 404, path
+    assert b"SQLite" not in r.content and b"root:" not in r.content
+
+
+def test_symlinks_and_unlisted_files_are_refused(web_home: WebHome, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "dumps").mkdir(parents=True)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (home / "dumps" / "articles-2001-01.ndjson.gz").symlink_to(secret)
+    (home / "dumps" / "articles-2001-02.ndjson.gz").write_bytes(b"not listed")
+    manifest = {"files": [{"name": "articles-2001-01.ndjson.gz", "bytes": 6, "sha256": "0" * 64}]}
+    (home / "dumps" / "manifest.json").write_bytes(orjson.dumps(manifest))
+    with TestClient(create_app(Settings(home))) as c:
+        assert c.get("/dumps/articles-2001-01.ndjson.gz").status_code == 404
+        assert c.get("/dumps/articles-2001-02.ndjson.gz").status_code == 404
+        assert c.get("/dumps/manifest.json").status_code == 200
+
+
+# -- /api/export ---------------------------------------------------------------------
+
+
+def test_export_streams_the_whole_archive_like_the_cli(
+    client: TestClient, stored: list[bytes], web_home: WebHome, tmp_path: Path
+) -> None:
+    r = client.get("/api/export", headers={"accept-encoding": "identity"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+    assert r.content.splitlines() == stored
+    target = tmp_path / "cli.ndjson"
+    assert run("--home", str(web_home.path), "export", "-o", str(target))[0] == 0
+    assert target.read_bytes() == r.content
+    as_json = client.get("/api/export?format=json").json()
+    assert [orjson.dumps(x) for x in as_json] == stored
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/export?format=csv").text)))
+    assert [r["id"] for r in rows] == [orjson.loads(s)["id"] for s in stored]
+
+
+def test_export_of_a_search_gives_every_match(client: TestClient, openapi: dict[str, Any]) -> None:
+    facets = client.get("/api/search").json()["facets"]["source"]
+    source = facets[0]["value"]
+    total = client.get("/api/search", params={"source": source}).json()["total"]
+    assert total > 10  # more than one page of search results
+    r = client.get("/api/export", params={"source": source})
+    records = [orjson.loads(x) for x in r.content.splitlines()]
+    assert len(records) == total == int(r.headers["x-total-count"])
+    assert {x["source"] for x in records} == {source}
+    published = [x["published"] for x in records]
+    assert published == sorted(published, reverse=True)  # newest first
+    check = validator(openapi, "/api/export", "application/x-ndjson")
+    for record in records:
+        check.validate(record)
+    word = records[0]["title"].split()[0]
+    found = client.get("/api/export", params={"q": word, "format": "json", "from": "2000-01-01"}).json()
+    assert found and len(found) == client.get("/api/search", params={"q": word, "from": "2000-01-01"}).json()["total"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["format=xml", "since=yesterday", "since=2024-01-01&format=csv", "since=2024-01-01&q=a", "cursor=-1", "from=x"],
+)
+def test_export_refuses_bad_requests(client: TestClient, query: str) -> None:
+    r = client.get("/api/export?" + query)
+    assert r.status_code == 400 and r.json()["error"]["status"] == 400
+
+
+def test_incremental_export_with_cursor_and_tombstones(web_home: WebHome, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(web_home.path, home)
+    with TestClient(create_app(Settings(home))) as c:
+        everything = c.get("/api/export?since=1970-01-01")
+        lines = [orjson.loads(x) for x in everything.content.splitlines()]
+        assert sum(1 for x in lines if x.get("tombstone")) == 1  # the demo home's withdrawn article
+        assert len(lines) == 300
+        cursor = everything.headers["x-next-cursor"]
+        assert 'rel="next"' in everything.headers["link"]
+        assert c.get(f"/api/export?cursor={cursor}").content == b""
+        assert c.get("/api/export?since=2999-01-01T00:00:00Z").content == b""
+
+        changed = lines[1]
+        assert not changed.get("tombstone")
+        new = {"url": "https://vnexpress.net/bai-moi-123.html", "title": "Bài mới về thủy điện", "body": "Nội dung."}
+        edited = {**changed, "body": changed["body"] + "\n\nĐoạn bổ sung."}
+        edited.pop("content_hash")
+        source = tmp_path / "more.ndjson"
+        source.write_bytes(orjson.dumps(edited) + b"\n" + orjson.dumps(new) + b"\n")
+        assert run("--home", str(home), "ingest", "--quiet", "--no-dumps", str(source))[0] == 0
+        gone = lines[2]["id"]
+        assert run("--home", str(home), "withdraw", gone, "--reason", "sai sự thật")[0] == 0
+
+        r = c.get(f"/api/export?cursor={cursor}&format=json")
+        out = r.json()
+        assert [x["id"] for x in out][:1] == [changed["id"]] and len(out) == 3
+        assert out[0]["body"].endswith("Đoạn bổ sung.") and out[1]["title"] == "Bài mới về thủy điện"
+        assert out[2] == {
+            "id": gone,
+            "tombstone": True,
+            "withdrawn_at": out[2]["withdrawn_at"],
+            "reason": "sai sự thật",
+            "purged": False,
+        }
+        assert int(r.headers["x-next-cursor"]) > int(cursor)
+        assert c.get(f"/api/export?cursor={r.headers['x-next-cursor']}").content == b""
+
+    code, _, err = run("--home", str(home), "export", "--cursor", cursor, "-o", str(tmp_path / "inc.ndjson"))
+    assert code == 0 and "Exported 3 articles" in err and "Next cursor:" in err
+    code, _, err = run("--home", str(home), "export", "--since", "2999-01-01", "-o", str(tmp_path / "none.ndjson"))
+    assert code == 0 and "Exported 0 articles" in err
+
+
+def test_cli_export_formats_and_filters(web_home: WebHome, tmp_path: Path, stored: list[bytes]) -> None:
+    source = orjson.loads(stored[0])["source"]
+    target = tmp_path / "out.csv"
+    code, _, err = run("--home", str(web_home.path), "export", "--source", source, "--format", "csv", "-o", str(target))
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    expected = [s for s in stored if orjson.loads(s)["source"] == source]
+    assert len(rows) == len(expected) > 0 and {r["source"] for r in rows} == {source}
+    assert f"Exported {len(expected)} articles" in err
+    target = tmp_path / "out.json"
+    assert run("--home", str(web_home.path), "export", "--format", "json", "-o", str(target))[0] == 0
+    assert len(orjson.loads(target.read_bytes())) == len(stored)
+    assert run("--home", str(web_home.path), "export", "--since", "2020-01-01", "--q", "a")[0] == 2
+
+
+# -- a real server -----------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_curl_resumes_a_broken_download_from_a_real_server(web_home: WebHome, tmp_path: Path) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opennews",
+            "--home",
+            str(web_home.path),
+            "serve",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, "opennews serve did not start"
+            time.sleep(0.2)
+        whole = (web_home.path / "dumps" / "articles-all.ndjson.gz").read_bytes()
+        part = tmp_path / "articles-all.ndjson.gz"
+        part.write_bytes(whole[: len(whole) // 3])  # a download broken a third of the way
+        subprocess.run([curl, "-sSf", "-C", "-", "-o", str(part), base + "/dumps/articles-all.ndjson.gz"], check=True)
+        assert part.read_bytes() == whole
+        shutil.copy(web_home.path / "dumps" / "manifest.json", tmp_path / "manifest.json")
+        report = subprocess.run(
+            [sys.executable, "-m", "opennews", "verify-dumps", str(tmp_path)], capture_output=True, text=True
+        )
+        assert "articles-all.ndjson.gz" in report.stdout and "ok       articles-all.ndjson.gz" in report.stdout
+        streamed = httpx.get(base + "/api/export", timeout=30, headers={"accept-encoding": "identity"})
+        assert streamed.status_code == 200 and streamed.content.count(b"\n") == 299
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
