@@ -513,6 +513,48 @@ class Archive:
             )
         ]
 
+    # -- reads for exports: stored text as it is, change log by time ---------------
+
+    def first_seq_after(self, at: str) -> int:
+        """The change-log cursor from which every change made strictly after ``at`` (UTC ISO) follows."""
+        row = self._conn.execute("SELECT MIN(seq) FROM changes WHERE at > ?", (at,)).fetchone()
+        if row[0] is None:
+            return self.last_seq()
+        return int(row[0]) - 1
+
+    def record_blobs(self, rows: int = 64) -> Iterator[list[bytes]]:
+        """Every current record as stored, in archive order, ``rows`` at a time, as UTF-8 bytes:
+        exports copy them out without decoding to str and back."""
+        cur = self._conn.execute("SELECT CAST(record AS BLOB) FROM articles ORDER BY rowid")
+        while batch := cur.fetchmany(rows):
+            yield [r for (r,) in batch]
+
+    def last_changes(self, ids: Sequence[str], upto: int) -> dict[str, int]:
+        """For each id, its last change-log position at or before ``upto``."""
+        marks = ",".join("?" * len(ids))
+        return dict(
+            self._conn.execute(
+                f"SELECT id, MAX(seq) FROM changes WHERE id IN ({marks}) AND seq <= ? GROUP BY id", [*ids, upto]
+            )
+        )
+
+    def record_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """Stored records (JSON text, unparsed) of the current articles among ``ids``."""
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            out.update(self._conn.execute(f"SELECT id, record FROM articles WHERE id IN ({marks})", chunk))
+        return out
+
+    def withdrawal_rows(self, ids: Sequence[str]) -> list[tuple[str, str, str, bool]]:
+        """(id, withdrawn_at, reason, purged) for the withdrawn articles among ``ids``."""
+        marks = ",".join("?" * len(ids))
+        rows = self._conn.execute(
+            f"SELECT id, withdrawn_at, reason, purged FROM withdrawals WHERE id IN ({marks})", list(ids)
+        )
+        return [(i, at, reason, bool(purged)) for i, at, reason, purged in rows]
+
     def last_seq(self) -> int:
         return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
 

@@ -73,58 +73,15 @@ def parse_since(text: str) -> datetime:
     return moment
 
 
-class _Reads:
-    """The two reads an export needs that :class:`Archive` does not offer as methods yet:
-    the change log by time, and stored record texts by id (without parsing them).
-    Plain, read-only SQL on the archive's own connection, so another database can
-    answer it the same way."""
+def _first_seq_after(archive: Archive, moment: datetime) -> int:
+    return archive.first_seq_after(moment.astimezone(UTC).replace(microsecond=0).isoformat())
 
-    def __init__(self, archive: Archive) -> None:
-        self._conn = archive._conn
 
-    def first_seq_after(self, moment: datetime) -> int:
-        """The cursor from which every change made strictly after ``moment`` follows."""
-        at = moment.astimezone(UTC).replace(microsecond=0).isoformat()
-        row = self._conn.execute("SELECT MIN(seq) FROM changes WHERE at > ?", (at,)).fetchone()
-        if row[0] is None:
-            last = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
-            return int(last)
-        return int(row[0]) - 1
-
-    def record_batches(self, rows: int = 64) -> Iterator[list[bytes]]:
-        """Every current record as stored, in archive order, ``rows`` at a time, as bytes:
-        SQLite hands over the UTF-8 it holds, with no decoding to str and back."""
-        cur = self._conn.execute("SELECT CAST(record AS BLOB) FROM articles ORDER BY rowid")
-        while batch := cur.fetchmany(rows):
-            yield [r for (r,) in batch]
-
-    def last_changes(self, ids: Sequence[str], upto: int) -> dict[str, int]:
-        marks = ",".join("?" * len(ids))
-        return dict(
-            self._conn.execute(
-                f"SELECT id, MAX(seq) FROM changes WHERE id IN ({marks}) AND seq <= ? GROUP BY id", [*ids, upto]
-            )
-        )
-
-    def records(self, ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            out.update(self._conn.execute(f"SELECT id, record FROM articles WHERE id IN ({marks})", chunk))
-        return out
-
-    def tombstones(self, ids: Sequence[str]) -> dict[str, str]:
-        marks = ",".join("?" * len(ids))
-        rows = self._conn.execute(
-            f"SELECT id, withdrawn_at, reason, purged FROM withdrawals WHERE id IN ({marks})", list(ids)
-        )
-        return {
-            i: orjson.dumps(
-                {"id": i, "tombstone": True, "withdrawn_at": at, "reason": reason, "purged": bool(purged)}
-            ).decode()
-            for i, at, reason, purged in rows
-        }
+def _tombstones(archive: Archive, ids: Sequence[str]) -> dict[str, str]:
+    return {
+        i: orjson.dumps({"id": i, "tombstone": True, "withdrawn_at": at, "reason": reason, "purged": purged}).decode()
+        for i, at, reason, purged in archive.withdrawal_rows(ids)
+    }
 
 
 @dataclass(frozen=True)
@@ -143,14 +100,13 @@ def changes_window(archive: Archive, *, since: datetime | None = None, cursor: i
             raise ExportError("cursor must be a change number (0 or more)")
         after = min(cursor, upto)
     elif since is not None:
-        after = _Reads(archive).first_seq_after(since)
+        after = _first_seq_after(archive, since)
     else:
         after = 0
     return ChangeWindow(after, upto)
 
 
 def _changed_lines(archive: Archive, window: ChangeWindow, batch: int) -> Iterator[str]:
-    reads = _Reads(archive)
     seq = window.after
     while seq < window.upto:
         rows = [r for r in archive.changes_since(seq, batch) if r[0] <= window.upto]
@@ -158,13 +114,13 @@ def _changed_lines(archive: Archive, window: ChangeWindow, batch: int) -> Iterat
             break
         seq = rows[-1][0]
         ids = list(dict.fromkeys(i for _, i, _ in rows))
-        last = reads.last_changes(ids, window.upto)
+        last = archive.last_changes(ids, window.upto)
         final = [i for s, i, _ in rows if last.get(i) == s]  # each id once, at its last change
         if not final:
             continue
-        records = reads.records(final)
+        records = archive.record_texts(final)
         missing = [i for i in final if i not in records]
-        tombs = reads.tombstones(missing) if missing else {}
+        tombs = _tombstones(archive, missing) if missing else {}
         for i in final:
             line = records.get(i) or tombs.get(i)
             if line is not None:
@@ -184,12 +140,12 @@ def stream_all(archive: Archive, fmt: Format = "ndjson", *, tally: Tally | None 
     """The whole archive in archive order (the order a re-ingest keeps)."""
     if fmt != "ndjson":
         return encode(_counted(archive.iter_json(), tally), fmt)
-    return _ndjson_batches(_Reads(archive), tally)
+    return _ndjson_batches(archive, tally)
 
 
-def _ndjson_batches(reads: _Reads, tally: Tally | None) -> Iterator[bytes]:
+def _ndjson_batches(archive: Archive, tally: Tally | None) -> Iterator[bytes]:
     """The common case, the whole archive as NDJSON, a batch of stored bytes per chunk."""
-    for batch in reads.record_batches():
+    for batch in archive.record_blobs():
         if tally is not None:
             tally.records += len(batch)
         batch.append(b"")
@@ -197,10 +153,9 @@ def _ndjson_batches(reads: _Reads, tally: Tally | None) -> Iterator[bytes]:
 
 
 def _lines_of(archive: Archive, ids: Sequence[str], batch: int) -> Iterator[str]:
-    reads = _Reads(archive)
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        records = reads.records(chunk)
+        records = archive.record_texts(chunk)
         for i in chunk:
             line = records.get(i)
             if line is not None:  # withdrawn since the index saw it

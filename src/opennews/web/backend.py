@@ -105,6 +105,11 @@ class Backend:
         with self._search_lock:
             return self._open_searcher().search(request)
 
+    def matching_ids(self, request: SearchRequest) -> list[str]:
+        """Every matching article id, newest first (for exports)."""
+        with self._search_lock:
+            return self._open_searcher().matching_ids(request)
+
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         with self._search_lock:
             try:

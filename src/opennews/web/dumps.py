@@ -255,10 +255,8 @@ class Dumps:
             raise Unavailable(str(exc)) from None
 
     def _matching_ids(self, params: SearchParams) -> list[str]:
-        backend = self.site.backend
         request = params.request(facets=False, snippets=False, suggest=False)
-        with backend._search_lock:
-            return backend._open_searcher().matching_ids(request)
+        return self.site.backend.matching_ids(request)
 
     async def export(self, request: Request) -> Response:
         query = Query(request.scope["query_string"])
