@@ -575,6 +575,14 @@ class Archive:
             problems.append(f"{orphans} withdrawn article(s) still visible")
         return problems
 
+    def distinct(self, column: Literal["source", "category"]) -> list[str]:
+        """Every value of a column among the current articles, sorted (feed catalogs, facets)."""
+        sql = f"SELECT DISTINCT {column} FROM articles WHERE {column} IS NOT NULL ORDER BY 1"
+        return [v for (v,) in self._conn.execute(sql)]
+
+    def newest_published(self) -> str | None:
+        return self._conn.execute("SELECT MAX(published) FROM articles").fetchone()[0]
+
     def stats(self) -> dict[str, Any]:
         q = self._conn.execute
         by_year: dict[str, int] = {}

@@ -168,6 +168,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             site.backend.close()
+            feeds.close()
 
     app = Starlette(
         routes=routes,
