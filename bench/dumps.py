@@ -14,7 +14,7 @@ runs reuse the home in ``--workdir``). Then, on that home:
 * **cat**: ``cat`` of the exported bytes (a file of the same size, in the page cache) —
   the disk's floor;
 * **naive json.dumps**: what a straightforward exporter does — read each row, ``json.loads``
-  it, ``json.dumps`` it back, write it — in this process, on the same archive;
+  it, ``json.dumps`` it back, write it — as a separate command like the CLI export, on the same archive;
 * **HTTP export**: ``curl`` streaming ``/api/export`` from a real uvicorn server (one worker,
   no compression asked) while the server's RSS is sampled every 20 ms: the peak during the
   stream, and its rise over the idle server.
@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -88,14 +86,21 @@ def timed_cat(path: Path) -> float:
     return time.perf_counter() - started
 
 
+NAIVE = """
+import json, sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+out = sys.stdout
+for (record,) in conn.execute("SELECT record FROM articles ORDER BY rowid"):
+    out.write(json.dumps(json.loads(record), ensure_ascii=False) + "\\n")
+"""
+
+
 def naive_export(home: Path) -> float:
-    """Row by row: parse the stored JSON into a dict, json.dumps it back, write it."""
-    conn = sqlite3.connect(f"file:{home / 'opennews.sqlite3'}?mode=ro", uri=True)
+    """Row by row: parse the stored JSON into a dict, json.dumps it back, write it — as a command,
+    like ``opennews export``, so both pay the same interpreter start-up."""
     started = time.perf_counter()
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        for (record,) in conn.execute("SELECT record FROM articles ORDER BY rowid"):
-            sink.write(json.dumps(json.loads(record), ensure_ascii=False) + "\n")
-    conn.close()
+    with open(os.devnull, "wb") as sink:
+        subprocess.run([PY, "-c", NAIVE, str(home / "opennews.sqlite3")], check=True, stdout=sink)
     return time.perf_counter() - started
 
 
@@ -197,11 +202,10 @@ def main() -> int:
             f"| {mb / cat_s:,.0f} | {mb / naive_s:,.0f} | {naive_s / cli_s:.1f}× "
             f"| {mb / http_s:,.0f} ({records / http_s:,.0f}) | {idle:.0f} → {peak:.0f} |"
         )
-    last = rows[-1]
     print()
     print(
-        f"CLI export >= 50 MB/s: {'yes' if last[2] / last[4] >= 50 else 'NO'}; "
-        f">= 3x naive: {'yes' if last[6] / last[4] >= 3 else 'NO'}",
+        f"CLI export >= 50 MB/s: {'yes' if all(r[2] / r[4] >= 50 for r in rows) else 'NO'}; "
+        f">= 3x naive: {'yes' if all(r[6] / r[4] >= 3 for r in rows) else 'NO'}",
         end="",
     )
     if len(peaks) > 1:

@@ -35,7 +35,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from web import free_port, tree_rss_mb, wait_for  # noqa: E402
+from loadgen import free_port, hammer, serve_floor, tree_rss_mb, wait_for  # noqa: E402
 
 FEED_FILE_ENV = "OPENNEWS_BENCH_FEED_DIR"
 
@@ -61,47 +61,15 @@ def bare_app():  # type: ignore[no-untyped-def]
 
 
 def serve_bare(port: int, workers: int) -> None:
-    import uvicorn
-
-    from opennews.web.serving import NoDelayH11Protocol
-
-    uvicorn.run(
-        f"{Path(__file__).stem}:bare_app",
-        factory=True,
-        app_dir=str(HERE),
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        http=NoDelayH11Protocol,
-        log_level="warning",
-        access_log=False,
-    )
+    serve_floor(f"{Path(__file__).stem}:bare_app", port, workers)
 
 
 async def _load(url: str, headers: dict[str, str], connections: int, duration: float, warmup: float) -> dict:
-    import httpx
-
-    latencies: list[float] = []
+    samples = await hammer([url], connections, duration, warmup, headers)
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=30.0, headers=headers) as client:
-        start = time.perf_counter()
-        measure_from, stop = start + warmup, start + warmup + duration
-
-        async def worker() -> None:
-            while (t0 := time.perf_counter()) < stop:
-                try:
-                    r = await client.get(url)
-                    await r.aread()
-                    status = r.status_code
-                except httpx.HTTPError:
-                    status = 0
-                if t0 >= measure_from:
-                    statuses[status] = statuses.get(status, 0) + 1
-                    latencies.append((time.perf_counter() - t0) * 1000)
-
-        await asyncio.gather(*(worker() for _ in range(connections)))
-    latencies.sort()
+    for status, _ in samples:
+        statuses[status] = statuses.get(status, 0) + 1
+    latencies = sorted(ms for _, ms in samples)
     p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan")
     return {"rps": len(latencies) / duration, "p95": p95, "statuses": statuses}
 

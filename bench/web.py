@@ -27,7 +27,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,10 @@ from urllib.parse import urlencode
 import orjson
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from loadgen import free_port, hammer, serve_floor, tree_rss_mb, wait_for  # noqa: E402
+
 SHARED = HERE.parent.parent / "shared"
 DEV_QUERIES = SHARED / "eval" / "dev-queries.jsonl"
 FALLBACK_QUERIES = ["thuy dien", "hà nội", "tai nan giao thong", "giá vàng", "bão số 3", "vieetj nam", "kinh te"]
@@ -61,76 +64,27 @@ def bare_app():  # type: ignore[no-untyped-def]
 
 
 def serve_bare(port: int, workers: int) -> None:
-    """The floor runs under the same uvicorn settings as ``opennews serve`` (incl. its protocol class)."""
-    import uvicorn
-
-    from opennews.web.serving import NoDelayH11Protocol
-
-    uvicorn.run(
-        f"{Path(__file__).stem}:bare_app",
-        factory=True,
-        app_dir=str(HERE),
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        http=NoDelayH11Protocol,
-        log_level="warning",
-        access_log=False,
-    )
+    serve_floor(f"{Path(__file__).stem}:bare_app", port, workers)
 
 
 # -- the load generator (runs in its own process) ------------------------------------
 
 
 async def _load(urls: list[str], connections: int, duration: float, warmup: float) -> dict[str, object]:
-    import httpx
-
-    latencies: list[float] = []
-    errors = 0
+    samples = await hammer(urls, connections, duration, warmup)
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
-        start = time.perf_counter()
-        measure_from = start + warmup
-        stop = measure_from + duration
-        counter = 0
-
-        async def worker(offset: int) -> None:
-            nonlocal errors, counter
-            i = offset
-            while True:
-                now = time.perf_counter()
-                if now >= stop:
-                    return
-                url = urls[i % len(urls)]
-                i += connections
-                t0 = time.perf_counter()
-                try:
-                    r = await client.get(url)
-                    await r.aread()
-                    ok = r.status_code == 200
-                    status = r.status_code
-                except httpx.HTTPError:
-                    ok, status = False, 0
-                t1 = time.perf_counter()
-                if t0 >= measure_from:
-                    counter += 1
-                    statuses[status] = statuses.get(status, 0) + 1
-                    if ok:
-                        latencies.append((t1 - t0) * 1000)
-                    else:
-                        errors += 1
-
-        await asyncio.gather(*(worker(k) for k in range(connections)))
-    latencies.sort()
+    for status, _ in samples:
+        statuses[status] = statuses.get(status, 0) + 1
+    latencies = sorted(ms for status, ms in samples if status == 200)
+    errors = len(samples) - len(latencies)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
 
     return {
-        "requests": counter,
+        "requests": len(samples),
         "errors": errors,
-        "rps": counter / duration,
+        "rps": len(samples) / duration,
         "p50": pct(50),
         "p95": pct(95),
         "p99": pct(99),
@@ -154,49 +108,6 @@ def measure(urls: list[str], connections: int, duration: float, warmup: float, w
 
 
 # -- orchestration -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"no answer from {url} in {timeout:.0f} s")
-
-
-def tree_rss_mb(pid: int) -> tuple[float, float]:
-    """Current and peak RSS (MiB) summed over a process and its descendants (Linux /proc)."""
-    pids = [pid]
-    i = 0
-    while i < len(pids):
-        for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
-            pids.extend(int(c) for c in task.read_text().split())
-        i += 1
-    rss = hwm = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm += int(line.split()[1])
-        except OSError:
-            continue
-    return rss / 1024, hwm / 1024
 
 
 def dev_queries(limit: int) -> list[str]:

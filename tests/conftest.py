@@ -1,14 +1,20 @@
-"""Shared test helpers: a fresh opennews home per test, the CLI in-process, shared data."""
+"""Shared test helpers: a fresh opennews home per test, the CLI in-process, shared data,
+and the demo web home with the app on it."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from opennews.cli import main
+from webhome import WebHome, build_web_home
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(os.environ.get("OPENNEWS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -34,6 +40,25 @@ def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[i
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
+    """The demo home of ``webhome``, read-only: tests that change it work on a copy."""
+    return build_web_home(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def client(web_home: WebHome) -> Iterator[TestClient]:
+    """The app on the demo home, in-process. One per module, not per session, so that a
+    module's cookies and app state stay its own."""
+    from starlette.testclient import TestClient  # only the web tests pay for the import
+
+    from opennews.settings import Settings
+    from opennews.web import create_app
+
+    with TestClient(create_app(Settings(web_home.path))) as c:
+        yield c
 
 
 def needs_shared(path: Path) -> pytest.MarkDecorator:

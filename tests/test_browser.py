@@ -8,12 +8,9 @@ cookie must survive from one page to the next as it would for a person.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import struct
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +21,7 @@ import httpx
 import pytest
 
 from opennews.vietnamese import fold, has_marks
-from webhome import WebHome, build_web_home
+from webhome import WebHome, build_web_home, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)")
@@ -42,40 +39,12 @@ FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home: WebHome = build_web_home(tmp_path_factory)
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "opennews", "--home", str(home.path), "serve", "--port", str(port), "--workers", "2"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "opennews serve exited"
-            assert time.monotonic() < deadline, "opennews serve did not answer /healthz in 30 s"
-            time.sleep(0.2)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serving(home.path, workers=2, access_log=True, log=log) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 class Browser:

@@ -10,13 +10,9 @@ import contextlib
 import csv
 import hashlib
 import io
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +27,7 @@ from opennews.cli import main
 from opennews.dumps import load_manifest
 from opennews.settings import Settings
 from opennews.web import create_app
-from webhome import WebHome, build_web_home
-
-
-@pytest.fixture(scope="session")
-def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
-    return build_web_home(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def client(web_home: WebHome) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(web_home.path))) as c:
-        yield c
+from webhome import WebHome, serving
 
 
 @pytest.fixture(scope="module")
@@ -271,42 +256,11 @@ def test_cli_export_formats_and_filters(web_home: WebHome, tmp_path: Path, store
 # -- a real server -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_curl_resumes_a_broken_download_from_a_real_server(web_home: WebHome, tmp_path: Path) -> None:
     curl = shutil.which("curl")
     if curl is None:
         pytest.skip("curl is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "opennews",
-            "--home",
-            str(web_home.path),
-            "serve",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            assert proc.poll() is None and time.monotonic() < deadline, "opennews serve did not start"
-            time.sleep(0.2)
+    with serving(web_home.path) as base:
         whole = (web_home.path / "dumps" / "articles-all.ndjson.gz").read_bytes()
         part = tmp_path / "articles-all.ndjson.gz"
         part.write_bytes(whole[: len(whole) // 3])  # a download broken a third of the way
@@ -319,6 +273,3 @@ def test_curl_resumes_a_broken_download_from_a_real_server(web_home: WebHome, tm
         assert "articles-all.ndjson.gz" in report.stdout and "ok       articles-all.ndjson.gz" in report.stdout
         streamed = httpx.get(base + "/api/export", timeout=30, headers={"accept-encoding": "identity"})
         assert streamed.status_code == 200 and streamed.content.count(b"\n") == 299
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from importlib import resources
 from pathlib import Path
@@ -26,24 +25,13 @@ from opennews.feeds import FeedSpec, collect, item_from_record, render
 from opennews.feeds.model import Feed
 from opennews.settings import Settings
 from opennews.web import create_app
-from webhome import REASON, WebHome, build_web_home
+from webhome import REASON, WebHome
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 TOMB = "{http://purl.org/atompub/tombstones/1.0}"
 SCHEMAS = Path(str(resources.files("opennews.feeds"))) / "schemas"
 XMLLINT = shutil.which("xmllint")
 BASE = "http://testserver"
-
-
-@pytest.fixture(scope="session")
-def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
-    return build_web_home(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def client(web_home: WebHome) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(web_home.path))) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,16 +21,10 @@ import orjson
 import pytest
 
 from opennews.archive import Archive
-from webhome import WebHome, build_web_home
+from webhome import WebHome, build_web_home, serving
 
 NEWSBOAT = shutil.which("newsboat")
 pytestmark = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed (apt-get install newsboat)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,31 +33,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     shared: WebHome = build_web_home(tmp_path_factory)
     home = tmp_path_factory.mktemp("newsboat") / "home"
     shutil.copytree(shared.path, home)
-    port = _free_port()
-    log = open(home.parent / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "opennews", "--home", str(home), "serve", "--port", str(port), "--no-access-log"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, "opennews serve exited"
-            assert time.monotonic() < deadline, "opennews serve did not answer in 30 s"
-            time.sleep(0.2)
+    with serving(home, log=home.parent / "serve.log") as base:
         yield base, home
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()
 
 
 class Newsboat:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
-from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -26,21 +25,10 @@ from opennews.settings import Settings
 from opennews.vietnamese import fold, has_marks
 from opennews.web import create_app
 from opennews.web.i18n import load_languages
-from webhome import REASON, WebHome, build_web_home
+from webhome import REASON, WebHome
 
 VI_DATE = re.compile(r"(Thứ (hai|ba|tư|năm|sáu|bảy)|Chủ nhật), \d\d/\d\d/\d{4}, \d\d:\d\d \(GMT\+7\)")
 EN_DATE = re.compile(r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d \(GMT\+7\)")
-
-
-@pytest.fixture(scope="session")
-def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
-    return build_web_home(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def client(web_home: WebHome) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(web_home.path))) as c:
-        yield c
 
 
 @pytest.fixture(autouse=True)
