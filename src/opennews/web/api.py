@@ -64,14 +64,11 @@ class Api:
         wanted = article_id(request.path_params["id"])
         if wanted is None:
             raise HTTPException(404)
-        backend = self.site.backend
-        record = await run_in_threadpool(backend.record, wanted)
+        record, tomb, related = await run_in_threadpool(self.site.backend.article, wanted)
         if record is None:
-            tomb = await run_in_threadpool(backend.withdrawal, wanted)
             if tomb is None:
                 raise HTTPException(404)
             return JSONResponse({"withdrawn": tomb}, status_code=410)
-        related = await run_in_threadpool(backend.related, wanted, 5)
         return JSONResponse(article_payload(record, related))
 
     async def suggest(self, request: Request) -> Response:

@@ -137,6 +137,14 @@ class Backend:
         with self._archive_lock:
             return self._open_archive().withdrawal(article_id)
 
+    def article(self, article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[Hit]]:
+        """(record, tombstone, related articles): what an article page and its JSON twin show,
+        in one trip to the worker thread. A withdrawn article has no record, only its tombstone."""
+        record = self.record(article_id)
+        if record is None:
+            return None, self.withdrawal(article_id), []
+        return record, None, self.related(article_id, 5)
+
     def count(self) -> int:
         with self._archive_lock:
             return self._open_archive().count()

@@ -42,14 +42,11 @@ class Pages:
         wanted = article_id(request.path_params["id"])
         if wanted is None:
             raise HTTPException(404)
-        backend = self.site.backend
-        record = await run_in_threadpool(backend.record, wanted)
+        record, tomb, related = await run_in_threadpool(self.site.backend.article, wanted)
         if record is None:
-            tomb = await run_in_threadpool(backend.withdrawal, wanted)
             if tomb is None:
                 raise HTTPException(404)
             return self.site.render(request, "withdrawn.html", {"tomb": tomb}, status_code=410)
-        related = await run_in_threadpool(backend.related, wanted, 5)
         data = article_payload(record, related)
         paragraphs = [p.strip() for p in (record.get("body") or "").split("\n\n") if p.strip()]
         feeds = {"source_atom": named_feed_url("source", record["source"], "atom")}
