@@ -359,3 +359,9 @@ def test_telex_suggestion_keeps_names_typed_as_they_are(tmp_path: Path) -> None:
         assert r.suggestion_kind == "telex"
         assert r.suggestion == "podolski và lời nguyền ở arsenal"
         assert searcher.search(SearchRequest(q=r.suggestion)).hits[0].id == "t-ars"
+
+
+def test_a_minus_before_a_number_is_part_of_it_not_an_exclusion() -> None:
+    parsed = parse_query("Nga chuyển tên lửa S -300 đến Syria -Iran")
+    assert [c.words for c in parsed.negative] == [["iran"]]
+    assert ["300"] in [c.words for g in parsed.positive for c in g]

@@ -24,7 +24,10 @@ __all__ = ["Clause", "ParsedQuery", "parse_query"]
 
 FILTER_FIELDS = ("source", "category", "author", "from", "to")
 TEXT_FIELDS = ("title",)
-_TOKEN = re.compile(r'(?P<neg>-)?(?:(?P<field>[A-Za-z_]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))|(?P<quote>")')
+# A minus before a digit is part of a name or a number ("S -300", "-5 độ"), not an exclusion.
+_TOKEN = re.compile(
+    r'(?P<neg>-(?![\d\s]))?(?:(?P<field>[A-Za-z_]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))|(?P<quote>")'
+)
 
 
 @dataclass
