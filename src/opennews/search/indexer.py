@@ -205,7 +205,7 @@ class Indexer:
         deadline = time.monotonic() + wait
         while True:
             try:
-                return ix.writer(codec=_codec())
+                return ix.writer(codec=_codec(), compound=False)
             except LockError:
                 if time.monotonic() > deadline:
                     raise
