@@ -175,3 +175,11 @@ def test_cli_batch_search_writes_one_json_line_per_query(home: Path, tmp_path: P
     assert rows[0]["total"] > 0 and len(rows[0]["results"]) <= 5
     assert {"id", "title", "score"} <= set(rows[0]["results"][0])
     assert rows[1]["suggestion"] == "việt nam"
+
+
+def test_segments_are_plain_files_so_searchers_share_the_page_cache(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "opennews.sqlite3") as archive:
+        archive.upsert_batch([make_article(r) for r in generate(60, seed=3)])
+        Indexer(tmp_path / "index", archive).rebuild()
+    names = [p.name for p in (tmp_path / "index" / "whoosh").iterdir()]
+    assert any(n.endswith(".pst") for n in names) and not any(n.endswith(".seg") for n in names)

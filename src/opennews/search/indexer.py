@@ -139,7 +139,12 @@ class Indexer:
         ix = whoosh_index.create_in(str(new_dir), build_schema())
         total = self.archive.count()
         big = total > 2000 and self.procs > 1
-        writer = ix.writer(procs=self.procs if big else 1, multisegment=big, limitmb=self.limitmb, codec=_codec())
+        # Segments are separate files, not Whoosh's compound ones: a compound segment is
+        # read through a BytesIO copy of the whole file, so every searching process would
+        # hold the index in private memory instead of sharing the page cache.
+        writer = ix.writer(
+            procs=self.procs if big else 1, multisegment=big, limitmb=self.limitmb, codec=_codec(), compound=False
+        )
         vocab = Vocabulary(new_vocab)
         n = 0
         with _committing(writer, vocab):
