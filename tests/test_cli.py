@@ -109,3 +109,10 @@ def test_demo_generates_and_ingests(cli: Cli) -> None:
 def test_usage_errors_exit_2(args: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "opennews", *args], capture_output=True, text=True, check=False)
     assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_ingest_help_names_every_reader_format() -> None:
+    from opennews.cli import FORMAT_NAMES
+    from opennews.ingest.readers import FORMATS
+
+    assert FORMAT_NAMES.split(", ") == list(FORMATS)

@@ -12,16 +12,30 @@ import gzip
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import orjson
 
 from . import __version__
 from .archive import Archive, ArchiveError
-from .ingest import IngestOptions, IngestReport, ingest
-from .ingest.readers import FORMATS
-from .progress import progress_for
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .ingest import IngestReport
+
+#: The reader names ``--format`` accepts (checked against the readers when used; the
+#: readers themselves are imported only by the commands that read, so that exports and
+#: other commands start fast).
+FORMAT_NAMES = "ndjson, json, feed, html, headers, keyvalue, text"
+
+
+def _format(value: str) -> str:
+    from .ingest.readers import FORMATS
+
+    if value not in FORMATS:
+        raise argparse.ArgumentTypeError(f"invalid format {value!r} (choose from {', '.join(FORMATS)})")
+    return value
+
 
 __all__ = ["main"]
 
@@ -46,6 +60,9 @@ def _print_report(report: IngestReport, elapsed: float, out: TextIO) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from .ingest import IngestOptions, ingest
+    from .progress import progress_for
+
     options = IngestOptions(
         batch_size=args.batch_size,
         default_source=args.source,
@@ -88,7 +105,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from .demo import generate
-    from .ingest import Found, Run
+    from .ingest import Found, IngestOptions, Run
 
     if args.output:
         with _open_out(args.output) as out:
@@ -553,7 +570,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
     p.add_argument("--source", help="outlet to record for articles with no source and no URL")
-    p.add_argument("--format", choices=FORMATS, help="skip detection and read every input as this format")
+    p.add_argument(
+        "--format", type=_format, help=f"skip detection and read every input as this format ({FORMAT_NAMES})"
+    )
     p.add_argument("--batch-size", type=int, default=500, help="articles per transaction (default 500)")
     p.add_argument("--max-record-bytes", type=int, default=8 * 1024 * 1024, help="reject longer NDJSON lines")
     p.add_argument("--quiet", action="store_true", help="no progress output")
