@@ -110,7 +110,6 @@ class VietnameseTokenizer(Tokenizer):
             t.text = text
             t.boost = 1.0
             t.stopped = False
-            t.paragraph = gap
             gap = False
             if keeporiginal:
                 t.original = text
@@ -131,7 +130,6 @@ class VietnameseTokenizer(Tokenizer):
             t.text = match.group()
             t.boost = 1.0
             t.stopped = False
-            t.paragraph = gap
             if keeporiginal:
                 t.original = t.text
             if positions:

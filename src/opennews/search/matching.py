@@ -25,6 +25,7 @@ from ..vietnamese import VN_TZ, fold, has_marks, normalize, syllables
 from .analysis import BIGRAM_JOINER
 from .docsets import DocSets, Tally, ids_of
 from .query import Clause, ParsedQuery
+from .ranking import idf
 from .schema import category_key
 
 __all__ = ["filters", "matches", "runs", "shortlist"]
@@ -121,7 +122,7 @@ def runs(parsed: ParsedQuery) -> list[list[str]]:
 
 def _idf(sets: DocSets, field: str, text: str) -> float:
     df = sets.doc_frequency(field, text)
-    return math.log(1 + sets.size / (df + 0.5)) if df else 0.0
+    return idf(sets.size, df) if df else 0.0
 
 
 def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np.ndarray:
@@ -140,7 +141,8 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np
             features.append(("title", word))
         if optional:
             features.append(("all_f", folded))
-    for run in runs(parsed):
+    sequences = runs(parsed)
+    for run in sequences:
         for pair in _pairs(run):
             features += [("all_bi", pair), ("title_bi", pair), ("sapo_bi", pair)]
     total = 0
@@ -156,7 +158,7 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np
     if len(required) > 1:
         tally.add(sets.all_of("title_f", required), max(total, 1))
     # So does every pair of a run somewhere in the article: most likely the sentence it was typed from.
-    for run in runs(parsed):
+    for run in sequences:
         if len(run) > 2:
             tally.add(sets.all_of("all_bi", _pairs(run)), max(total, 1))
     chosen, above = tally.top(k) if tally.planes else (0, 0)

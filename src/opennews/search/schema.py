@@ -30,11 +30,9 @@ from whoosh.fields import ID, NUMERIC, STORED, Schema
 from ..vietnamese import VN_TZ, fold, normalize
 from .analysis import BREAK, bigram_analyzer, cut, exact_analyzer, fold_syllable, folded_analyzer
 
-__all__ = ["PARTS", "SCHEMA_VERSION", "StoredText", "build_schema", "category_key", "document_for", "epoch"]
+__all__ = ["SCHEMA_VERSION", "StoredText", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 3
-#: Weights of the short parts whose matches are rewarded on top of ``all_f``.
-PARTS: tuple[tuple[str, float], ...] = (("title", 3.0), ("sapo", 1.5))
+SCHEMA_VERSION = 4
 
 
 def build_schema() -> Schema:
@@ -97,9 +95,7 @@ class StoredText:
 
     @classmethod
     def decode(cls, blob: bytes) -> StoredText:
-        exact, found, folded = zlib.decompress(blob).decode("utf-8").partition(FORM_BREAK)
-        if not found:  # written without the folded form
-            folded = fold(exact)
+        exact, _, folded = zlib.decompress(blob).decode("utf-8").partition(FORM_BREAK)
         return cls(exact.split(PART_BREAK), folded.split(PART_BREAK))
 
 

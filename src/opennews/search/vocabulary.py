@@ -42,6 +42,7 @@ class Vocabulary:
             self._conn.executescript(_SCHEMA)
         self._uni: Counter[tuple[str, str]] = Counter()
         self._bi: Counter[tuple[str, str]] = Counter()
+        self._restored: dict[tuple[str, ...], list[str] | None] = {}
 
     def close(self) -> None:
         self.flush()
@@ -93,7 +94,7 @@ class Vocabulary:
         "did you mean" both ask for the same query's reading.
         """
         key = tuple(folded_words)
-        cache = self.__dict__.setdefault("_restored", {})
+        cache = self._restored
         if key not in cache:
             if len(cache) > 4096:
                 cache.clear()
