@@ -365,3 +365,13 @@ def test_a_minus_before_a_number_is_part_of_it_not_an_exclusion() -> None:
     parsed = parse_query("Nga chuyển tên lửa S -300 đến Syria -Iran")
     assert [c.words for c in parsed.negative] == [["iran"]]
     assert ["300"] in [c.words for g in parsed.positive for c in g]
+
+
+def test_undated_articles_come_last_when_sorting_by_newest(tmp_path: Path) -> None:
+    rows = [_row("old", "Mưa lớn ở Huế", "Mưa.", "2019-01-01"), _row("new", "Mưa lớn ở Huế", "Mưa.", "2024-01-01")]
+    rows.append(_row("undated", "Mưa lớn ở Huế", "Mưa.", None))
+    with _small_home(tmp_path, rows) as searcher:
+        assert ids(searcher, "mưa", sort="newest") == ["t-new", "t-old", "t-undated"]
+        assert ids(searcher, "mưa", sort="oldest") == ["t-undated", "t-old", "t-new"]
+        assert searcher.matching_ids(SearchRequest(q="mưa")) == ["t-new", "t-old", "t-undated"]
+        assert ids(searcher, "mưa from:2020-01-01") == ["t-new"]  # no date is not a recent date

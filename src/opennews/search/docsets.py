@@ -146,14 +146,26 @@ class DocSets:
     def published(self) -> np.ndarray:
         """Publication time (epoch seconds) by document number; undated documents sort oldest."""
         if self._published is None:
-            dates = np.full(self.size, np.iinfo(np.int64).min, dtype=np.int64)
+            undated = np.iinfo(np.int64).min
+            dates = np.full(self.size, undated, dtype=np.int64)
             for leaf, offset in self.leaves:
                 if leaf.has_column("published"):
                     column = leaf.column_reader("published")
-                    values = np.fromiter((v if v is not None else dates[0] for v in column), np.int64)
+                    values = np.fromiter((undated if v is None else v for v in column), np.int64)
+                    # Whoosh fills the column of a document without the field with the
+                    # largest value, which would make undated articles the newest.
+                    values[values == np.iinfo(np.int64).max] = undated
                     dates[offset : offset + len(values)] = values
             self._published = dates
         return self._published
+
+    def by_date(self, docnums: np.ndarray, *, newest: bool = True) -> np.ndarray:
+        """``docnums`` by publication time, newest (or oldest) first; undated ones sort oldest
+        either way, so they come last when the newest are asked for."""
+        dates = self.published()[docnums]
+        if newest:  # negating the undated marker would overflow it to the front
+            dates = -np.maximum(dates, np.iinfo(np.int64).min + 1)
+        return docnums[np.argsort(dates, kind="stable")]
 
     def published_between(self, low: int | None, high: int | None) -> int:
         dates = self.published()

@@ -20,7 +20,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import orjson
 from whoosh import index as whoosh_index
 
@@ -193,10 +192,7 @@ class Searcher:
             if cached is not None:
                 self._answers.move_to_end(request)
                 return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        parsed = parse_query(request.q)
-        for name in ("source", "category", "author", "date_from", "date_to"):
-            if getattr(request, name):
-                setattr(parsed, name, getattr(request, name))
+        parsed = _parse(request)
         with self._lock:
             response = self._run(request, parsed)
             if request.suggest:
@@ -224,15 +220,12 @@ class Searcher:
         if request.sort == "relevance" and parsed.positive:
             if start >= MAX_RANKED:
                 notes.append(f"Ranking by relevance stops at {MAX_RANKED} results; sort by date to go further.")
-                ranked: list[tuple[int, float]] = []
+                page: list[tuple[str, float]] = []
             else:
-                ranked = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
+                page = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
         else:
-            docnums = ids_of(found)
-            dates = sets.published()[docnums]
-            order = np.argsort(dates if request.sort == "oldest" else -dates, kind="stable")[start:end]
-            ranked = [(int(n), 0.0) for n in docnums[order]]
-        page = [(self._searcher.stored_fields(n)["id"], s) for n, s in ranked]
+            docnums = sets.by_date(ids_of(found), newest=request.sort != "oldest")[start:end]
+            page = [(self._searcher.stored_fields(int(n))["id"], 0.0) for n in docnums]
         records = self.archive.get_records([i for i, _ in page])
         hits = self._hits(page, records, parsed, request, first_rank=start + 1)
         facets: dict[str, list[tuple[str, int]]] = {}
@@ -253,21 +246,15 @@ class Searcher:
         fallback (an export of "most of the words" would surprise), no snippets.
         """
         self.refresh()
-        parsed = parse_query(request.q)
-        for name in ("source", "category", "author", "date_from", "date_to"):
-            if getattr(request, name):
-                setattr(parsed, name, getattr(request, name))
+        parsed = _parse(request)
         with self._lock:
             sets = self._sets
             assert sets is not None
-            docnums = ids_of(matches(parsed, sets))
-            dates = np.maximum(sets.published()[docnums], np.iinfo(np.int64).min + 1)  # undated last
-            order = np.argsort(-dates, kind="stable")
             stored = self._searcher.stored_fields
-            return [stored(int(n))["id"] for n in docnums[order]]
+            return [stored(int(n))["id"] for n in sets.by_date(ids_of(matches(parsed, sets)))]
 
-    def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[int, float]]:
-        """The best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
+    def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[str, float]]:
+        """(id, score) of the best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
         sets = self._sets
         assert sets is not None
         docnums = shortlist(parsed, sets, found, depth)
@@ -294,10 +281,11 @@ class Searcher:
         }
         scored = []
         for n in docnums.tolist():
-            text = StoredText.decode(self._searcher.stored_fields(n)["text"])
-            scored.append((n, score_text(text, terms, list(pairs.items()), sequences)))
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return scored
+            stored = self._searcher.stored_fields(n)
+            text = StoredText.decode(stored["text"])
+            scored.append((n, stored["id"], score_text(text, terms, list(pairs.items()), sequences)))
+        scored.sort(key=lambda x: (-x[2], x[0]))
+        return [(article_id, value) for _, article_id, value in scored]
 
     def _hits(
         self,
@@ -424,6 +412,15 @@ class Searcher:
             for rank, (i, s) in enumerate(page, 1)
             if i in records
         ]
+
+
+def _parse(request: SearchRequest) -> ParsedQuery:
+    """The query as typed, with the request's own filters added to any written in it."""
+    parsed = parse_query(request.q)
+    for name in ("source", "category", "author", "date_from", "date_to"):
+        if getattr(request, name):
+            setattr(parsed, name, getattr(request, name))
+    return parsed
 
 
 def response_json(response: SearchResponse) -> bytes:
