@@ -11,7 +11,6 @@ that sees a manifest always finds every file it lists.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..files import write_atomically
 from .schema import SCHEMA_PATH, article_schema, table_schema
 
 __all__ = [
@@ -66,15 +66,6 @@ def load_manifest(directory: Path) -> dict[str, Any] | None:
     except (OSError, orjson.JSONDecodeError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _resource_name(file_name: str) -> str:
@@ -139,6 +130,6 @@ def write_metadata(directory: Path, files: list[dict[str, Any]], archive: dict[s
         "licenses": LICENCES,
         "files": files,
     }
-    _atomic_write(directory / SCHEMA_FILE, orjson.dumps(article_schema(), option=orjson.OPT_INDENT_2) + b"\n")
-    _atomic_write(directory / DATAPACKAGE, orjson.dumps(datapackage(manifest), option=orjson.OPT_INDENT_2) + b"\n")
-    _atomic_write(directory / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")
+    write_atomically(directory / SCHEMA_FILE, orjson.dumps(article_schema(), option=orjson.OPT_INDENT_2) + b"\n")
+    write_atomically(directory / DATAPACKAGE, orjson.dumps(datapackage(manifest), option=orjson.OPT_INDENT_2) + b"\n")
+    write_atomically(directory / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n")

@@ -11,11 +11,10 @@ exist are removed.
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import write_atomically
 from .catalog import Catalog
 from .collect import Reader, collect
 from .opml import render_opml
@@ -44,16 +43,7 @@ def _write(path: Path, data: bytes, report: StaticReport) -> None:
             return
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
     report.written.append(path)
 
 

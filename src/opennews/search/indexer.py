@@ -29,6 +29,7 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import LockError
 
 from ..archive import Archive
+from ..files import write_atomically
 from .schema import SCHEMA_VERSION, build_schema, document_for
 from .vocabulary import Vocabulary
 
@@ -116,9 +117,8 @@ class Indexer:
         return state if state.get("schema") == SCHEMA_VERSION else None
 
     def _write_state(self, last_seq: int) -> None:
-        tmp = self.index_dir / (STATE + ".tmp")
-        tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "last_seq": last_seq, "written": time.time()}))
-        os.replace(tmp, self.index_dir / STATE)
+        state = {"schema": SCHEMA_VERSION, "last_seq": last_seq, "written": time.time()}
+        write_atomically(self.index_dir / STATE, json.dumps(state).encode())
 
     def last_seq(self) -> int:
         state = self._state()
