@@ -47,3 +47,16 @@ def test_stored_text_round_trips_both_forms() -> None:
     text = _text("Thủy điện", "xả lũ", "Hòa Bình")
     back = StoredText.decode(text.encode())
     assert back.exact == text.exact and back.folded == [" Thuy dien ", " xa lu ", " Hoa Binh "]
+
+
+def test_words_from_a_headline_rank_it_in_their_order_and_when_they_weigh_most() -> None:
+    """Three words remembered from a headline: the one holding them in the typed order,
+    then the shorter headline, come first."""
+    terms = [Term.make(w, 2.0, title_idf=3.0) for w in ("lu", "mien", "trung")]
+    runs = [["lu", "mien", "trung"]]
+    pairs = [("lu mien", 4.0), ("mien trung", 2.0)]
+    ordered = _text("lũ lớn ở miền trung", "", "mưa to")
+    reordered = _text("miền trung lũ lớn", "", "mưa to")
+    longer = _text("lũ lớn ở các tỉnh miền núi và miền trung sau bão số 9", "", "mưa to")
+    assert score(ordered, terms, pairs, runs) > score(reordered, terms, pairs, runs)
+    assert score(ordered, terms, pairs, runs) > score(longer, terms, pairs, runs)

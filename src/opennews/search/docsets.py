@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -32,6 +31,8 @@ __all__ = ["DocSets", "Tally", "ids_of"]
 #: Sets of terms found in more documents than this are kept between queries.
 CACHE_MIN_DF = 256
 CACHE_SIZE = 4096
+#: Document frequencies kept between queries (idf and the order of intersections ask often).
+FREQUENCIES = 1 << 16
 
 
 def _bits(ids: np.ndarray, size: int) -> int:
@@ -63,8 +64,8 @@ def _leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
     while not matcher._atend:
         if matcher._data is None:
             matcher._read_data()
-        ids = matcher._data[0]
-        yield ids if matcher._byteids else list(accumulate(ids))
+        ids = np.asarray(matcher._data[0], dtype=np.int64)
+        yield ids if matcher._byteids else np.cumsum(ids)
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
@@ -92,9 +93,17 @@ class DocSets:
         self._lock = threading.Lock()
         self._values: dict[str, dict[str, int]] = {}
         self._published: np.ndarray | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
 
     def doc_frequency(self, field: str, text: str) -> int:
-        return int(self.searcher.reader().doc_frequency(field, text))
+        key = (field, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = int(self.searcher.reader().doc_frequency(field, text))
+            if len(self._frequencies) >= FREQUENCIES:
+                self._frequencies.clear()  # a cheap bound: queries soon refill what they use
+            self._frequencies[key] = found
+        return found
 
     def term(self, field: str, text: str) -> int:
         """The live documents containing ``text`` in ``field``."""
@@ -110,7 +119,7 @@ class DocSets:
             if (field, text) not in leaf:
                 continue
             for block in _leaf_ids(leaf.postings(field, text)):
-                arr = np.asarray(block, dtype=np.int64)
+                arr = np.asarray(block, dtype=np.int64)  # already one, unless walked the slow way
                 parts.append(arr + offset if offset else arr)
                 df += len(arr)
         bits = _bits(np.concatenate(parts), self.size) & self.live if parts else 0

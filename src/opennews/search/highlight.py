@@ -25,14 +25,8 @@ class Highlighter:
     def __init__(self, exact: Iterable[str], folded: Iterable[str]) -> None:
         self.exact = set(exact)
         self.folded = set(folded)
-        # One pass of the regex engine finds every written variant of the query's
-        # syllables; only those few are then normalised and checked.
         words = sorted({fold(w) for w in self.exact} | self.folded, key=len, reverse=True)
-        self._pattern = (
-            re.compile(f"(?<![^\\W_])(?:{'|'.join(_variants(w) for w in words)})(?![^\\W_]|{_MARK})", re.IGNORECASE)
-            if words
-            else None
-        )
+        self._pattern = _pattern(tuple(words)) if words else None
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """[start, end) offsets and folded form of every matching syllable."""
@@ -40,8 +34,11 @@ class Highlighter:
             return []
         out = []
         exact, folded = self.exact, self.folded
-        for m in self._pattern.finditer(text):
-            norm, key = _forms(m.group())
+        # One pass of the regex engine over the text folded letter for letter (same
+        # offsets) finds every written variant of the query's syllables; only those
+        # few are then normalised and checked.
+        for m in self._pattern.finditer(text.translate(_letters())):
+            norm, key = _forms(text[m.start() : m.end()])
             if key in folded or norm in exact:
                 out.append((m.start(), m.end(), key))
         return out
@@ -97,23 +94,26 @@ _MARK = "[\u0300-\u036f\u1dc0-\u1dff\u200b-\u200d\u2060\u00ad]"
 
 
 @lru_cache(maxsize=1)
-def _letters() -> dict[str, str]:
-    """Each folded letter → a character class of every letter that folds to it."""
-    groups: dict[str, set[str]] = {}
+def _letters() -> dict[int, str]:
+    """A translation table folding each letter to its lower-case base letter, one for one."""
+    table: dict[int, str] = {}
     for cp in range(0x20, 0x2000):
         ch = chr(cp)
         if ch.isalpha():
             base = fold(ch).lower()
-            if len(base) == 1 and base.isascii():
-                groups.setdefault(base, set()).update({ch, ch.lower(), ch.upper()})
-    return {base: "[" + "".join(sorted(re.escape(c) for c in chars)) + "]" for base, chars in groups.items()}
+            if len(base) == 1 and base.isascii() and base != ch:
+                table[cp] = base
+    return table
 
 
-@lru_cache(maxsize=4096)
-def _variants(folded: str) -> str:
-    """A pattern for every way ``folded`` can be written: any marks, any case, stray combining marks."""
-    letters = _letters()
-    return "".join(letters.get(c, re.escape(c)) + f"{_MARK}*" for c in folded)
+@lru_cache(maxsize=1024)
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches the folded ``words`` in folded text (stray combining marks after them too).
+
+    Stored text is NFC (the archive composes it), so no mark sits inside a syllable.
+    """
+    variants = "|".join(re.escape(w) for w in words)
+    return re.compile(f"(?<![^\\W_])(?:{variants}){_MARK}*(?![^\\W_])")
 
 
 @lru_cache(maxsize=65536)

@@ -64,16 +64,20 @@ class VerifyReport:
 
 Tick = Callable[[int], None]
 
+#: Document ids per posting block.
+POSTING_BLOCK = 1024
+
 
 def _codec() -> W3Codec:
     """Whoosh's codec, minus what only its own scoring uses.
 
     Nothing here is scored by Whoosh (see docsets.py), so per-document field
     lengths are not gathered (gathering them stats a file for every posting),
-    and posting blocks stay uncompressed: they are small, and reading them back
-    whole is what every query does.
+    and posting blocks stay uncompressed and large: reading a term's postings
+    back whole is what every query does, and each block costs a Python-level
+    step, so 1,024 ids per block read eight times faster than Whoosh's 128.
     """
-    codec = W3Codec(compression=0)
+    codec = W3Codec(blocklimit=POSTING_BLOCK, compression=0)
     codec.length_stats = False
     return codec
 

@@ -16,7 +16,6 @@ than positional queries over every posting, and it sees the whole article.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -41,10 +40,13 @@ GUESS_BOOST = 0.5
 PAIR_WEIGHT = 1.0
 #: The query's words all in the headline, as a multiple of what they can score as terms
 #: (a share of them counts quadratically less).
-HEADLINE_WEIGHT = 1.0
+HEADLINE_WEIGHT = 5.0
 #: A run found verbatim (all of it: 1; its longest stretch counts quadratically less), as a
 #: multiple of the most its pairs can score.
-RUN_WEIGHT = 3.0
+RUN_WEIGHT = 5.0
+RUN_POWER = 4.0
+HEADLINE_NORM = 1.0
+UNORDERED = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,33 +85,29 @@ def score(
     """
     total = 0.0
     folded_parts = text.folded
-    # Headline and lead are short: substring counts. The body is long: count its words once.
-    body_words = folded_parts[2].split()
-    body_tf = Counter(body_words)
-    exact_tf: Counter[str] | None = None
-    lengths = [folded_parts[0].count(" ") - 1, folded_parts[1].count(" ") - 1, len(body_words)]
+    # Every part is " syl syl " padded: term frequencies are substring counts, done in C.
+    lengths = [max(0, part.count(" ") - 1) for part in folded_parts]
     everything = sum(t.idf for t in terms)
     if everything:
         inside = [t for t in terms if f" {t.folded} " in folded_parts[0]]
         if len(inside) == len(terms):  # the whole query in the headline: weighed by rarity among headlines
-            total += HEADLINE_WEIGHT * sum(t.title_idf for t in terms) * (K1 + 1)
+            bonus = HEADLINE_WEIGHT * sum(t.title_idf for t in terms)
+            bonus *= (K1 + 1) * _saturate(1, lengths[0], PART_LENGTHS[0]) ** HEADLINE_NORM
+            if len(terms) > 1 and not _in_order(folded_parts[0], terms):
+                bonus *= UNORDERED
+            total += bonus
         else:
             total += HEADLINE_WEIGHT * everything * (K1 + 1) * (sum(t.idf for t in inside) / everything) ** 2
     for term in terms:
         needle = f" {term.folded} "
         exact = f" {term.exact} " if term.exact is not None else None
         for i, (weight, average) in enumerate(zip(PART_WEIGHTS, PART_LENGTHS, strict=True)):
-            tf = body_tf[term.folded] if i == 2 else folded_parts[i].count(needle)
+            tf = folded_parts[i].count(needle)
             if not tf:
                 continue
             found = _saturate(tf, lengths[i], average)
             if exact is not None:
-                if i == 2:
-                    exact_tf = exact_tf if exact_tf is not None else Counter(text.exact[2].split())
-                    same = exact_tf[term.exact]  # type: ignore[index]
-                else:
-                    same = text.exact[i].count(exact)
-                found += term.boost * _saturate(same, lengths[i], average)
+                found += term.boost * _saturate(text.exact[i].count(exact), lengths[i], average)
             total += term.idf * weight * found
     pair_total = 0.0
     whole = " ".join(folded_parts)
@@ -124,8 +122,21 @@ def score(
         pair_total += pair_idf * found
     total += PAIR_WEIGHT * pair_total
     if runs and pair_total:
-        total += RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1) * longest(whole, runs) ** 2
+        total += RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1) * longest(whole, runs) ** RUN_POWER
     return total
+
+
+def _in_order(headline: str, terms: Sequence[Term]) -> bool:
+    """The query's words stand in the headline in the order they were typed (first occurrences)."""
+    at = -1
+    for term in terms:
+        found = headline.find(f" {term.folded} ", at + 1)
+        if found < 0:
+            found = headline.find(f" {term.folded} ")
+            if found <= at:
+                return False
+        at = found
+    return True
 
 
 def longest(text: str, runs: Sequence[Sequence[str]]) -> float:

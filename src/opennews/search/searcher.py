@@ -34,6 +34,7 @@ from .query import ParsedQuery, parse_query
 from .ranking import Term, idf
 from .ranking import score as score_text
 from .schema import StoredText
+from .storage import MappedStorage
 from .vocabulary import Vocabulary
 
 __all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher"]
@@ -137,7 +138,7 @@ class Searcher:
             raise FileNotFoundError(f"no search index in {self.index_dir}; run 'opennews index --rebuild'")
         old_searcher, old_vocab = self._searcher, self._vocab
         self._state_mtime = self._state_stamp()
-        self._searcher = whoosh_index.open_dir(str(live)).searcher()
+        self._searcher = MappedStorage(str(live)).open_index().searcher()
         self._sets = DocSets(self._searcher)
         self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
         # Pay the one-time costs now rather than in the first request: the folding
