@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -231,6 +232,43 @@ def accent_preference(home: Path, words: list[str], rankers: dict[str, Ranker]) 
     return out
 
 
+def verbatim_ceiling(home: Path, queries: list[dict]) -> dict[str, tuple[int, int, float]]:
+    """For span queries: how many are found verbatim in several articles, and the best
+    MRR@10 any ranking can expect when it puts every such article first in random order
+    (nothing in a known-item query tells them apart).
+
+    Marked spans count exact-form holders, spans without marks folded ones.
+    """
+    from opennews.archive import Archive
+    from opennews.search import Searcher
+    from opennews.search.analysis import BIGRAM_JOINER
+    from opennews.search.docsets import ids_of
+    from opennews.search.schema import StoredText
+    from opennews.vietnamese import fold, has_marks, normalize, syllables
+
+    out = {}
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive, Searcher(home / "index", archive) as s:
+        sets, stored = s._sets, s._searcher.stored_fields
+        for kind in ("span", "span_fold"):
+            chosen = [q for q in queries if q["kind"] == kind]
+            counts = []
+            for q in chosen:
+                words = syllables(normalize(q["q"]))
+                folded = [fold(w) for w in words]
+                marked = any(has_marks(w) for w in words)
+                pairs = [f"{a}{BIGRAM_JOINER}{b}" for a, b in pairwise(folded)]
+                needle = " " + " ".join(words if marked else folded) + " "
+                holders = 0
+                for n in ids_of(sets.all_of("all_bi", pairs)).tolist():
+                    text = StoredText.decode(stored(int(n))["text"])
+                    holders += needle in " ".join(text.exact if marked else text.folded)
+                counts.append(max(1, holders))
+            if chosen:
+                best = sum(sum(1 / r for r in range(1, min(n, 10) + 1)) / n for n in counts) / len(counts)
+                out[kind] = (sum(1 for n in counts if n > 1), len(counts), best)
+    return out
+
+
 def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else (values or [0])[0]
 
@@ -293,6 +331,7 @@ def main() -> int:
             home, words, {"opennews": lean, "Whoosh defaults": whoosh_rank, "SQLite FTS5": fts_rank}
         )
         close()
+        ceiling = verbatim_ceiling(home, queries)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -321,6 +360,11 @@ def main() -> int:
         same = results["opennews"][0].get(kind, (0.0,))[0] == plain
         ok_all &= same
         print(f"{kind} equals title exactly: {'yes' if same else 'NO'}")
+    for kind, (several, n, best) in ceiling.items():
+        print(
+            f"{kind}: {several} of {n} spans stand verbatim in several articles; ranking all of those first, "
+            f"in random order, would expect MRR@10 {best:.3f}"
+        )
     print(f"\nAccent preference over {len(words)} ambiguous marked words (share of top-10 hits with the exact form):")
     for name, value in prefs.items():
         print(f"  {name:<18} {value:.3f}")

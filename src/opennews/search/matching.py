@@ -37,7 +37,7 @@ RELAXED_SHARE = 0.6
 WEIGHTS = {
     "title_f": 6,
     "sapo_f": 3,
-    "title": 3,  # a marked syllable exactly as typed, in the headline
+    "title": 6,  # a marked syllable exactly as typed, in the headline
     "all_bi": 4,
     "title_bi": 6,
     "sapo_bi": 3,

@@ -59,6 +59,11 @@ class Term:
     boost: float = EXACT_BOOST  # how much the exact form adds; a guess adds less
     title_idf: float = 0.0  # its rarity among headlines
 
+    @property
+    def typed(self) -> bool:
+        """Marked as typed (not a guess for a query typed without marks)."""
+        return self.exact is not None and self.boost == EXACT_BOOST
+
     @classmethod
     def make(cls, word: str, idf: float, guess: str | None = None, title_idf: float = 0.0) -> Term:
         if has_marks(word):
@@ -89,7 +94,10 @@ def score(
     lengths = [max(0, part.count(" ") - 1) for part in folded_parts]
     everything = sum(t.idf for t in terms)
     if everything:
-        inside = [t for t in terms if f" {t.folded} " in folded_parts[0]]
+        # A word typed with marks is in the headline only as typed: marks make results more precise.
+        inside = [
+            t for t in terms if (f" {t.exact} " in text.exact[0] if t.typed else f" {t.folded} " in folded_parts[0])
+        ]
         if len(inside) == len(terms):  # the whole query in the headline: weighed by rarity among headlines
             bonus = HEADLINE_WEIGHT * sum(t.title_idf for t in terms)
             bonus *= (K1 + 1) * _saturate(1, lengths[0], PART_LENGTHS[0]) ** HEADLINE_NORM

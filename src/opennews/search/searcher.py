@@ -44,7 +44,7 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 FACETS = ("source", "category", "year")
 #: How many matches the second stage reads and scores (at least; more for deep pages).
-SHORTLIST = 100
+SHORTLIST = 50
 #: Ranking by relevance goes this deep; sorting by date goes as deep as there are matches.
 MAX_RANKED = 1000
 #: Answers kept for repeated requests (until the index changes).
