@@ -53,23 +53,11 @@ async def hammer(
 
 
 def serve_floor(app: str, port: int, workers: int) -> None:
-    """Serve ``app`` (``"module:factory"``, a module in this folder) under the same uvicorn settings
-    as ``opennews serve`` (incl. its protocol class), so that the floor differs only in the app."""
-    import uvicorn
+    """Serve ``app`` (``"module:factory"``, a module in this folder) the way ``opennews serve`` does
+    (same process model, protocol class and uvicorn settings), so that the floor differs only in the app."""
+    from opennews.web.serving import run
 
-    from opennews.web.serving import NoDelayH11Protocol
-
-    uvicorn.run(
-        app,
-        factory=True,
-        app_dir=str(HERE),
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        http=NoDelayH11Protocol,
-        log_level="warning",
-        access_log=False,
-    )
+    run(app, host="127.0.0.1", port=port, workers=workers, app_dir=str(HERE), log_level="warning", access_log=False)
 
 
 def free_port() -> int:
@@ -94,22 +82,41 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> 
     raise SystemExit(f"no answer from {url} in {timeout:.0f} s")
 
 
-def tree_rss_mb(pid: int) -> tuple[float, float]:
-    """Current and peak RSS (MiB) summed over a process and its descendants (Linux /proc)."""
+def tree_pids(pid: int) -> list[int]:
+    """A process and its descendants (Linux /proc)."""
     pids = [pid]
     i = 0
     while i < len(pids):
         for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
             pids.extend(int(c) for c in task.read_text().split())
         i += 1
-    rss = hwm = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm += int(line.split()[1])
-        except OSError:
-            continue
-    return rss / 1024, hwm / 1024
+    return pids
+
+
+def _status_kb(pid: int, *keys: str) -> list[int]:
+    values = dict.fromkeys(keys, 0)
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(":", 1)[0]
+            if key in values:
+                values[key] = int(line.split()[1])
+    except OSError:
+        pass
+    return list(values.values())
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak RSS (MiB) summed over a process and its descendants."""
+    sums = [sum(v) for v in zip(*(_status_kb(p, "VmRSS", "VmHWM") for p in tree_pids(pid)), strict=True)]
+    return sums[0] / 1024, sums[1] / 1024
+
+
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """(private, file-backed) resident MiB over a process and its descendants.
+
+    File-backed pages (memory-mapped index files) live in the operating system's
+    page cache, shared by every process that maps them and dropped under pressure;
+    RSS counts them once per process, so it overstates what a server really holds.
+    """
+    sums = [sum(v) for v in zip(*(_status_kb(p, "RssAnon", "RssFile") for p in tree_pids(pid)), strict=True)]
+    return sums[0] / 1024, sums[1] / 1024

@@ -9,6 +9,7 @@ cookie must survive from one page to the next as it would for a person.
 from __future__ import annotations
 
 import re
+import socket
 import struct
 import subprocess
 import time
@@ -16,8 +17,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import pytest
 
 from opennews.vietnamese import fold, has_marks
@@ -140,6 +143,26 @@ def test_concurrent_requests_on_two_workers(server: str) -> None:
         answers = list(pool.map(ask, range(64)))
     assert all(status == 200 for _, status, _ in answers)
     assert all(total == expected[q] for q, _, total in answers if total >= 0)
+
+
+def test_a_burst_of_connections_is_spread_over_the_workers(server: str) -> None:
+    """Connections opened together (a proxy's or an aggregator's pool) must not all land on
+    the worker that wakes first, leaving the other idle: each worker listens on its own socket."""
+    host, port = urlsplit(server).hostname, urlsplit(server).port
+    conns = [socket.create_connection((host, port), timeout=30) for _ in range(16)]  # all queued at once
+    workers = set()
+    try:
+        for conn in conns:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        for conn in conns:
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+            workers.add(orjson.loads(reply.partition(b"\r\n\r\n")[2])["worker"])
+    finally:
+        for conn in conns:
+            conn.close()
+    assert len(workers) == 2
 
 
 def test_keep_alive_responses_are_not_held_back(server: str) -> None:

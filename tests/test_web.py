@@ -7,6 +7,7 @@ every page's JSON twin is checked to hold exactly what the page shows.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import shutil
 from html import unescape
@@ -436,7 +437,12 @@ def test_missing_index_is_a_503_until_it_is_built_then_updates_are_seen(web_home
 
 def test_healthz(client: TestClient) -> None:
     r = client.get("/healthz")
-    assert r.status_code == 200 and r.json() == {"status": "ok", "articles": 299, "index_documents": 299}
+    assert r.status_code == 200 and r.json() == {
+        "status": "ok",
+        "articles": 299,
+        "index_documents": 299,
+        "worker": os.getpid(),
+    }
 
 
 def test_gzip_and_hashed_static_assets(client: TestClient) -> None:

@@ -21,7 +21,6 @@ Source, category, author and year are filters and facets, ``published`` sorts.
 
 from __future__ import annotations
 
-import zlib
 from datetime import date, datetime
 from typing import Any
 
@@ -32,7 +31,7 @@ from .analysis import BREAK, bigram_analyzer, cut, exact_analyzer, fold_syllable
 
 __all__ = ["SCHEMA_VERSION", "StoredText", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def build_schema() -> Schema:
@@ -70,8 +69,8 @@ class StoredText:
 
     Spaces pad every syllable, so " ha noi " in ``folded[2]`` is a side-by-side
     match (punctuation and paragraph breaks don't separate: people copy across
-    them). Both forms are stored, compressed together: folding at query time
-    would cost more than reading.
+    them). Both forms are stored (Whoosh compresses a document's stored fields
+    together): folding at query time would cost more than reading.
     """
 
     __slots__ = ("exact", "folded")
@@ -91,11 +90,11 @@ class StoredText:
 
     def encode(self) -> bytes:
         text = PART_BREAK.join(self.exact) + FORM_BREAK + PART_BREAK.join(self.folded)
-        return zlib.compress(text.encode("utf-8"), 1)
+        return text.encode("utf-8")  # Whoosh compresses stored fields itself
 
     @classmethod
     def decode(cls, blob: bytes) -> StoredText:
-        exact, _, folded = zlib.decompress(blob).decode("utf-8").partition(FORM_BREAK)
+        exact, _, folded = blob.decode("utf-8").partition(FORM_BREAK)
         return cls(exact.split(PART_BREAK), folded.split(PART_BREAK))
 
 

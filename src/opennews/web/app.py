@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -129,7 +130,7 @@ def create_app(settings: Settings) -> Starlette:
         except Unavailable as exc:
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
         documents = await run_in_threadpool(site.backend.index_documents)
-        body = {"status": "ok", "articles": count, "index_documents": documents}
+        body = {"status": "ok", "articles": count, "index_documents": documents, "worker": os.getpid()}
         return JSONResponse(body, headers={"cache-control": "no-store"})
 
     routes = [
