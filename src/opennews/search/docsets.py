@@ -10,7 +10,7 @@ Whoosh walks postings one document at a time in Python, so an intersection of
 common syllables, a facet count over 40,000 matches or a date range costs
 hundreds of milliseconds there; here the postings of a term are read block by
 block once (numpy turns the block's ids into bits), and everything after that
-is arithmetic. Ranking then only has to look at a few hundred documents.
+is arithmetic. Ranking then only has to look at a few dozen documents.
 
 :class:`Tally` adds weighted features bit-sliced (one integer per bit of the
 running sum), so "the documents whose summed weight reaches T" is also a handful

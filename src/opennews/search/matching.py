@@ -6,7 +6,7 @@ marks matches its folded form too, so marks never lose results), a quoted
 phrase as its folded syllable pairs, ``title:`` in the headline, OR, exclusion
 and the filters.
 
-:func:`shortlist` picks the few hundred documents the second stage reads,
+:func:`shortlist` picks the few dozen documents the second stage reads,
 from features that are cheap on sets: the query's syllables in the headline or
 the lead, its neighbouring syllables as pairs anywhere, its marked syllables
 exactly in the headline; each weighted by rarity (idf), as in

@@ -7,9 +7,12 @@ scored with BM25 over three parts (headline, lead, body), plus:
   marks make results more precise while the folded match keeps them all;
 * a side-by-side bonus: how much of what was typed next to each other stands
   next to each other in the article (a headline or a sentence typed without
-  quotes or marks), by substring search on the padded folded text.
+  quotes or marks), by substring search on the padded folded text;
+* a headline bonus when every query word is in the headline (in the typed
+  order, in a short headline: more).
 
-Counting substrings in a few hundred short strings is what makes this cheaper
+The weights were set on ../shared/eval/dev-queries.jsonl (bench/search.py).
+Counting substrings in a few dozen short strings is what makes this cheaper
 than positional queries over every posting, and it sees the whole article.
 """
 
@@ -39,14 +42,18 @@ GUESS_BOOST = 0.5
 #: anywhere in the article, with the headline's and the lead's part weights on top.
 PAIR_WEIGHT = 1.0
 #: The query's words all in the headline, as a multiple of what they can score as terms
-#: (a share of them counts quadratically less).
+#: (a share of them counts quadratically less): a headline typed, or remembered by a few
+#: of its words, outweighs the same words scattered through a body.
 HEADLINE_WEIGHT = 5.0
-#: A run found verbatim (all of it: 1; its longest stretch counts quadratically less), as a
-#: multiple of the most its pairs can score.
+#: ...scaled by BM25's length normalisation of the headline to this power (the words are
+#: more of a short headline)...
+HEADLINE_NORM = 1.0
+#: ...and by this when they stand in the headline in another order than typed.
+UNORDERED = 0.5
+#: A run found verbatim (all of it: 1; its longest stretch counts less, to the power
+#: RUN_POWER), as a multiple of the most its pairs can score.
 RUN_WEIGHT = 5.0
 RUN_POWER = 4.0
-HEADLINE_NORM = 1.0
-UNORDERED = 0.5
 
 
 @dataclass(frozen=True)

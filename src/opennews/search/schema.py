@@ -3,7 +3,7 @@
 Every text field is a set of terms per document (Whoosh's ``Existence`` format:
 no frequencies, no positions, no lengths), because the index is only asked
 which documents hold a term (see docsets.py); how well a document matches is
-judged afterwards on its stored text, for the few hundred candidates that
+judged afterwards on its stored text, for the few dozen candidates that
 matter. That keeps postings small and indexing fast.
 
 * ``all_f`` — the folded syllables of the whole article (title, lead, body):
