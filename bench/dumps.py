@@ -29,7 +29,6 @@ import argparse
 import gzip
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "corpus" / "vi-news.ndjson.gz"
+sys.path.insert(0, str(HERE))
+
+from loadgen import free_port, tree_memory_mb  # noqa: E402
+
 PY = sys.executable
 
 
@@ -104,20 +107,6 @@ def naive_export(home: Path) -> float:
     return time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def http_export(home: Path) -> tuple[float, int, float, float]:
     """(seconds, bytes, idle RSS MB, peak RSS MB while streaming) against a real server."""
     port = free_port()
@@ -135,13 +124,13 @@ def http_export(home: Path) -> tuple[float, int, float, float]:
             time.sleep(0.2)
         # one small warm-up request, so the idle figure includes what any first request loads
         subprocess.run(["curl", "-sf", "-o", os.devnull, base + "/api/export?since=2999-01-01"], check=True)
-        idle = rss_mb(server.pid)
+        (idle,) = tree_memory_mb(server.pid, "VmRSS")
         peak = [idle]
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], rss_mb(server.pid))
+                peak[0] = max(peak[0], *tree_memory_mb(server.pid, "VmRSS"))
                 time.sleep(0.02)
 
         sampler = threading.Thread(target=sample)

@@ -35,7 +35,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loadgen import free_port, hammer, serve_floor, tree_rss_mb, wait_for  # noqa: E402
+from loadgen import free_port, hammer, serve_floor, tree_memory_mb, wait_for  # noqa: E402
 
 FEED_FILE_ENV = "OPENNEWS_BENCH_FEED_DIR"
 
@@ -162,7 +162,7 @@ def main() -> int:
                 ("feed /feeds/latest.atom (cached)", measure(feed_url, {}, args)),
                 ("feed 304 (If-None-Match)", measure(feed_url, {"if-none-match": first.headers["etag"]}, args)),
             ]
-            rss_mb = tree_rss_mb(server.pid)
+            rss_now, rss_peak = tree_memory_mb(server.pid, "VmRSS", "VmHWM")
         finally:
             for proc in (server, bare_proc):
                 if proc is not None:
@@ -174,7 +174,7 @@ def main() -> int:
     print(f"{'endpoint':<40} {'req/s':>9} {'p95 ms':>8} {'x bare':>7}  statuses")
     for name, r in rows:
         print(f"{name:<40} {r['rps']:>9.0f} {r['p95']:>8.1f} {r['rps'] / floor:>7.2f}  {r['statuses']}")
-    print(f"\nserver RSS: {rss_mb[0]:.0f} MB (all processes {rss_mb[1]:.0f} MB)")
+    print(f"\nserver RSS (all processes): {rss_now:.0f} MiB after load, {rss_peak:.0f} MiB peak")
     print("Building the latest feed (50 items), median of 20, no cache:")
     for name, ms in builds.items():
         print(f"  {name:<8} {ms:6.1f} ms")

@@ -93,30 +93,22 @@ def tree_pids(pid: int) -> list[int]:
     return pids
 
 
-def _status_kb(pid: int, *keys: str) -> list[int]:
-    values = dict.fromkeys(keys, 0)
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key = line.split(":", 1)[0]
-            if key in values:
-                values[key] = int(line.split()[1])
-    except OSError:
-        pass
-    return list(values.values())
+def tree_memory_mb(pid: int, *fields: str) -> list[float]:
+    """``fields`` of /proc/PID/status ("VmRSS", "VmHWM", "RssAnon", "RssFile"...) in MiB,
+    each summed over a process and its descendants.
 
-
-def tree_rss_mb(pid: int) -> tuple[float, float]:
-    """Current and peak RSS (MiB) summed over a process and its descendants."""
-    sums = [sum(v) for v in zip(*(_status_kb(p, "VmRSS", "VmHWM") for p in tree_pids(pid)), strict=True)]
-    return sums[0] / 1024, sums[1] / 1024
-
-
-def tree_memory_mb(pid: int) -> tuple[float, float]:
-    """(private, file-backed) resident MiB over a process and its descendants.
-
-    File-backed pages (memory-mapped index files) live in the operating system's
-    page cache, shared by every process that maps them and dropped under pressure;
-    RSS counts them once per process, so it overstates what a server really holds.
+    RssFile counts file-backed pages (memory-mapped index files): they live in the
+    operating system's page cache, shared by every process that maps them and dropped
+    under pressure, so RSS (which counts them once per process) overstates what a server
+    really holds; RssAnon is its private memory.
     """
-    sums = [sum(v) for v in zip(*(_status_kb(p, "RssAnon", "RssFile") for p in tree_pids(pid)), strict=True)]
-    return sums[0] / 1024, sums[1] / 1024
+    sums = dict.fromkeys(fields, 0)
+    for p in tree_pids(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                key = line.split(":", 1)[0]
+                if key in sums:
+                    sums[key] += int(line.split()[1])
+        except OSError:
+            continue
+    return [kb / 1024 for kb in sums.values()]

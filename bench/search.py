@@ -260,7 +260,7 @@ def verbatim_ceiling(home: Path, queries: list[dict]) -> dict[str, tuple[int, in
                 needle = " " + " ".join(words if marked else folded) + " "
                 holders = 0
                 for n in ids_of(sets.all_of("all_bi", pairs)).tolist():
-                    text = StoredText.decode(stored(int(n))["text"])
+                    text = StoredText.decode(stored(n)["text"])
                     holders += needle in " ".join(text.exact if marked else text.folded)
                 counts.append(max(1, holders))
             if chosen:

@@ -39,7 +39,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loadgen import free_port, hammer, serve_floor, tree_memory_mb, tree_rss_mb, wait_for  # noqa: E402
+from loadgen import free_port, hammer, serve_floor, tree_memory_mb, wait_for  # noqa: E402
 
 SHARED = HERE.parent.parent / "shared"
 DEV_QUERIES = SHARED / "eval" / "dev-queries.jsonl"
@@ -122,8 +122,8 @@ def dev_queries(limit: int) -> list[str]:
 
 
 def headline_queries(home: Path, count: int, seed: int = 7) -> list[str]:
-    """Queries as people type them: 2–6 neighbouring words of a random headline, every
-    other one (at random) without marks. Each is new to the server, so none is answered from memory."""
+    """Queries as people type them: 2–6 neighbouring words of a random headline, about
+    half of them (at random) without marks. Each is new to the server, so none is answered from memory."""
     import random
 
     from opennews.archive import Archive
@@ -247,7 +247,7 @@ def main() -> int:
             queries = dev_queries(10_000) + headline_queries(home, args.queries)
         # Each endpoint gets its own half, so the second is not answered from the first's memory.
         api_queries, page_queries = queries[0::2], queries[1::2]
-        rss_idle = tree_rss_mb(server.pid)[0]
+        (rss_idle,) = tree_memory_mb(server.pid, "VmRSS")
         rows = []
         for label, urls in (
             (f"/api/search ({kind})", search_urls(base, "/api/search", api_queries)),
@@ -256,8 +256,7 @@ def main() -> int:
         ):
             print(f"Measuring {label} for {args.duration:.0f} s…", file=sys.stderr)
             rows.append((label, measure(urls, args.connections, args.duration, args.warmup, workdir)))
-        rss_now, rss_peak = tree_rss_mb(server.pid)
-        private, mapped = tree_memory_mb(server.pid)
+        rss_now, rss_peak, private, mapped = tree_memory_mb(server.pid, "VmRSS", "VmHWM", "RssAnon", "RssFile")
         alone = searcher_alone(home, queries)
     finally:
         for proc in procs:

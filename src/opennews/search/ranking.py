@@ -142,15 +142,13 @@ def score(
 
 
 def _in_order(headline: str, terms: Sequence[Term]) -> bool:
-    """The query's words stand in the headline in the order they were typed (first occurrences)."""
+    """The query's words stand in the headline in the order they were typed (each somewhere
+    after the one before)."""
     at = -1
     for term in terms:
-        found = headline.find(f" {term.folded} ", at + 1)
-        if found < 0:
-            found = headline.find(f" {term.folded} ")
-            if found <= at:
-                return False
-        at = found
+        at = headline.find(f" {term.folded} ", at + 1)
+        if at < 0:
+            return False
     return True
 
 

@@ -26,10 +26,6 @@ class MappedFile(StructFile):
     def get(self, position: int, length: int) -> bytes:
         return self.file[position : position + length]
 
-    def get_array(self, position: int, typecode: str, length: int) -> Any:
-        self.file.seek(position)
-        return self.read_array(typecode, length)
-
 
 class MappedStorage(FileStorage):
     """A read-only FileStorage whose files are memory-mapped (empty ones opened as usual)."""
