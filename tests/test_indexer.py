@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import pytest
 
 from opennews.archive import Archive
 from opennews.article import make_article
 from opennews.demo import generate
 from opennews.search import Indexer, Searcher, SearchRequest
+from opennews.search.schema import SCHEMA_VERSION
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -70,6 +72,23 @@ def test_rebuild_swaps_under_an_open_searcher(tmp_path: Path) -> None:
             indexer.rebuild()
             assert searcher.search(SearchRequest(q="can tho")).total == 5
         assert not (tmp_path / "index" / "whoosh.old").exists()
+
+
+def test_an_index_of_another_schema_version_is_refused_then_rebuilt(tmp_path: Path) -> None:
+    """Stored documents change form between schema versions: reading an older index would
+    fail mid-query, so the searcher refuses it by name and the next update rebuilds it."""
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        archive.upsert_batch([article(i) for i in range(3)])
+        indexer = Indexer(tmp_path / "index", archive)
+        indexer.rebuild()
+        state_file = tmp_path / "index" / "state.json"
+        state = orjson.loads(state_file.read_bytes())
+        state_file.write_bytes(orjson.dumps({**state, "schema": SCHEMA_VERSION - 1}))
+        with pytest.raises(FileNotFoundError, match=r"another version.*opennews index --rebuild"):
+            Searcher(tmp_path / "index", archive)
+        assert indexer.update().mode == "rebuild"
+        with Searcher(tmp_path / "index", archive) as searcher:
+            assert searcher.search(SearchRequest(q="can tho")).total == 3
 
 
 def _demo_archive(home: Path, n: int) -> None:

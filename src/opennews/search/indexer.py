@@ -68,6 +68,16 @@ Tick = Callable[[int], None]
 POSTING_BLOCK = 1024
 
 
+def index_state(index_dir: Path) -> dict[str, int] | None:
+    """The state the indexer wrote last, if it was written for this schema version (an index
+    of another version stores its documents differently: it must be rebuilt, not read)."""
+    try:
+        state = json.loads((Path(index_dir) / STATE).read_text())
+    except (OSError, ValueError):
+        return None
+    return state if state.get("schema") == SCHEMA_VERSION else None
+
+
 def _codec() -> W3Codec:
     """Whoosh's codec, minus what only its own scoring uses.
 
@@ -114,11 +124,7 @@ class Indexer:
         return self.live_dir.is_dir() and whoosh_index.exists_in(str(self.live_dir)) and self._state() is not None
 
     def _state(self) -> dict[str, int] | None:
-        try:
-            state = json.loads((self.index_dir / STATE).read_text())
-        except (OSError, ValueError):
-            return None
-        return state if state.get("schema") == SCHEMA_VERSION else None
+        return index_state(self.index_dir)
 
     def _write_state(self, last_seq: int) -> None:
         state = {"schema": SCHEMA_VERSION, "last_seq": last_seq, "written": time.time()}

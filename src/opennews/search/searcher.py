@@ -28,7 +28,7 @@ from ..vietnamese import fold, from_telex, has_marks, looks_like_telex, normaliz
 from .analysis import BIGRAM_JOINER
 from .docsets import DocSets, Tally, ids_of
 from .highlight import Highlighter
-from .indexer import LIVE, STATE, VOCABULARY
+from .indexer import LIVE, STATE, VOCABULARY, index_state
 from .matching import matches, runs, shortlist
 from .query import ParsedQuery, parse_query
 from .ranking import Term, idf
@@ -136,6 +136,10 @@ class Searcher:
         live = self.index_dir / LIVE
         if not whoosh_index.exists_in(str(live)):
             raise FileNotFoundError(f"no search index in {self.index_dir}; run 'opennews index --rebuild'")
+        if index_state(self.index_dir) is None:
+            raise FileNotFoundError(
+                f"the search index in {self.index_dir} was built by another version; run 'opennews index --rebuild'"
+            )
         old_searcher, old_vocab = self._searcher, self._vocab
         self._state_mtime = self._state_stamp()
         self._searcher = MappedStorage(str(live)).open_index().searcher()
