@@ -13,6 +13,7 @@ from opennews.archive import Archive
 from opennews.article import make_article
 from opennews.search import Indexer, Searcher, SearchRequest
 from opennews.search.analysis import bigram_analyzer, exact_analyzer, folded_analyzer
+from opennews.search.highlight import Highlighter
 from opennews.search.query import parse_query
 
 ARTICLES = [
@@ -285,6 +286,13 @@ def test_highlights_match_folded_queries(searcher: Searcher) -> None:
     hit = searcher.search(SearchRequest(q="ha noi")).hits[0]
     assert "<mark>Hà</mark> <mark>Nội</mark>" in hit.title_html
     assert "<mark>Hà</mark> <mark>Nội</mark>" in hit.snippet
+
+
+def test_highlights_whole_syllables_only_at_the_right_offsets() -> None:
+    marker = Highlighter([], ["ha", "noi"])
+    # "nhà" and "tha" end in "ha"; a letter outside the BMP before them must not shift offsets.
+    marked = marker.mark("𝔸 HÀ NỘI, nhà tha, hà nối_ha")
+    assert marked == "𝔸 <mark>HÀ</mark> <mark>NỘI</mark>, nhà tha, <mark>hà</mark> <mark>nối</mark>_<mark>ha</mark>"
 
 
 def test_snippets_escape_html(tmp_path: Path) -> None:
