@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
-from urllib.parse import unquote_to_bytes, urlencode
+from urllib.parse import quote_plus, unquote_to_bytes
 
 from ..search import SearchRequest
 from ..vietnamese import parse_datetime
@@ -119,7 +120,14 @@ class SearchParams:
         return {k: str(v) for k, v in values.items() if v not in ("", None)}
 
     def query_string(self, **changes: Any) -> str:
-        return urlencode(self.pairs(**changes))
+        """What ``urlencode(self.pairs(**changes))`` gives; a results page builds some fifty of
+        these links (one per facet value), mostly from the same few values."""
+        return "&".join(f"{name}={_quote(value)}" for name, value in self.pairs(**changes).items())
+
+
+@lru_cache(maxsize=4096)
+def _quote(value: str) -> str:
+    return quote_plus(value)
 
 
 def _int(query: Query, name: str, default: int, low: int, high: int) -> int:
