@@ -19,14 +19,14 @@ than positional queries over every posting, and it sees the whole article.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 from ..vietnamese import fold, has_marks
 from .schema import StoredText
 
-__all__ = ["Term", "idf", "longest", "score"]
+__all__ = ["Scorer", "Term", "idf", "longest", "score"]
 
 K1 = 1.2
 B = 0.75
@@ -89,64 +89,102 @@ def _saturate(tf: int, length: int, average: float) -> float:
 def score(
     text: StoredText, terms: Sequence[Term], pairs: Sequence[tuple[str, float]], runs: Sequence[Sequence[str]]
 ) -> float:
-    """How well one article answers the query.
+    """How well one article answers the query (see :class:`Scorer`)."""
+    return Scorer(terms, pairs, runs)(text)
+
+
+class Scorer:
+    """How well an article answers the query: the query's side prepared once, then called
+    on each shortlisted article's text.
 
     ``pairs`` are neighbouring query syllables ("ha noi", folded) with their idf
     as pairs: BM25 over them is what finds the sentence a span was typed from,
     and length normalisation prefers the article where it weighs most.
     """
-    total = 0.0
-    folded_parts = text.folded
-    # Every part is " syl syl " padded: term frequencies are substring counts, done in C.
-    lengths = [max(0, part.count(" ") - 1) for part in folded_parts]
-    everything = sum(t.idf for t in terms)
-    if everything:
-        # A word typed with marks is in the headline only as typed: marks make results more precise.
-        inside = [
-            t for t in terms if (f" {t.exact} " in text.exact[0] if t.typed else f" {t.folded} " in folded_parts[0])
+
+    def __init__(
+        self, terms: Sequence[Term], pairs: Sequence[tuple[str, float]], runs: Sequence[Sequence[str]]
+    ) -> None:
+        # Every stored part is " syl syl " padded: term frequencies are substring counts, done in C.
+        self._terms = [
+            (f" {t.folded} ", f" {t.exact} " if t.exact is not None else None, t.idf, t.boost) for t in terms
         ]
-        if len(inside) == len(terms):  # the whole query in the headline: weighed by rarity among headlines
-            bonus = HEADLINE_WEIGHT * sum(t.title_idf for t in terms)
-            bonus *= (K1 + 1) * _saturate(1, lengths[0], PART_LENGTHS[0]) ** HEADLINE_NORM
-            if len(terms) > 1 and not _in_order(folded_parts[0], terms):
-                bonus *= UNORDERED
-            total += bonus
-        else:
-            total += HEADLINE_WEIGHT * everything * (K1 + 1) * (sum(t.idf for t in inside) / everything) ** 2
-    for term in terms:
-        needle = f" {term.folded} "
-        exact = f" {term.exact} " if term.exact is not None else None
-        for i, (weight, average) in enumerate(zip(PART_WEIGHTS, PART_LENGTHS, strict=True)):
-            tf = folded_parts[i].count(needle)
+        # A word typed with marks is in the headline only as typed: marks make results more precise.
+        self._headline = [(t.typed, f" {t.exact} " if t.typed else f" {t.folded} ", t.idf) for t in terms]
+        self._in_order = [f" {t.folded} " for t in terms] if len(terms) > 1 else []
+        self._everything = sum(t.idf for t in terms)
+        self._title_idf = sum(t.title_idf for t in terms)
+        self._pairs = [(f" {pair} ", pair_idf) for pair, pair_idf in pairs]
+        self._pair_at = {pair: i for i, (pair, _) in enumerate(pairs)}
+        self._runs = [run for run in runs if len(run) > 1] if runs else []
+        self._run_weight = RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1)
+
+    def __call__(self, text: StoredText) -> float:
+        total = 0.0
+        title, lead, body = folded = text.folded
+        lengths = [max(0, part.count(" ") - 1) for part in folded]
+        # BM25's length normalisation of each part, as in _saturate.
+        norms = [K1 * (1 - B + B * n / average) for n, average in zip(lengths, PART_LENGTHS, strict=True)]
+        everything = self._everything
+        if everything:
+            exact_title = text.exact[0]
+            inside = [idf for typed, needle, idf in self._headline if needle in (exact_title if typed else title)]
+            if len(inside) == len(self._headline):  # the whole query in the headline: weighed by rarity among headlines
+                bonus = HEADLINE_WEIGHT * self._title_idf
+                bonus *= (K1 + 1) * _saturate(1, lengths[0], PART_LENGTHS[0]) ** HEADLINE_NORM
+                if self._in_order and not _in_order(title, self._in_order):
+                    bonus *= UNORDERED
+                total += bonus
+            else:
+                total += HEADLINE_WEIGHT * everything * (K1 + 1) * (sum(inside) / everything) ** 2
+        exact_parts = text.exact
+        for needle, exact, term_idf, boost in self._terms:
+            for i in (0, 1, 2):
+                tf = folded[i].count(needle)
+                if not tf:
+                    continue
+                found = tf * (K1 + 1) / (tf + norms[i])
+                if exact is not None:
+                    exact_tf = exact_parts[i].count(exact)
+                    found += boost * (exact_tf * (K1 + 1) / (exact_tf + norms[i]) if exact_tf else 0.0)
+                total += term_idf * PART_WEIGHTS[i] * found
+        pair_total = 0.0
+        size = sum(lengths)
+        whole_norm = K1 * (1 - B + B * size / sum(PART_LENGTHS))
+        present = [False] * len(self._pairs)
+        for k, (needle, pair_idf) in enumerate(self._pairs):
+            # Counted part by part: a pair never runs from one part into the next.
+            in_title, in_lead = title.count(needle), lead.count(needle)
+            tf = in_title + in_lead + body.count(needle)
             if not tf:
                 continue
-            found = _saturate(tf, lengths[i], average)
-            if exact is not None:
-                found += term.boost * _saturate(text.exact[i].count(exact), lengths[i], average)
-            total += term.idf * weight * found
-    pair_total = 0.0
-    whole = " ".join(folded_parts)
-    size = sum(lengths)
-    for pair, pair_idf in pairs:
-        needle = f" {pair} "
-        found = _saturate(whole.count(needle), size, sum(PART_LENGTHS))
-        if not found:
-            continue
-        for i in (0, 1):
-            found += (PART_WEIGHTS[i] - 1) * _saturate(folded_parts[i].count(needle), lengths[i], PART_LENGTHS[i])
-        pair_total += pair_idf * found
-    total += PAIR_WEIGHT * pair_total
-    if runs and pair_total:
-        total += RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1) * longest(whole, runs) ** RUN_POWER
-    return total
+            present[k] = True
+            found = tf * (K1 + 1) / (tf + whole_norm)
+            found += (PART_WEIGHTS[0] - 1) * _saturate(in_title, lengths[0], PART_LENGTHS[0])
+            found += (PART_WEIGHTS[1] - 1) * _saturate(in_lead, lengths[1], PART_LENGTHS[1])
+            pair_total += pair_idf * found
+        total += PAIR_WEIGHT * pair_total
+        if self._runs and pair_total:
+            at = self._pair_at
+
+            def contains(needle: str) -> bool:
+                return needle in body or needle in title or needle in lead
+
+            stretches = [
+                [present[at[p]] if (p := f"{a} {b}") in at else contains(f" {p} ") for a, b in pairwise(run)]
+                for run in self._runs
+            ]
+            share = _longest(self._runs, stretches, contains)
+            total += self._run_weight * share**RUN_POWER
+        return total
 
 
-def _in_order(headline: str, terms: Sequence[Term]) -> bool:
+def _in_order(headline: str, needles: Sequence[str]) -> bool:
     """The query's words stand in the headline in the order they were typed (each somewhere
     after the one before)."""
     at = -1
-    for term in terms:
-        at = headline.find(f" {term.folded} ", at + 1)
+    for needle in needles:
+        at = headline.find(needle, at + 1)
         if at < 0:
             return False
     return True
@@ -154,17 +192,22 @@ def _in_order(headline: str, terms: Sequence[Term]) -> bool:
 
 def longest(text: str, runs: Sequence[Sequence[str]]) -> float:
     """How much of a run stands verbatim in ``text``: 1 for all of it, 0 for no two syllables
-    side by side (the longest stretch's pairs over the run's pairs).
+    side by side (the longest stretch's pairs over the run's pairs)."""
+    present = [[f" {a} {b} " in text for a, b in pairwise(run)] for run in runs]
+    return _longest(runs, present, text.__contains__)
+
+
+def _longest(runs: Sequence[Sequence[str]], pairs_present: list[list[bool]], contains: Callable[[str], bool]) -> float:
+    """:func:`longest`, given which neighbouring pairs of each run are present.
 
     A verbatim stretch is made of pairs that are each present, so only the
     stretches of consecutive present pairs are tried, longest first.
     """
     best = 0.0
-    for run in runs:
+    for run, present in zip(runs, pairs_present, strict=True):
         n = len(run)
         if n < 2:
             continue
-        present = [f" {a} {b} " in text for a, b in pairwise(run)]
         i = 0
         while i < n - 1:
             if not present[i]:
@@ -178,7 +221,7 @@ def longest(text: str, runs: Sequence[Sequence[str]]) -> float:
                 share = (size - 1) / (n - 1)
                 if share <= best:
                     break
-                if any(f" {' '.join(run[k : k + size])} " in text for k in range(i, j + 3 - size)):
+                if size == 2 or any(contains(f" {' '.join(run[k : k + size])} ") for k in range(i, j + 3 - size)):
                     best = share
                     break
             i = j + 1

@@ -31,8 +31,7 @@ from .highlight import Highlighter
 from .indexer import LIVE, STATE, VOCABULARY, index_state
 from .matching import matches, runs, shortlist
 from .query import ParsedQuery, parse_query
-from .ranking import Term, idf
-from .ranking import score as score_text
+from .ranking import Scorer, Term, idf
 from .schema import StoredText
 from .storage import MappedStorage
 from .vocabulary import Vocabulary
@@ -284,11 +283,11 @@ class Searcher:
             for run in sequences
             for a, b in pairwise(run)
         }
+        scorer = Scorer(terms, list(pairs.items()), sequences)
         scored = []
         for n in docnums.tolist():
             stored = self._searcher.stored_fields(n)
-            text = StoredText.decode(stored["text"])
-            scored.append((n, stored["id"], score_text(text, terms, list(pairs.items()), sequences)))
+            scored.append((n, stored["id"], scorer(StoredText.decode(stored["text"]))))
         scored.sort(key=lambda x: (-x[2], x[0]))
         return [(article_id, value) for _, article_id, value in scored]
 
