@@ -243,17 +243,22 @@ class Tally:
     def top(self, k: int) -> tuple[int, int]:
         """The highest threshold keeping at least ``k`` documents (or all with any weight),
         as (documents at or above it, documents strictly above it)."""
-        low, high = 1, self.maximum
-        if not self.planes or self.at_least(1).bit_count() <= k:
-            return self.at_least(1), 0
-        # Invariant: at_least(low) has ≥ k documents; find the largest such low.
-        while low < high:
-            mid = (low + high + 1) // 2
-            if self.at_least(mid).bit_count() >= k:
-                low = mid
+        weighted = self.at_least(1)
+        if not self.planes or weighted.bit_count() <= k:
+            return weighted, 0
+        # The threshold bit by bit from the top, in one pass over the planes (a binary
+        # search over thresholds would pay a whole comparison per step): ``greater``
+        # holds the documents whose high bits already beat the threshold's, ``equal``
+        # those whose high bits equal its; a bit is set when enough documents reach it.
+        greater, equal = 0, self.universe
+        for plane in reversed(self.planes):
+            reaching = equal & plane
+            if (greater | reaching).bit_count() >= k:
+                equal = reaching
             else:
-                high = mid - 1
-        return self.at_least(low), self.at_least(low + 1)
+                greater |= reaching
+                equal &= ~plane
+        return greater | equal, greater
 
     def values_for(self, ids: Iterable[int]) -> dict[int, int]:
         """The sums for a few documents (to order the chosen ones)."""

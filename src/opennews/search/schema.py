@@ -31,7 +31,7 @@ from .analysis import BREAK, bigram_analyzer, cut, exact_analyzer, fold_syllable
 
 __all__ = ["SCHEMA_VERSION", "StoredText", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def build_schema() -> Schema:
@@ -88,13 +88,15 @@ class StoredText:
             [" " + " ".join(map(fold_syllable, words)) + " " for words in exact],
         )
 
-    def encode(self) -> bytes:
-        text = PART_BREAK.join(self.exact) + FORM_BREAK + PART_BREAK.join(self.folded)
-        return text.encode("utf-8")  # Whoosh compresses stored fields itself
+    def encode(self) -> str:
+        # A string, not bytes: Whoosh pickles stored fields with protocol 2, which keeps
+        # a string as UTF-8 but bytes as a Latin-1 string re-encoded on every read; and
+        # it compresses them itself.
+        return PART_BREAK.join(self.exact) + FORM_BREAK + PART_BREAK.join(self.folded)
 
     @classmethod
-    def decode(cls, blob: bytes) -> StoredText:
-        exact, _, folded = blob.decode("utf-8").partition(FORM_BREAK)
+    def decode(cls, stored: str) -> StoredText:
+        exact, _, folded = stored.partition(FORM_BREAK)
         return cls(exact.split(PART_BREAK), folded.split(PART_BREAK))
 
 
