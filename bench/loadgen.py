@@ -10,10 +10,14 @@ an error differs: ``web.py`` counts anything but a 200 as one, while a 304 is wh
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,6 +54,105 @@ async def hammer(
 
         await asyncio.gather(*(worker(k) for k in range(connections)))
     return samples
+
+
+#: wrk's script: each thread cycles through its share of the paths, counts the answers by
+#: status, and the main thread prints one JSON line with everything when the run is done.
+WRK_SCRIPT = r"""
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  paths = {}
+  for line in io.lines(args[1]) do
+    if #line > 0 then paths[#paths + 1] = line end
+  end
+  step = tonumber(args[2])
+  at = id
+  statuses = {}
+end
+
+function request()
+  local path = paths[(at % #paths) + 1]
+  at = at + step
+  return wrk.format("GET", path)
+end
+
+function response(status, headers, body)
+  local key = tostring(status)
+  statuses[key] = (statuses[key] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for key, n in pairs(thread:get("statuses")) do counts[key] = (counts[key] or 0) + n end
+  end
+  local parts = {}
+  for key, n in pairs(counts) do parts[#parts + 1] = string.format('"%s": %d', key, n) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK-JSON {"requests": %d, "duration_us": %d, "socket_errors": %d, '
+      .. '"p50_us": %d, "p95_us": %d, "p99_us": %d, "statuses": {%s}}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), table.concat(parts, ", ")))
+end
+"""
+
+
+def wrk_path() -> str | None:
+    """wrk (Debian package ``wrk``): an event-driven load generator in C, so that the load
+    takes less of the CPUs it shares with the server than Python's httpx does."""
+    return shutil.which("wrk")
+
+
+def wrk_load(urls: list[str], connections: int, duration: float, warmup: float, headers: dict[str, str]) -> dict:
+    """Keep ``connections`` keep-alive connections busy cycling through ``urls`` (all on one
+    host) with wrk: a ``warmup`` run, then ``duration`` seconds measured.
+
+    Returns requests, errors (socket errors and any status but 200), requests/s, latency
+    p50/p95/p99 in ms (of every request, as wrk measures them) and the count of each status.
+    """
+    wrk = wrk_path()
+    if wrk is None:
+        raise RuntimeError("wrk is not installed")
+    first = urlsplit(urls[0])
+    base = f"{first.scheme}://{first.netloc}"
+    threads = max(1, min(2, connections))
+    with tempfile.TemporaryDirectory() as tmp:
+        script, paths = Path(tmp) / "cycle.lua", Path(tmp) / "paths.txt"
+        script.write_text(WRK_SCRIPT)
+        paths.write_text("\n".join(u.removeprefix(base) or "/" for u in urls) + "\n")
+
+        def run(seconds: float) -> dict:
+            cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s"]
+            for name, value in headers.items():
+                cmd += ["-H", f"{name}: {value}"]
+            cmd += ["-s", str(script), base, "--", str(paths), str(threads)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            line = next((x for x in out.splitlines() if x.startswith("WRK-JSON ")), None)
+            if line is None:
+                raise RuntimeError(f"wrk printed no result:\n{out}")
+            return json.loads(line.removeprefix("WRK-JSON "))
+
+        if warmup > 0:
+            run(warmup)
+        raw = run(duration)
+    statuses = {int(k): v for k, v in raw["statuses"].items()}
+    errors = raw["socket_errors"] + sum(n for status, n in statuses.items() if status != 200)
+    return {
+        "requests": raw["requests"],
+        "errors": errors,
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50": raw["p50_us"] / 1000,
+        "p95": raw["p95_us"] / 1000,
+        "p99": raw["p99_us"] / 1000,
+        "statuses": statuses,
+    }
 
 
 def serve_floor(app: str, port: int, workers: int) -> None:

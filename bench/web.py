@@ -9,8 +9,10 @@ runs ``opennews index --rebuild`` (about 15 minutes), once; later runs reuse the
 
 Servers: ``opennews serve --workers W`` on the home, and a bare Starlette app (one route
 returning a fixed JSON body) under the same uvicorn with the same workers: the framework's
-floor. Load comes from a separate process (asyncio + httpx, C keep-alive connections,
-127.0.0.1 only), for ``--duration`` seconds per endpoint after a short warm-up:
+floor. Load comes from a separate process with C keep-alive connections, 127.0.0.1 only: wrk
+(Debian package ``wrk``) when installed, else an asyncio + httpx loop (``--loadgen`` chooses); it
+shares the CPUs with the server, so its own CPU time is printed too. Each endpoint gets
+``--duration`` seconds after a short warm-up:
 
   * ``/api/search?q=...`` and ``/?q=...`` (the HTML page), cycling through the development
     queries of ../shared/eval/dev-queries.jsonl (plus filters and sorts on some);
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -39,7 +42,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loadgen import free_port, hammer, serve_floor, tree_memory_mb, wait_for  # noqa: E402
+from loadgen import free_port, hammer, serve_floor, tree_memory_mb, wait_for, wrk_load, wrk_path  # noqa: E402
 
 SHARED = HERE.parent.parent / "shared"
 DEV_QUERIES = SHARED / "eval" / "dev-queries.jsonl"
@@ -98,13 +101,25 @@ def run_load(url_file: Path, connections: int, duration: float, warmup: float) -
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
 
 
-def measure(urls: list[str], connections: int, duration: float, warmup: float, workdir: Path) -> dict[str, object]:
-    url_file = workdir / "urls.txt"
-    url_file.write_text("\n".join(urls))
-    cmd = [sys.executable, __file__, "--load", str(url_file), "--connections", str(connections)]
-    cmd += ["--duration", str(duration), "--warmup", str(warmup)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return orjson.loads(out)
+def measure(
+    urls: list[str], connections: int, duration: float, warmup: float, workdir: Path, loadgen: str
+) -> dict[str, object]:
+    """One endpoint under load from a separate process; also what that process took of the CPUs
+    ("load_cpu": CPU seconds per second of load, warm-up included), since it shares them with the server."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    if loadgen == "wrk":
+        result: dict[str, object] = wrk_load(urls, connections, duration, warmup, {"Accept-Encoding": "gzip"})
+    else:
+        url_file = workdir / "urls.txt"
+        url_file.write_text("\n".join(urls))
+        cmd = [sys.executable, __file__, "--load", str(url_file), "--connections", str(connections)]
+        cmd += ["--duration", str(duration), "--warmup", str(warmup)]
+        result = orjson.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["load_cpu"] = cpu / (time.perf_counter() - started)
+    return result
 
 
 # -- orchestration -----------------------------------------------------------------
@@ -206,6 +221,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
     parser.add_argument("--queries", type=int, default=2500, help="how many headline queries to add to the dev queries")
     parser.add_argument("--query-file", type=Path, help="cycle through these queries (one a line) instead")
+    parser.add_argument(
+        "--loadgen",
+        choices=["auto", "wrk", "httpx"],
+        default="auto",
+        help="load generator: wrk (Debian package wrk; the default when installed) or Python httpx",
+    )
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # internal: be the load generator
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)  # internal: serve the floor
     args = parser.parse_args()
@@ -216,6 +237,9 @@ def main() -> int:
         serve_bare(args.bare_server, args.workers)
         return 0
 
+    loadgen = args.loadgen if args.loadgen != "auto" else ("wrk" if wrk_path() else "httpx")
+    if loadgen == "wrk" and not wrk_path():
+        parser.error("wrk is not installed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="opennews-bench-web-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -255,7 +279,7 @@ def main() -> int:
             ("bare Starlette JSON", [bare_base + "/bare"]),
         ):
             print(f"Measuring {label} for {args.duration:.0f} s…", file=sys.stderr)
-            rows.append((label, measure(urls, args.connections, args.duration, args.warmup, workdir)))
+            rows.append((label, measure(urls, args.connections, args.duration, args.warmup, workdir, loadgen)))
         rss_now, rss_peak, private, mapped = tree_memory_mb(server.pid, "VmRSS", "VmHWM", "RssAnon", "RssFile")
         alone = searcher_alone(home, queries)
     finally:
@@ -273,23 +297,25 @@ def main() -> int:
     print()
     print(
         f"opennews serve: {health['articles']:,} articles, {args.workers} workers, {args.connections} connections, "
-        f"{args.duration:.0f} s per endpoint, {len(queries)} queries, {os.cpu_count()} CPUs (load generator included)"
+        f"{args.duration:.0f} s per endpoint, {len(queries)} queries, {os.cpu_count()} CPUs shared with the load "
+        f"generator ({'wrk, C' if loadgen == 'wrk' else 'httpx, Python asyncio'})"
     )
     print()
     floor = rows[-1][1]
     header = f"{'endpoint':<31}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-    print(header + f"{'p50 / floor':>13}")
-    print("-" * (len(header) + 13))
+    print(header + f"{'p50 / floor':>13}{'load CPU':>10}")
+    print("-" * (len(header) + 23))
     for label, r in rows:
         ratio = float(r["p50"]) / float(floor["p50"]) if floor["p50"] else float("nan")  # type: ignore[arg-type]
         print(
             f"{label:<31}{r['requests']:>10,}{r['errors']:>8,}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
-            f"{r['p99']:>9.1f}{ratio:>12.1f}x"
+            f"{r['p99']:>9.1f}{ratio:>12.1f}x{float(r['load_cpu']):>9.0%}"  # type: ignore[arg-type]
         )
     print(
         f"{'searcher alone, 1 thread':<31}{len(queries):>10,}{0:>8}{1000 / alone[50]:>9.0f}{alone[50]:>9.1f}"
         f"{alone[95]:>9.1f}{alone[99]:>9.1f}"
     )
+    print("(load CPU: the load generator's CPU time per second of wall time, of one CPU)")
     print()
     print(
         f"server RSS (all {args.workers} workers + master): {rss_idle:.0f} MiB idle, {rss_now:.0f} MiB after load, "
