@@ -1,12 +1,18 @@
-"""Running the app under uvicorn: one listening socket per worker, and no Nagle delay.
+"""Running the app under uvicorn: connections shared fairly between workers, and no Nagle delay.
 
 Several workers: uvicorn shares one listening socket between its processes, and
 asyncio accepts every pending connection in one go when the socket becomes
 readable, so the first worker to wake takes a whole burst of keep-alive
 connections (a proxy's or an aggregator's pool) and the other workers sit idle:
-measured, eight connections all landed on one of two workers. Here every
-worker listens on its own ``SO_REUSEPORT`` socket, so the kernel spreads new
-connections across them; the parent process only watches over the workers
+measured, eight connections all landed on one of two workers. One
+``SO_REUSEPORT`` socket per worker is no cure either: the kernel hashes each
+connection to a socket, and eight connections split 5:3 or worse most of the
+time, the busier worker then setting the latency of all.
+
+Here the workers share one socket and each counts the connections it holds in a
+small shared array: a worker accepts only while no other live worker holds fewer,
+so the pools are split evenly (never more than one apart) whatever the order in
+which the workers wake. The parent process only watches over the workers
 (restarting one that dies) and stops them on SIGINT/SIGTERM.
 
 Each connection also gets ``TCP_NODELAY``: responses are written as headers
@@ -34,6 +40,10 @@ __all__ = ["NoDelayH11Protocol", "run", "serve"]
 BACKLOG = 2048
 
 
+#: This worker's share of the connection counts, when it is one of several.
+_held: _Held | None = None
+
+
 class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def,override]
         sock = transport.get_extra_info("socket")
@@ -41,6 +51,59 @@ class NoDelayH11Protocol(H11Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if _held is not None:
+            _held.release()
+        super().connection_lost(exc)
+
+
+class _Held:
+    """Connections held by each worker (shared memory, each slot written by its own worker;
+    -1 for a worker that is not serving)."""
+
+    def __init__(self, counts: Any, slot: int) -> None:
+        self.counts = counts
+        self.slot = slot
+
+    def my_turn(self) -> bool:
+        mine = self.counts[self.slot]
+        return not any(0 <= n < mine for i, n in enumerate(self.counts) if i != self.slot)
+
+    def take(self) -> None:
+        self.counts[self.slot] += 1
+
+    def release(self) -> None:
+        self.counts[self.slot] = max(0, self.counts[self.slot] - 1)
+
+
+class _FairSocket(socket.socket):
+    """The shared listening socket as one worker sees it: it accepts a connection only on
+    its turn (when no other worker holds fewer). Otherwise it answers as a socket with
+    nothing pending, and the connection stays queued for a worker whose turn it is."""
+
+    held: _Held
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if not self.held.my_turn():
+            raise BlockingIOError
+        conn, address = super().accept()
+        self.held.take()
+        return conn, address
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, counted in or out of the shared connection counts as it starts and stops."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if _held is not None and self.started:
+            _held.counts[_held.slot] = 0
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if _held is not None:
+            _held.counts[_held.slot] = -1  # closing: the others stop deferring to it
+        await super().shutdown(sockets)
 
 
 def serve(
@@ -69,18 +132,20 @@ def serve(
 def run(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> None:
     """Serve the app factory ``app`` ("module:function") with ``workers`` processes."""
     options = {"factory": True, "http": NoDelayH11Protocol, **options}
-    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+    if workers <= 1:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
-    _listen(host, port).close()  # fail here, clearly, if the address is taken
+    sock = _listen(host, port)  # fails here, clearly, if the address is taken
     context = multiprocessing.get_context("spawn")
+    counts = context.RawArray("i", [-1] * workers)
 
-    def start() -> multiprocessing.process.BaseProcess:
-        process = context.Process(target=_worker, args=(app, host, port, options), daemon=True)
+    def start(slot: int) -> multiprocessing.process.BaseProcess:
+        counts[slot] = -1
+        process = context.Process(target=_worker, args=(app, host, port, sock, counts, slot, options), daemon=True)
         process.start()
         return process
 
-    procs = [start() for _ in range(workers)]
+    procs = [start(slot) for slot in range(workers)]
     started = [time.monotonic()] * workers
     stopping = False
 
@@ -97,7 +162,7 @@ def run(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> 
                     continue
                 if time.monotonic() - started[i] < 5:  # dying at start-up: replacing it would only loop
                     raise SystemExit(f"worker {process.pid} exited at start-up (exit code {process.exitcode})")
-                procs[i], started[i] = start(), time.monotonic()  # replaced, as uvicorn's supervisor does
+                procs[i], started[i] = start(i), time.monotonic()  # replaced, as uvicorn's supervisor does
     finally:
         for process in procs:
             if process.is_alive() and process.pid is not None:
@@ -108,28 +173,33 @@ def run(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> 
                 process.kill()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sock.close()
 
 
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
     return sock
 
 
-def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+def _worker(
+    app: str, host: str, port: int, sock: socket.socket, counts: Any, slot: int, options: dict[str, Any]
+) -> None:
+    global _held
     app_dir = options.pop("app_dir", None)
     if app_dir is not None:
         import sys
 
         sys.path.insert(0, app_dir)
-    sock = _listen(host, port)
-    sock.listen(BACKLOG)
+    _held = _Held(counts, slot)
+    fair = _FairSocket(fileno=sock.detach())
+    fair.held = _held
     config = uvicorn.Config(app, host=host, port=port, backlog=BACKLOG, **options)
-    uvicorn.Server(config).run(sockets=[sock])
+    _Server(config).run(sockets=[fair])
