@@ -35,6 +35,9 @@ class Pages:
             "api_url": "/api/search?" + params.query_string(),
             "feed_urls": search_feed_urls(params) if params.q or params.filtered else None,
             "browsing": not params.q and not params.filtered,
+            "facet_links": {
+                name: params.filter_links(name, [f["value"] for f in values]) for name, values in data["facets"].items()
+            },
         }
         return self.site.render(request, "search.html", context)
 

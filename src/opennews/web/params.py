@@ -10,6 +10,7 @@ reader's language on pages, in English in the API.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -123,6 +124,19 @@ class SearchParams:
         """What ``urlencode(self.pairs(**changes))`` gives; a results page builds some fifty of
         these links (one per facet value), mostly from the same few values."""
         return "&".join(f"{name}={_quote(value)}" for name, value in self.pairs(**changes).items())
+
+    def filter_links(self, name: str, values: Iterable[str]) -> list[str]:
+        """``query_string(name=value, page="")`` for each of ``values`` (the links of a facet list),
+        encoding the rest of the query once: "year" stands for its from/to dates.
+
+        Placeholders mark where each value goes; they are control characters, which no
+        validated parameter holds.
+        """
+        if name == "year":
+            template = self.query_string(from_="\x00", to="\x01", page="")
+            return [template.replace("%00", f"{v}-01-01").replace("%01", f"{v}-12-31") for v in values]
+        head, _, tail = self.query_string(**{name: "\x00", "page": ""}).partition("%00")
+        return [head + _quote(v) + tail for v in values]
 
 
 @lru_cache(maxsize=4096)
