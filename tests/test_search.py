@@ -314,6 +314,17 @@ def test_facets_count_every_match(searcher: Searcher) -> None:
     assert dict(r.facets["year"])["2022"] == 2
 
 
+def test_facet_counts_by_value_number_match_counting_set_by_set(searcher: Searcher) -> None:
+    sets = searcher._sets
+    assert sets is not None
+    for bits in (sets.live, sets.term("all_f", "ha"), sets.term("source", "songhong.example"), 0):
+        counts = sets.count_by(["source", "category", "year", "author"], bits)
+        for field, found in counts.items():
+            expected = {v: n for v, docs in sets.values(field).items() if (n := (bits & docs).bit_count())}
+            assert found == expected, field
+    assert sets._coded("author") is None  # several words per document: counted set by set
+
+
 def test_did_you_mean_restores_accents(searcher: Searcher) -> None:
     r = searcher.search(SearchRequest(q="tai nan giao thong"))
     assert r.suggestion == "tai nạn giao thông" and r.suggestion_kind == "accents"

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from whoosh.reading import TermNotFound
 
 __all__ = ["DocSets", "Tally", "ids_of"]
 
@@ -92,6 +93,7 @@ class DocSets:
         self._cache: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._lock = threading.Lock()
         self._values: dict[str, dict[str, int]] = {}
+        self._codes: dict[str, tuple[list[str], np.ndarray] | None] = {}
         self._published: np.ndarray | None = None
         self._frequencies: dict[tuple[str, str], int] = {}
 
@@ -116,9 +118,11 @@ class DocSets:
         parts: list[np.ndarray] = []
         df = 0
         for leaf, offset in self.leaves:
-            if (field, text) not in leaf:
+            try:
+                postings = leaf.postings(field, text)  # one look-up, where asking first would be two
+            except TermNotFound:
                 continue
-            for block in _leaf_ids(leaf.postings(field, text)):
+            for block in _leaf_ids(postings):
                 arr = np.asarray(block, dtype=np.int64)  # already one, unless walked the slow way
                 parts.append(arr + offset if offset else arr)
                 df += len(arr)
@@ -185,9 +189,45 @@ class DocSets:
             keep &= dates <= high
         return _bits(np.flatnonzero(keep), self.size) & self.live
 
-    def count_by(self, field: str, bits: int) -> dict[str, int]:
-        counts = {value: (bits & docs).bit_count() for value, docs in self.values(field).items()}
-        return {value: n for value, n in counts.items() if n}
+    def count_by(self, fields: Sequence[str], bits: int) -> dict[str, dict[str, int]]:
+        """For each field, how many of ``bits`` hold each of its values (facet counts).
+
+        A field with one value per document (source, category, year) is counted by
+        value number over the documents themselves; others set by set.
+        """
+        docs: np.ndarray | None = None
+        out: dict[str, dict[str, int]] = {}
+        for field in fields:
+            coded = self._coded(field)
+            if coded is None:
+                counts = {value: (bits & docs).bit_count() for value, docs in self.values(field).items()}
+                out[field] = {value: n for value, n in counts.items() if n}
+                continue
+            names, codes = coded
+            if docs is None:
+                docs = ids_of(bits)
+            tally = np.bincount(codes[docs] + 1, minlength=len(names) + 1)[1:]
+            out[field] = {names[k]: int(tally[k]) for k in np.flatnonzero(tally).tolist()}
+        return out
+
+    def _coded(self, field: str) -> tuple[list[str], np.ndarray] | None:
+        """The field's values, and each document's value number (-1 for none); None when
+        some document holds several values."""
+        with self._lock:
+            if field in self._codes:
+                return self._codes[field]
+        values = self.values(field)
+        names = list(values)
+        codes = np.full(self.size, -1, dtype=np.int32)
+        held = 0
+        for k, name in enumerate(names):
+            docs = ids_of(values[name])
+            codes[docs] = k
+            held += len(docs)
+        coded = (names, codes) if held == int((codes >= 0).sum()) else None
+        with self._lock:
+            self._codes[field] = coded
+        return coded
 
 
 class Tally:

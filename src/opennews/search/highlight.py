@@ -60,7 +60,7 @@ class Highlighter:
         hits = self.matches(text)
         if not hits:
             end = _cut(text, 0, size)
-            return escape(text[:end]) + ("…" if end < len(text) else "")
+            return _escape(text[:end]) + ("…" if end < len(text) else "")
         # Slide a window of ``size`` characters from each match: the most distinct words wins.
         best_start, best_score = 0, -1
         inside: Counter[str] = Counter()
@@ -91,10 +91,10 @@ class Highlighter:
         parts: list[str] = []
         at = start
         for s, e, _ in hits:
-            parts.append(escape(text[at:s]))
-            parts.append(f"<mark>{escape(text[s:e])}</mark>")
+            parts.append(_escape(text[at:s]))
+            parts.append(f"<mark>{_escape(text[s:e])}</mark>")
             at = e
-        parts.append(escape(text[at:end]))
+        parts.append(_escape(text[at:end]))
         return "".join(parts)
 
 
@@ -142,6 +142,11 @@ def _forms(word: str) -> tuple[str, str]:
     """A word as written → (normalised, folded); running text repeats its words endlessly."""
     norm = normalize(word)
     return norm, fold(norm)
+
+
+def _escape(text: str) -> str:
+    """Text for element content (where quotes need no escaping), as an HTML sanitiser writes it."""
+    return escape(text, quote=False)
 
 
 def _back_to_space(text: str, at: int) -> int:

@@ -234,8 +234,7 @@ class Searcher:
         hits = self._hits(page, records, parsed, request, first_rank=start + 1)
         facets: dict[str, list[tuple[str, int]]] = {}
         if request.facets:
-            for name in FACETS:
-                counts = sets.count_by(name, found)
+            for name, counts in sets.count_by(FACETS, found).items():
                 if name == "year":
                     ordered = sorted(counts.items(), reverse=True)
                 else:

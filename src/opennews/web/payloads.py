@@ -7,6 +7,7 @@ Nothing here formats for a language; templates do that.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,9 +27,22 @@ def article_path(article_id: str) -> str:
     return f"/articles/{quote(article_id, safe='')}"
 
 
+_TEXT = r"(?:[^<>&\r\x00\u00a0]|&(?:amp|lt|gt);)*"
+#: Text and whole <mark> elements, written as the sanitiser writes them (what the searcher produces).
+_ALREADY_CLEAN = re.compile(f"{_TEXT}(?:<mark>{_TEXT}</mark>{_TEXT})*")
+
+
 def marked(html: str) -> str:
-    """Highlighted text reduced to text and ``<mark>``, whatever the layer below produced."""
-    return nh3.clean(html, **_MARK_ONLY) if html else ""
+    """Highlighted text reduced to text and ``<mark>``, whatever the layer below produced.
+
+    Text that is already only that, in the sanitiser's own spelling, is returned as it
+    is: the same string nh3 would give, without its ~20 µs of parsing per snippet.
+    """
+    if not html:
+        return ""
+    if _ALREADY_CLEAN.fullmatch(html):
+        return html
+    return nh3.clean(html, **_MARK_ONLY)
 
 
 def hit_payload(hit: Hit, *, snippets: bool = True) -> dict[str, Any]:
