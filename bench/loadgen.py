@@ -123,12 +123,14 @@ def wrk_load(urls: list[str], connections: int, duration: float, warmup: float, 
     first = urlsplit(urls[0])
     base = f"{first.scheme}://{first.netloc}"
     threads = max(1, min(2, connections))
+    cycle = [u.removeprefix(base) or "/" for u in urls]
     with tempfile.TemporaryDirectory() as tmp:
         script, paths = Path(tmp) / "cycle.lua", Path(tmp) / "paths.txt"
         script.write_text(WRK_SCRIPT)
-        paths.write_text("\n".join(u.removeprefix(base) or "/" for u in urls) + "\n")
 
-        def run(seconds: float) -> dict:
+        def run(seconds: float, skip: int) -> dict:
+            # The measured run carries on where the warm-up stopped, so it asks new URLs too.
+            paths.write_text("\n".join(cycle[skip % len(cycle) :] + cycle[: skip % len(cycle)]) + "\n")
             cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s"]
             for name, value in headers.items():
                 cmd += ["-H", f"{name}: {value}"]
@@ -139,9 +141,8 @@ def wrk_load(urls: list[str], connections: int, duration: float, warmup: float, 
                 raise RuntimeError(f"wrk printed no result:\n{out}")
             return json.loads(line.removeprefix("WRK-JSON "))
 
-        if warmup > 0:
-            run(warmup)
-        raw = run(duration)
+        done = run(warmup, 0)["requests"] if warmup > 0 else 0
+        raw = run(duration, done)
     statuses = {int(k): v for k, v in raw["statuses"].items()}
     errors = raw["socket_errors"] + sum(n for status, n in statuses.items() if status != 200)
     return {
