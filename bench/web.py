@@ -219,7 +219,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
-    parser.add_argument("--queries", type=int, default=2500, help="how many headline queries to add to the dev queries")
+    parser.add_argument("--queries", type=int, default=5000, help="how many headline queries to add to the dev queries")
     parser.add_argument("--query-file", type=Path, help="cycle through these queries (one a line) instead")
     parser.add_argument(
         "--loadgen",
