@@ -202,3 +202,36 @@ def test_segments_are_plain_files_so_searchers_share_the_page_cache(tmp_path: Pa
         Indexer(tmp_path / "index", archive).rebuild()
     names = [p.name for p in (tmp_path / "index" / "whoosh").iterdir()]
     assert any(n.endswith(".pst") for n in names) and not any(n.endswith(".seg") for n in names)
+
+
+def test_postings_sorted_through_disk_runs_index_the_same(tmp_path: Path) -> None:
+    """A small memory limit makes the posting pool sort through runs on disk (written and
+    read in batches): the index must hold exactly what one sorted in memory holds."""
+    from whoosh.writing import PostingPool
+
+    _demo_archive(tmp_path, 300)
+    saved: list[str] = []
+    original = PostingPool.save
+
+    def counted(pool: PostingPool) -> None:
+        saved.append(pool.segment.segment_id())
+        original(pool)
+
+    with Archive.open(tmp_path / "opennews.sqlite3") as archive:
+        Indexer(tmp_path / "memory", archive, procs=1).rebuild()
+        PostingPool.save = counted
+        try:
+            Indexer(tmp_path / "runs", archive, procs=1, limitmb=1).rebuild()
+        finally:
+            PostingPool.save = original
+        assert len(saved) > 3, "the pool never wrote a run"
+        with Searcher(tmp_path / "memory", archive) as a, Searcher(tmp_path / "runs", archive) as b:
+            ra, rb = a._searcher.reader(), b._searcher.reader()
+            terms = list(ra.all_terms())
+            assert terms == list(rb.all_terms()) and len(terms) > 1000
+            for field, text in terms[:: max(1, len(terms) // 500)]:
+                assert list(ra.postings(field, text).all_ids()) == list(rb.postings(field, text).all_ids())
+            for q in ("thuy dien", "hà nội", "giá vàng"):
+                assert [h.id for h in a.search(SearchRequest(q=q)).hits] == [
+                    h.id for h in b.search(SearchRequest(q=q)).hits
+                ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ from typing import Any
 import orjson
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.writing import LockError
+from whoosh.writing import LockError, PostingPool
 
 from ..archive import Archive
 from ..files import write_atomically
@@ -90,6 +91,44 @@ def _codec() -> W3Codec:
     codec = W3Codec(blocklimit=POSTING_BLOCK, compression=0)
     codec.length_stats = False
     return codec
+
+
+#: Postings per pickle in the indexer's sorted runs.
+RUN_BATCH = 8192
+
+
+def _write_run_in_batches(self: PostingPool, f: Any, items: Any) -> None:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= RUN_BATCH:
+            pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
+            batch = []
+    if batch:
+        pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
+    f.close()
+
+
+def _read_run_in_batches(self: PostingPool, path: str) -> Iterator[Any]:
+    f = self._open_run(path)
+    try:
+        while True:
+            try:
+                batch = pickle.load(f)
+            except EOFError:
+                return
+            yield from batch
+    finally:
+        f.close()
+        self._remove_run(path)
+
+
+# Whoosh's posting pool (the external sort behind every segment it writes) pickles each
+# posting on its own: some 1,000 per article, and a dump and a load of each took a quarter
+# of the indexing time. Runs written and read a batch of postings at a time hold the same
+# items in the same order.
+PostingPool._write_run = _write_run_in_batches
+PostingPool._read_run = _read_run_in_batches
 
 
 @contextmanager
