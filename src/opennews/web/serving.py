@@ -36,8 +36,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["NoDelayH11Protocol", "run", "serve"]
 
-#: Pending connections each worker's socket holds.
+#: Pending connections the shared socket holds.
 BACKLOG = 2048
+#: Seconds a connection waits for the worker whose turn it is before another takes it.
+PATIENCE = 0.25
 
 
 #: This worker's share of the connection counts, when it is one of several.
@@ -80,13 +82,24 @@ class _Held:
 class _FairSocket(socket.socket):
     """The shared listening socket as one worker sees it: it accepts a connection only on
     its turn (when no other worker holds fewer). Otherwise it answers as a socket with
-    nothing pending, and the connection stays queued for a worker whose turn it is."""
+    nothing pending, and the connection stays queued for a worker whose turn it is.
+
+    The event loop asks again while the connection waits, so a worker whose turn it is
+    but whose loop is held up (a slow synchronous step) would leave the connection
+    waiting: after :data:`PATIENCE` seconds of asking, a worker takes it anyway.
+    """
 
     held: _Held
+    _asked_since = _asked_last = -1.0
 
     def accept(self) -> tuple[socket.socket, Any]:
         if not self.held.my_turn():
-            raise BlockingIOError
+            now = time.monotonic()
+            if now - self._asked_last > PATIENCE / 2:  # not asked just before: a new connection waits
+                self._asked_since = now
+            self._asked_last = now
+            if now - self._asked_since < PATIENCE:
+                raise BlockingIOError
         conn, address = super().accept()
         self.held.take()
         return conn, address
