@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -195,6 +196,19 @@ def tree_pids(pid: int) -> list[int]:
             pids.extend(int(c) for c in task.read_text().split())
         i += 1
     return pids
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
 
 
 def tree_memory_mb(pid: int, *fields: str) -> list[float]:

@@ -42,7 +42,16 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loadgen import free_port, hammer, serve_floor, tree_memory_mb, wait_for, wrk_load, wrk_path  # noqa: E402
+from loadgen import (  # noqa: E402
+    free_port,
+    hammer,
+    serve_floor,
+    tree_cpu_seconds,
+    tree_memory_mb,
+    wait_for,
+    wrk_load,
+    wrk_path,
+)
 
 SHARED = HERE.parent.parent / "shared"
 DEV_QUERIES = SHARED / "eval" / "dev-queries.jsonl"
@@ -279,7 +288,13 @@ def main() -> int:
             ("bare Starlette JSON", [bare_base + "/bare"]),
         ):
             print(f"Measuring {label} for {args.duration:.0f} s…", file=sys.stderr)
-            rows.append((label, measure(urls, args.connections, args.duration, args.warmup, workdir, loadgen)))
+            target = bare if label.startswith("bare") else server
+            cpu_before = tree_cpu_seconds(target.pid)
+            result = measure(urls, args.connections, args.duration, args.warmup, workdir, loadgen)
+            # The server's CPU time per request (the warm-up's share of it taken off by time).
+            cpu = (tree_cpu_seconds(target.pid) - cpu_before) * args.duration / (args.duration + args.warmup)
+            result["cpu_ms"] = cpu * 1000 / max(1, int(result["requests"]))
+            rows.append((label, result))
         rss_now, rss_peak, private, mapped = tree_memory_mb(server.pid, "VmRSS", "VmHWM", "RssAnon", "RssFile")
         alone = searcher_alone(home, queries)
     finally:
@@ -303,19 +318,22 @@ def main() -> int:
     print()
     floor = rows[-1][1]
     header = f"{'endpoint':<31}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-    print(header + f"{'p50 / floor':>13}{'load CPU':>10}")
-    print("-" * (len(header) + 23))
+    print(header + f"{'p50 / floor':>13}{'CPU ms/req':>12}{'load CPU':>10}")
+    print("-" * (len(header) + 35))
     for label, r in rows:
         ratio = float(r["p50"]) / float(floor["p50"]) if floor["p50"] else float("nan")  # type: ignore[arg-type]
         print(
             f"{label:<31}{r['requests']:>10,}{r['errors']:>8,}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}"
-            f"{r['p99']:>9.1f}{ratio:>12.1f}x{float(r['load_cpu']):>9.0%}"  # type: ignore[arg-type]
+            f"{r['p99']:>9.1f}{ratio:>12.1f}x{float(r['cpu_ms']):>12.2f}{float(r['load_cpu']):>10.0%}"  # type: ignore[arg-type]
         )
     print(
         f"{'searcher alone, 1 thread':<31}{len(queries):>10,}{0:>8}{1000 / alone[50]:>9.0f}{alone[50]:>9.1f}"
         f"{alone[95]:>9.1f}{alone[99]:>9.1f}"
     )
-    print("(load CPU: the load generator's CPU time per second of wall time, of one CPU)")
+    print(
+        "(CPU ms/req: the server's CPU time, all processes, per request; "
+        "load CPU: the load generator's CPU time per second of wall time, of one CPU)"
+    )
     print()
     print(
         f"server RSS (all {args.workers} workers + master): {rss_idle:.0f} MiB idle, {rss_now:.0f} MiB after load, "
