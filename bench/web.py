@@ -5,7 +5,7 @@
     python bench/web.py --home DIR --corpus ../shared/corpus/vi-news.ndjson.gz   # ingest first if empty
 
 The whole shared corpus: ``--corpus`` ingests it into ``--home`` with ``--no-index`` and then
-runs ``opennews index --rebuild`` (about 15 minutes), once; later runs reuse the home.
+runs ``opennews index --rebuild`` (about 10 minutes in all), once; later runs reuse the home.
 
 Servers: ``opennews serve --workers W`` on the home, and a bare Starlette app (one route
 returning a fixed JSON body) under the same uvicorn with the same workers: the framework's
@@ -15,11 +15,13 @@ shares the CPUs with the server, so its own CPU time is printed too. Each endpoi
 ``--duration`` seconds after a short warm-up:
 
   * ``/api/search?q=...`` and ``/?q=...`` (the HTML page), cycling through the development
-    queries of ../shared/eval/dev-queries.jsonl (plus filters and sorts on some);
+    queries of ../shared/eval/dev-queries.jsonl and pieces of random headlines (a separate half
+    for each endpoint, with sorts and second pages on some), none asked twice in a run;
   * ``/bare`` on the bare app.
 
-Prints requests/s, errors and latency p50/p95/p99 per endpoint, the server's RSS (all its
-processes) and whether the targets hold (search p95 <= 100 ms, zero errors).
+Prints requests/s, errors, latency p50/p95/p99 and the server's CPU time per request for each
+endpoint, the server's RSS (all its processes) and whether the targets hold (search p95 <= 100
+ms, zero errors).
 """
 
 from __future__ import annotations
