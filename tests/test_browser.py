@@ -44,10 +44,14 @@ FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home: WebHome = build_web_home(tmp_path_factory)
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
+    return build_web_home(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def server(web_home: WebHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serving(home.path, workers=2, access_log=True, log=log) as base:
+    with serving(web_home.path, workers=2, access_log=True, log=log) as base:
         yield base
 
 
@@ -146,28 +150,36 @@ def test_concurrent_requests_on_two_workers(server: str) -> None:
     assert all(total == expected[q] for q, _, total in answers if total >= 0)
 
 
-def test_a_burst_of_connections_is_split_evenly_between_the_workers(server: str) -> None:
+def test_a_burst_of_connections_is_split_evenly_between_the_workers(web_home: WebHome) -> None:
     """Connections opened together (a proxy's or an aggregator's pool) must not all land on
     the worker that wakes first, nor split 5:3 by a hash: while they stay open, each of the
-    two workers holds half of them."""
-    host, port = urlsplit(server).hostname, urlsplit(server).port
-    conns = [socket.create_connection((host, port), timeout=30) for _ in range(8)]  # all queued at once
-    held: Counter[int] = Counter()
-    try:
-        for conn in conns:
-            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")  # kept alive
-        for conn in conns:
-            reply = b""
-            while b"\r\n\r\n" not in reply:
-                reply += conn.recv(65536)
-            head, _, body = reply.partition(b"\r\n\r\n")
-            length = next(int(h[15:]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:"))
-            while len(body) < length:
-                body += conn.recv(65536)
-            held[orjson.loads(body)["worker"]] += 1
-    finally:
-        for conn in conns:
-            conn.close()
+    two workers holds half of them. A server of its own, so that no other test's connections
+    are held while it counts."""
+    with serving(web_home.path, workers=2) as server:
+        host, port = urlsplit(server).hostname, urlsplit(server).port
+        # Both workers serving first: while one still starts up, the other rightly takes everything.
+        deadline, seen = time.monotonic() + 30, set()
+        while len(seen) < 2 and time.monotonic() < deadline:
+            seen.add(httpx.get(server + "/healthz", headers={"Connection": "close"}).json()["worker"])
+        assert len(seen) == 2, "the second worker never answered"
+        time.sleep(0.5)  # the server has seen those connections close
+        conns = [socket.create_connection((host, port), timeout=30) for _ in range(8)]  # all queued at once
+        held: Counter[int] = Counter()
+        try:
+            for conn in conns:
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")  # kept alive
+            for conn in conns:
+                reply = b""
+                while b"\r\n\r\n" not in reply:
+                    reply += conn.recv(65536)
+                head, _, body = reply.partition(b"\r\n\r\n")
+                length = next(int(h[15:]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:"))
+                while len(body) < length:
+                    body += conn.recv(65536)
+                held[orjson.loads(body)["worker"]] += 1
+        finally:
+            for conn in conns:
+                conn.close()
     assert sorted(held.values()) == [4, 4]
 
 
