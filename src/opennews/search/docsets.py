@@ -195,7 +195,7 @@ class DocSets:
         A field with one value per document (source, category, year) is counted by
         value number over the documents themselves; others set by set.
         """
-        docs: np.ndarray | None = None
+        matched: np.ndarray | None = None  # the documents of ``bits``, unpacked once for every field
         out: dict[str, dict[str, int]] = {}
         for field in fields:
             coded = self._coded(field)
@@ -204,9 +204,9 @@ class DocSets:
                 out[field] = {value: n for value, n in counts.items() if n}
                 continue
             names, codes = coded
-            if docs is None:
-                docs = ids_of(bits)
-            tally = np.bincount(codes[docs] + 1, minlength=len(names) + 1)[1:]
+            if matched is None:
+                matched = ids_of(bits)
+            tally = np.bincount(codes[matched] + 1, minlength=len(names) + 1)[1:]
             out[field] = {names[k]: int(tally[k]) for k in np.flatnonzero(tally).tolist()}
         return out
 
@@ -275,10 +275,6 @@ class Tally:
                 greater |= equal & plane
                 equal &= ~plane
         return greater | equal
-
-    @property
-    def maximum(self) -> int:
-        return (1 << len(self.planes)) - 1
 
     def top(self, k: int) -> tuple[int, int]:
         """The highest threshold keeping at least ``k`` documents (or all with any weight),
