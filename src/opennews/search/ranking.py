@@ -80,10 +80,14 @@ class Term:
         return cls(fold(word), None, idf, EXACT_BOOST, title_idf)
 
 
-def _saturate(tf: int, length: int, average: float) -> float:
-    if not tf:
-        return 0.0
-    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+def _norm(length: int, average: float) -> float:
+    """BM25's length normalisation of a part of ``length`` syllables (with K1)."""
+    return K1 * (1 - B + B * length / average)
+
+
+def _saturate(tf: int, norm: float) -> float:
+    """BM25's saturation of a term frequency, given the part's :func:`_norm`."""
+    return tf * (K1 + 1) / (tf + norm) if tf else 0.0
 
 
 def score(
@@ -123,15 +127,14 @@ class Scorer:
         total = 0.0
         title, lead, body = folded = text.folded
         lengths = [max(0, part.count(" ") - 1) for part in folded]
-        # BM25's length normalisation of each part, as in _saturate.
-        norms = [K1 * (1 - B + B * n / average) for n, average in zip(lengths, PART_LENGTHS, strict=True)]
+        norms = [_norm(n, average) for n, average in zip(lengths, PART_LENGTHS, strict=True)]
         everything = self._everything
         if everything:
             exact_title = text.exact[0]
             inside = [idf for typed, needle, idf in self._headline if needle in (exact_title if typed else title)]
             if len(inside) == len(self._headline):  # the whole query in the headline: weighed by rarity among headlines
                 bonus = HEADLINE_WEIGHT * self._title_idf
-                bonus *= (K1 + 1) * _saturate(1, lengths[0], PART_LENGTHS[0]) ** HEADLINE_NORM
+                bonus *= (K1 + 1) * _saturate(1, norms[0]) ** HEADLINE_NORM
                 if self._in_order and not _in_order(title, self._in_order):
                     bonus *= UNORDERED
                 total += bonus
@@ -143,14 +146,13 @@ class Scorer:
                 tf = folded[i].count(needle)
                 if not tf:
                     continue
-                found = tf * (K1 + 1) / (tf + norms[i])
+                found = _saturate(tf, norms[i])
                 if exact is not None:
-                    exact_tf = exact_parts[i].count(exact)
-                    found += boost * (exact_tf * (K1 + 1) / (exact_tf + norms[i]) if exact_tf else 0.0)
+                    found += boost * _saturate(exact_parts[i].count(exact), norms[i])
                 total += term_idf * PART_WEIGHTS[i] * found
         pair_total = 0.0
         size = sum(lengths)
-        whole_norm = K1 * (1 - B + B * size / sum(PART_LENGTHS))
+        whole_norm = _norm(size, sum(PART_LENGTHS))
         present = [False] * len(self._pairs)
         for k, (needle, pair_idf) in enumerate(self._pairs):
             # Counted part by part: a pair never runs from one part into the next.
@@ -159,9 +161,9 @@ class Scorer:
             if not tf:
                 continue
             present[k] = True
-            found = tf * (K1 + 1) / (tf + whole_norm)
-            found += (PART_WEIGHTS[0] - 1) * _saturate(in_title, lengths[0], PART_LENGTHS[0])
-            found += (PART_WEIGHTS[1] - 1) * _saturate(in_lead, lengths[1], PART_LENGTHS[1])
+            found = _saturate(tf, whole_norm)
+            found += (PART_WEIGHTS[0] - 1) * _saturate(in_title, norms[0])
+            found += (PART_WEIGHTS[1] - 1) * _saturate(in_lead, norms[1])
             pair_total += pair_idf * found
         total += PAIR_WEIGHT * pair_total
         if self._runs and pair_total:
