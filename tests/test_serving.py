@@ -66,3 +66,12 @@ def test_workers_not_serving_are_not_waited_for(listening: Listening) -> None:
     time.sleep(0.05)
     conn, _ = fair.accept()
     conn.close()
+
+
+def test_a_closing_worker_stays_out_of_turn_taking_as_its_connections_end() -> None:
+    held = _Held([2, 0], 0)
+    held.serve(False)  # shutting down, still holding two connections
+    held.release()
+    assert list(held.counts) == [-1, 0]  # the other worker is not told to defer to it
+    held.serve(True)
+    assert list(held.counts) == [1, 0]

@@ -61,22 +61,34 @@ class NoDelayH11Protocol(H11Protocol):
 
 
 class _Held:
-    """Connections held by each worker (shared memory, each slot written by its own worker;
-    -1 for a worker that is not serving)."""
+    """The connections this worker holds, published in its slot of an array shared by the
+    workers: -1 while it is not serving (starting up or closing), so that the others do not
+    defer to it. Only this worker writes its slot, always from its own count."""
 
     def __init__(self, counts: Any, slot: int) -> None:
         self.counts = counts
         self.slot = slot
+        self.held = max(0, counts[slot])
+        self.serving = counts[slot] >= 0
 
     def my_turn(self) -> bool:
         mine = self.counts[self.slot]
         return not any(0 <= n < mine for i, n in enumerate(self.counts) if i != self.slot)
 
     def take(self) -> None:
-        self.counts[self.slot] += 1
+        self.held += 1
+        self._publish()
 
     def release(self) -> None:
-        self.counts[self.slot] = max(0, self.counts[self.slot] - 1)
+        self.held = max(0, self.held - 1)
+        self._publish()
+
+    def serve(self, serving: bool) -> None:
+        self.serving = serving
+        self._publish()
+
+    def _publish(self) -> None:
+        self.counts[self.slot] = self.held if self.serving else -1
 
 
 class _FairSocket(socket.socket):
@@ -111,11 +123,11 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if _held is not None and self.started:
-            _held.counts[_held.slot] = 0
+            _held.serve(True)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if _held is not None:
-            _held.counts[_held.slot] = -1  # closing: the others stop deferring to it
+            _held.serve(False)  # closing: the others stop deferring to it
         await super().shutdown(sockets)
 
 
