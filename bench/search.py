@@ -248,7 +248,7 @@ def verbatim_ceiling(home: Path, queries: list[dict]) -> dict[str, tuple[int, in
 
     out = {}
     with Archive.open(home / "opennews.sqlite3", readonly=True) as archive, Searcher(home / "index", archive) as s:
-        sets, stored = s._sets, s._searcher.stored_fields
+        sets, texts = s._sets, s._texts
         for kind in ("span", "span_fold"):
             chosen = [q for q in queries if q["kind"] == kind]
             counts = []
@@ -260,7 +260,7 @@ def verbatim_ceiling(home: Path, queries: list[dict]) -> dict[str, tuple[int, in
                 needle = " " + " ".join(words if marked else folded) + " "
                 holders = 0
                 for n in ids_of(sets.all_of("all_bi", pairs)).tolist():
-                    text = StoredText.decode(stored(n)["text"])
+                    text = StoredText.decode(texts[n])
                     holders += needle in " ".join(text.exact if marked else text.folded)
                 counts.append(max(1, holders))
             if chosen:

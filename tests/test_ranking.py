@@ -49,6 +49,13 @@ def test_stored_text_round_trips_both_forms() -> None:
     assert back.exact == text.exact and back.folded == [" Thuy dien ", " xa lu ", " Hoa Binh "]
 
 
+@given(st.lists(st.text(), min_size=3, max_size=3), st.lists(st.text(), min_size=3, max_size=3))
+def test_stored_text_round_trips_any_text(exact: list[str], folded: list[str]) -> None:
+    """Any characters (astral ones are surrogate pairs in UTF-16), empty parts included."""
+    back = StoredText.decode(StoredText(exact, folded).encode())
+    assert back.exact == exact and back.folded == folded
+
+
 def test_words_from_a_headline_rank_it_in_their_order_and_when_they_weigh_most() -> None:
     """Three words remembered from a headline: the one holding them in the typed order,
     then the shorter headline, come first."""

@@ -143,12 +143,14 @@ class Searcher:
         self._state_mtime = self._state_stamp()
         self._searcher = MappedStorage(str(live)).open_index().searcher()
         self._sets = DocSets(self._searcher)
+        self._texts = self._searcher.reader().column_reader("text", translate=False)
         self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
         # Pay the one-time costs now rather than in the first request: the folding
         # table, and opening the stored-fields files.
         fold("đ")
         if self._searcher.doc_count_all():
             self._searcher.stored_fields(0)
+            self._texts[0]
         vocab_path = self.index_dir / VOCABULARY
         self._vocab = Vocabulary(vocab_path, readonly=True) if vocab_path.exists() else None
         if old_searcher is not None:
@@ -226,7 +228,8 @@ class Searcher:
                 notes.append(f"Ranking by relevance stops at {MAX_RANKED} results; sort by date to go further.")
                 page: list[tuple[str, float]] = []
             else:
-                page = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
+                ranked = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
+                page = [(self._searcher.stored_fields(n)["id"], value) for n, value in ranked]
         else:
             docnums = sets.by_date(ids_of(found), newest=request.sort != "oldest")[start:end]
             page = [(self._searcher.stored_fields(int(n))["id"], 0.0) for n in docnums]
@@ -256,8 +259,8 @@ class Searcher:
             stored = self._searcher.stored_fields
             return [stored(int(n))["id"] for n in sets.by_date(ids_of(matches(parsed, sets)))]
 
-    def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[str, float]]:
-        """(id, score) of the best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
+    def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[int, float]]:
+        """(docnum, score) of the best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
         sets = self._sets
         assert sets is not None
         docnums = shortlist(parsed, sets, found, depth)
@@ -283,12 +286,10 @@ class Searcher:
             for a, b in pairwise(run)
         }
         scorer = Scorer(terms, list(pairs.items()), sequences)
-        scored = []
-        for n in docnums.tolist():
-            stored = self._searcher.stored_fields(n)
-            scored.append((n, stored["id"], scorer(StoredText.decode(stored["text"]))))
-        scored.sort(key=lambda x: (-x[2], x[0]))
-        return [(article_id, value) for _, article_id, value in scored]
+        texts, decode = self._texts, StoredText.decode
+        scored = [(n, scorer(decode(texts[n]))) for n in docnums.tolist()]
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        return scored
 
     def _hits(
         self,
