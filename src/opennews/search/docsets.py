@@ -47,7 +47,8 @@ def ids_of(bits: int) -> np.ndarray:
     if not bits:
         return np.zeros(0, dtype=np.int64)
     raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
-    return np.flatnonzero(np.unpackbits(raw, bitorder="little"))
+    # As booleans, nonzero() takes a path several times faster than over bytes.
+    return np.flatnonzero(np.unpackbits(raw, bitorder="little").view(np.bool_))
 
 
 def _leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
