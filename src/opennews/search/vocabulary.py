@@ -78,11 +78,10 @@ class Vocabulary:
             "SELECT exact, n FROM unigrams WHERE fold = ? ORDER BY n DESC LIMIT ?", (folded, _CANDIDATES)
         ).fetchall()
 
-    def pair_count(self, a: str, b: str) -> int:
-        row = self._conn.execute(
-            "SELECT n FROM bigrams WHERE fold = ? AND exact = ?", (f"{fold(a)} {fold(b)}", f"{a} {b}")
-        ).fetchone()
-        return int(row[0]) if row else 0
+    def pairs(self, folded: str) -> dict[str, int]:
+        """Accented forms of a folded pair ("ha noi") with their counts: one look-up for
+        every pair of candidates at two positions."""
+        return dict(self._conn.execute("SELECT exact, n FROM bigrams WHERE fold = ?", (folded,)).fetchall())
 
     def knows(self, word: str) -> bool:
         return self._conn.execute("SELECT 1 FROM unigrams WHERE exact = ? LIMIT 1", (word,)).fetchone() is not None
@@ -114,13 +113,14 @@ class Vocabulary:
             options.append(forms)
         # best[i][form] = (score, path)
         best: dict[str, tuple[float, list[str]]] = {f: (math.log1p(n), [f]) for f, n in options[0]}
-        for forms in options[1:]:
+        for (before, here), forms in zip(pairwise(folded_words), options[1:], strict=True):
+            counts = self.pairs(f"{before} {here}")
             step: dict[str, tuple[float, list[str]]] = {}
             for form, n in forms:
                 unigram = math.log1p(n)
                 score, path = max(
                     (
-                        (prev_score + 4.0 * math.log1p(self.pair_count(prev, form)) + unigram, prev_path)
+                        (prev_score + 4.0 * math.log1p(counts.get(f"{prev} {form}", 0)) + unigram, prev_path)
                         for prev, (prev_score, prev_path) in best.items()
                     ),
                     key=lambda x: x[0],
