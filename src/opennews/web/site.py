@@ -39,13 +39,30 @@ def template_dirs(settings: Settings) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+class _Environment(jinja2.Environment):
+    """Jinja2, with keys looked up first in dicts.
+
+    Pages render the API's JSON-ready dicts, and Jinja's attribute-first lookup raised
+    and caught an ``AttributeError`` for every ``f.value`` (~0.5 µs each, some 500 on a
+    page of results with its facets).
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 class Site:
     def __init__(self, settings: Settings, backend: Backend | None = None) -> None:
         self.settings = settings
         self.backend = backend or Backend(settings)
         self.languages = load_languages()
         self.assets = Assets()
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(settings)]),
             autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
             extensions=["jinja2.ext.i18n"],
