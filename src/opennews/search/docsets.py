@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from whoosh.reading import TermNotFound
 
+from .postings import is_packed, unpack_ids
+
 __all__ = ["DocSets", "Tally", "ids_of"]
 
 #: Sets of terms found in more documents than this are kept between queries.
@@ -54,8 +56,9 @@ def ids_of(bits: int) -> np.ndarray:
 def _leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
     """A term's document numbers in a segment, a posting block at a time.
 
-    Reads Whoosh's W3 posting blocks directly (decoding each block once, without
-    the per-posting matcher calls); any other matcher is walked the slow way.
+    Reads W3 posting blocks directly (decoding each block once, without the
+    per-posting matcher calls; packed ones with numpy alone, see postings.py); any
+    other matcher is walked the slow way.
     """
     child = getattr(matcher, "child", None)
     if child is not None and not hasattr(matcher, "_read_data"):
@@ -66,8 +69,12 @@ def _leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
     while not matcher._atend:
         if matcher._data is None:
             matcher._read_data()
-        ids = np.asarray(matcher._data[0], dtype=np.int64)
-        yield ids if matcher._byteids else np.cumsum(ids)
+        ids = matcher._data[0]
+        if is_packed(ids):
+            yield unpack_ids(ids)
+        else:  # Whoosh's own block format
+            ids = np.asarray(ids, dtype=np.int64)
+            yield ids if matcher._byteids else np.cumsum(ids)
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
