@@ -293,6 +293,10 @@ def test_highlights_whole_syllables_only_at_the_right_offsets() -> None:
     # "nhà" and "tha" end in "ha"; a letter outside the BMP before them must not shift offsets.
     marked = marker.mark("𝔸 HÀ NỘI, nhà tha, hà nối_ha")
     assert marked == "𝔸 <mark>HÀ</mark> <mark>NỘI</mark>, nhà tha, <mark>hà</mark> <mark>nối</mark>_<mark>ha</mark>"
+    # The longest word is tried first and a word followed by more letters is none; a stray
+    # combining mark after a syllable belongs to it.
+    marker = Highlighter([], ["ha", "hanh"])
+    assert marker.mark("hạnh hànhx hah ha\u0301.") == "<mark>hạnh</mark> hànhx hah <mark>ha\u0301</mark>."
 
 
 def test_snippets_escape_html(tmp_path: Path) -> None:

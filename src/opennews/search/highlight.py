@@ -38,13 +38,21 @@ class Highlighter:
         exact, folded = self.exact, self.folded
         # One pass of the regex engine over the text folded letter for letter (same
         # offsets) finds every written variant of the query's syllables; only those
-        # few are then normalised and checked. The word's start is checked here: a
-        # look-behind in the pattern would keep the engine from skipping ahead to the
-        # words' first letters.
+        # few are then normalised and checked. Where words start and end is checked
+        # here: a look-behind in the pattern would keep the engine from skipping ahead
+        # to the words' first letters, and classes of characters around the words
+        # made compiling the pattern, once per query, take four times as long. (The
+        # syllables are letters and digits, so a candidate rejected here never hides
+        # a word starting inside it.)
         folded_text = _fold_letters(text)
+        size = len(folded_text)
         for m in self._pattern.finditer(folded_text):
             start, end = m.span()
             if start and folded_text[start - 1].isalnum():
+                continue
+            while end < size and folded_text[end] in _MARKS:
+                end += 1
+            if end < size and folded_text[end].isalnum():
                 continue
             norm, key = _forms(text[start:end])
             if key in folded or norm in exact:
@@ -98,7 +106,9 @@ class Highlighter:
         return "".join(parts)
 
 
-_MARK = "[\u0300-\u036f\u1dc0-\u1dff\u200b-\u200d\u2060\u00ad]"
+#: Combining marks and invisible characters that may trail a syllable (stored text is NFC,
+#: so none sits inside one): a match extends over them.
+_MARKS = frozenset(chr(c) for c in (*range(0x300, 0x370), *range(0x1DC0, 0x1E00), 0x200B, 0x200C, 0x200D, 0x2060, 0xAD))
 
 
 @lru_cache(maxsize=1)
@@ -128,13 +138,9 @@ def _fold_letters(text: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    """Matches the folded ``words`` ending a word in folded text (stray combining marks
-    after them too); Highlighter.matches checks that they also start one.
-
-    Stored text is NFC (the archive composes it), so no mark sits inside a syllable.
-    """
-    variants = "|".join(re.escape(w) for w in words)
-    return re.compile(f"(?:{variants}){_MARK}*(?![^\\W_])")
+    """Any of the folded ``words`` (longest first) in folded text; Highlighter.matches
+    checks that a match is a whole word."""
+    return re.compile("|".join(re.escape(w) for w in words))
 
 
 @lru_cache(maxsize=65536)
