@@ -146,7 +146,7 @@ class Searcher:
         self._texts = self._searcher.reader().column_reader("text", translate=False)
         self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
         # Pay the one-time costs now rather than in the first request: the folding
-        # table, and opening the stored-fields files.
+        # table, and opening the stored fields and the text column.
         fold("đ")
         if self._searcher.doc_count_all():
             self._searcher.stored_fields(0)
