@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from whoosh.analysis import Composable, Filter, Token, Tokenizer
 
 from ..vietnamese import fold, normalize
-from ..vietnamese.syllables import _SYLLABLE
+from ..vietnamese.syllables import _SYLLABLE, MARK_CLASS
 
 __all__ = [
     "BIGRAM_JOINER",
@@ -41,7 +41,7 @@ BREAK = "\n"
 _last_cut: tuple[str | None, list[str]] = (None, [])
 _SIMPLE = re.compile(r"[^\W_]+|\n")
 _FULL = re.compile(_SYLLABLE.pattern + "|\n")
-_LEFTOVER_MARK = re.compile("[\u0300-\u036f\u1dc0-\u1dff\u200b-\u200d\u2060\u00ad]")
+_LEFTOVER_MARK = re.compile(MARK_CLASS)
 
 
 def cut(value: str) -> list[str]:

@@ -16,6 +16,7 @@ from html import escape
 import numpy as np
 
 from ..vietnamese import fold, normalize
+from ..vietnamese.syllables import MARK_CHARS
 
 __all__ = ["Highlighter"]
 
@@ -50,7 +51,7 @@ class Highlighter:
             start, end = m.span()
             if start and folded_text[start - 1].isalnum():
                 continue
-            while end < size and folded_text[end] in _MARKS:
+            while end < size and folded_text[end] in MARK_CHARS:  # a stray mark belongs to the syllable before it
                 end += 1
             if end < size and folded_text[end].isalnum():
                 continue
@@ -104,11 +105,6 @@ class Highlighter:
             at = e
         parts.append(_escape(text[at:end]))
         return "".join(parts)
-
-
-#: Combining marks and invisible characters that may trail a syllable (stored text is NFC,
-#: so none sits inside one): a match extends over them.
-_MARKS = frozenset(chr(c) for c in (*range(0x300, 0x370), *range(0x1DC0, 0x1E00), 0x200B, 0x200C, 0x200D, 0x2060, 0xAD))
 
 
 @lru_cache(maxsize=1)

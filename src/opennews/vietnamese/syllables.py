@@ -12,12 +12,19 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-__all__ = ["Token", "syllables", "tokenize"]
+__all__ = ["MARK_CHARS", "MARK_CLASS", "Token", "syllables", "tokenize"]
 
-# A syllable: letters and digits, plus any combining marks and zero-width
-# characters inside it (NFD input, "Việ\u200bt"). Underscore and apostrophe split:
-# "Hà_Nội" and "H'Mông" give two syllables each, the same way at index and query time.
-_SYLLABLE = re.compile("(?:[^\\W_]|[\u0300-\u036f\u1dc0-\u1dff\u200b-\u200d\u2060\u00ad])+")
+# What a syllable holds besides letters and digits: combining marks and zero-width
+# characters (inside it in NFD input, "Việ\u200bt"; a stray one after it).
+_MARK_RANGES = ((0x0300, 0x036F), (0x1DC0, 0x1DFF), (0x200B, 0x200D), (0x2060, 0x2060), (0x00AD, 0x00AD))
+#: Those characters as a regular-expression class...
+MARK_CLASS = "[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in _MARK_RANGES) + "]"
+#: ...and as a set.
+MARK_CHARS = frozenset(chr(c) for first, last in _MARK_RANGES for c in range(first, last + 1))
+
+# A syllable: letters and digits, plus marks. Underscore and apostrophe split: "Hà_Nội"
+# and "H'Mông" give two syllables each, the same way at index and query time.
+_SYLLABLE = re.compile(f"(?:[^\\W_]|{MARK_CLASS})+")
 
 
 class Token(NamedTuple):
