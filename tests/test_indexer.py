@@ -18,6 +18,7 @@ from opennews.archive import Archive
 from opennews.article import make_article
 from opennews.demo import generate
 from opennews.search import Indexer, Searcher, SearchRequest
+from opennews.search.indexer import current_generation
 from opennews.search.schema import SCHEMA_VERSION
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -71,7 +72,8 @@ def test_rebuild_swaps_under_an_open_searcher(tmp_path: Path) -> None:
             archive.upsert_batch([article(9)])
             indexer.rebuild()
             assert searcher.search(SearchRequest(q="can tho")).total == 5
-        assert not (tmp_path / "index" / "whoosh.old").exists()
+        generations = sorted(p.name for p in (tmp_path / "index").glob("gen-*"))
+        assert generations == [current_generation(tmp_path / "index").name]  # the old one is gone
 
 
 def test_an_index_of_another_schema_version_is_refused_then_rebuilt(tmp_path: Path) -> None:
@@ -81,7 +83,7 @@ def test_an_index_of_another_schema_version_is_refused_then_rebuilt(tmp_path: Pa
         archive.upsert_batch([article(i) for i in range(3)])
         indexer = Indexer(tmp_path / "index", archive)
         indexer.rebuild()
-        state_file = tmp_path / "index" / "state.json"
+        state_file = current_generation(tmp_path / "index") / "state.json"
         state = orjson.loads(state_file.read_bytes())
         state_file.write_bytes(orjson.dumps({**state, "schema": SCHEMA_VERSION - 1}))
         with pytest.raises(FileNotFoundError, match=r"another version.*opennews index --rebuild"):
@@ -107,9 +109,13 @@ def test_kill_9_during_rebuild_keeps_the_old_index(tmp_path: Path) -> None:
     with Archive.open(home / "opennews.sqlite3") as archive:
         archive.upsert_batch([make_article(r) for r in generate(1500, seed=6)])
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    new_dir = home / "index" / "whoosh.new"
+    live = current_generation(home / "index")
     deadline = time.monotonic() + 60
-    while not (new_dir.exists() and any(new_dir.iterdir())) and time.monotonic() < deadline:
+
+    def building() -> bool:
+        return any(p != live and any(p.iterdir()) for p in (home / "index").glob("gen-*"))
+
+    while not building() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)
     assert proc.poll() is None, "rebuild finished before it could be killed"
@@ -200,7 +206,7 @@ def test_segments_are_plain_files_so_searchers_share_the_page_cache(tmp_path: Pa
     with Archive.open(tmp_path / "opennews.sqlite3") as archive:
         archive.upsert_batch([make_article(r) for r in generate(60, seed=3)])
         Indexer(tmp_path / "index", archive).rebuild()
-    names = [p.name for p in (tmp_path / "index" / "whoosh").iterdir()]
+    names = [p.name for p in current_generation(tmp_path / "index").iterdir()]
     assert any(n.endswith(".pst") for n in names) and not any(n.endswith(".seg") for n in names)
 
 

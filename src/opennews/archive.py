@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -402,7 +403,10 @@ class Archive:
                 (article_id,),
             ).fetchone()
             if row is None:
-                raise ArchiveError(f"article {article_id} was purged; ingest it again after removing the tombstone")
+                raise ArchiveError(
+                    f"article {article_id} was purged: its text is gone; 'opennews lift {article_id}' removes "
+                    "the tombstone so that it may be ingested again"
+                )
             rec = orjson.loads(row[3])
             self._conn.execute(
                 "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -418,7 +422,67 @@ class Archive:
             self._conn.execute("ROLLBACK")
             raise
 
+    def lift(self, article_id: str) -> None:
+        """Remove the tombstone of a purged article, so that it may be ingested again.
+
+        Only purged withdrawals: a withdrawn article whose text is kept comes back
+        with :meth:`restore` (ingesting it afresh would collide with its kept versions).
+        """
+        now = _now()
+        self._begin()
+        try:
+            tomb = self._conn.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
+            if tomb is None:
+                raise ArchiveError(f"article {article_id} is not withdrawn")
+            if not tomb[0]:
+                raise ArchiveError(
+                    f"article {article_id} was withdrawn but not purged; 'opennews restore {article_id}' brings it back"
+                )
+            self._conn.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
+            self._conn.execute("INSERT INTO changes (id, kind, at) VALUES (?, 'lift', ?)", (article_id, now))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
     # -- reading ----------------------------------------------------------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Archive]:
+        """Reads inside this block see one state of the archive (one read transaction), so a
+        position read first and the records streamed after it agree exactly."""
+        self._conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._conn.execute("COMMIT")
+
+    def hidden_since(self, seq: int) -> list[str]:
+        """Articles withdrawn after change ``seq`` and still withdrawn: what a copy that
+        reflects ``seq`` still holds and must not show."""
+        return [
+            i
+            for (i,) in self._conn.execute(
+                "SELECT DISTINCT c.id FROM changes c JOIN withdrawals w ON w.id = c.id "
+                "WHERE c.seq > ? AND c.kind = 'withdraw'",
+                (seq,),
+            )
+        ]
+
+    def last_versions(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The newest kept earlier version of each id (where a changed or withdrawn article was
+        before); ids with none (new, or purged) are absent."""
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), _IN_CHUNK):
+            chunk = list(ids[i : i + _IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            for article_id, record in self._conn.execute(
+                f"SELECT v.id, v.record FROM versions v WHERE v.id IN ({marks}) AND v.version = "
+                "(SELECT MAX(version) FROM versions WHERE id = v.id)",
+                chunk,
+            ):
+                out[article_id] = orjson.loads(record)
+        return out
 
     def get(self, article_id: str) -> Article | None:
         record = self.get_record(article_id)

@@ -341,7 +341,9 @@ def build_dumps(
     stamp = moment.replace(microsecond=0).isoformat()
     current_month = moment.strftime("%Y-%m")
     report = BuildReport()
-    with _locked(directory):
+    # One read transaction for every pass: the files and the position the manifest records
+    # ("last_change", which the home's sync follows) describe one state of the archive.
+    with _locked(directory), archive.snapshot():
         old = manifest_mod.load_manifest(directory)
         previous = {e["name"]: e for e in (old or {}).get("files", [])}
         withdrawals = archive.withdrawals()

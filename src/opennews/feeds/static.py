@@ -54,12 +54,32 @@ def _write_pair(path: Path, data: bytes, report: StaticReport, keep: set[Path]) 
     keep.update((path, gz))
 
 
-def write_static(feeds_dir: Path, reader: Reader, catalog: Catalog, base_url: str) -> StaticReport:
+def write_static(
+    feeds_dir: Path,
+    reader: Reader,
+    catalog: Catalog,
+    base_url: str,
+    *,
+    only: set[tuple[str, str]] | None = None,
+) -> StaticReport:
+    """Write the latest feed, every source's and category's, and the OPML list.
+
+    ``only`` names the (kind, name) feeds whose articles changed: the others are left as
+    they are (the latest feed and the OPML are always written; unchanged bytes are not).
+    Files of sources and categories no longer in the catalog are removed either way.
+    """
     report = StaticReport()
     keep: set[Path] = set()
     specs: list[tuple[FeedSpec, Path]] = [(FeedSpec(), feeds_dir / "latest")]
     for kind, names in (("source", catalog.sources), ("category", catalog.categories)):
-        specs += [(FeedSpec(kind=kind, value=n), feeds_dir / kind / n) for n in names if safe_name(n)]  # type: ignore[arg-type]
+        for n in names:
+            if not safe_name(n):
+                continue
+            stem = feeds_dir / kind / n
+            if only is not None and (kind, n) not in only and stem.with_name(f"{stem.name}.rss").exists():
+                keep.update(stem.with_name(f"{stem.name}.{fmt}{gz}") for fmt in FORMATS for gz in ("", ".gz"))
+                continue
+            specs.append((FeedSpec(kind=kind, value=n), stem))  # type: ignore[arg-type]
     for spec, stem in specs:
         feed = collect(spec, reader, base_url)
         for fmt in FORMATS:

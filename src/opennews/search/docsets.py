@@ -105,6 +105,17 @@ class DocSets:
         self._published: np.ndarray | None = None
         self._frequencies: dict[tuple[str, str], int] = {}
 
+    def hide(self, ids: Iterable[str]) -> None:
+        """Leave the documents of these article ids out of every set from now on (articles
+        withdrawn since the index was written, until the indexer deletes them)."""
+        mask = 0
+        for article_id in ids:
+            mask |= self.term("id", article_id)
+        if mask:
+            with self._lock:
+                self.live &= ~mask
+                self._cache.clear()
+
     def doc_frequency(self, field: str, text: str) -> int:
         key = (field, text)
         found = self._frequencies.get(key)

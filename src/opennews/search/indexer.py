@@ -1,14 +1,22 @@
-"""Keeping the Whoosh index in step with the archive.
+"""Keeping the Whoosh index in step with the archive's change log.
 
-The index is derived data. ``update`` follows the archive's change log from the
-last sequence number the index has seen (new, changed, withdrawn articles) and
-commits once; ``rebuild`` writes a complete new index beside the live one, with
-several processes, and swaps it in with a rename, so searching never stops and a
-crash leaves the old index untouched. ``verify`` compares ids and content hashes
-with the archive and says what to do when they differ.
+The index is derived data: it records the change-log position it reflects and
+brings itself up to date from there. Its folder holds generations, each a complete
+index, and a pointer to the live one::
 
-Whoosh commits atomically (a new TOC generation); the state file holding the
-last applied change is written after the commit, so replaying is always safe.
+    index/CURRENT          the live generation's name, replaced atomically
+    index/gen-000007/      Whoosh's files, vocabulary.sqlite3, state.json (position)
+    index/.writer.lock     held by whoever writes the live generation
+    index/.rebuild.lock    held by a rebuild while it builds its generation
+
+``update`` applies the changes after the live generation's position, committing every
+:data:`BATCH` documents (a killed update keeps what it committed; the state file is
+written after each commit and replaying a change is harmless). ``rebuild`` builds a new
+generation beside the live one, with several processes, without stopping updates;
+then, holding the writer lock, it points ``CURRENT`` at it and applies the changes made
+meanwhile. A ``kill -9`` at any moment leaves ``CURRENT`` naming a complete index;
+the next writer removes what was left behind. Searchers notice a new commit or
+generation by the state file and ``CURRENT``, and refresh in place.
 """
 
 from __future__ import annotations
@@ -18,27 +26,34 @@ import os
 import pickle
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from whoosh import index as whoosh_index
-from whoosh.writing import LockError, PostingPool
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import PostingPool
 
 from ..archive import Archive
 from ..files import write_atomically
+from ..locks import FileLock
 from .postings import PackedCodec
-from .schema import SCHEMA_VERSION, build_schema, document_for
+from .schema import SCHEMA_VERSION, StoredText, build_schema, document_for
 from .vocabulary import Vocabulary
+from .whoosh_internals import ParallelWriter, clean_leftovers, drop_segments, segment_ids, segments_holding
 
-__all__ = ["IndexReport", "Indexer", "VerifyReport"]
+__all__ = ["BATCH", "IndexReport", "Indexer", "Phases", "VerifyReport", "current_generation", "index_state"]
 
-LIVE = "whoosh"
+CURRENT = "CURRENT"
+GENERATION = "gen-"
 VOCABULARY = "vocabulary.sqlite3"
 STATE = "state.json"
+#: Documents per commit of an incremental update: what a killed update keeps at most loses.
+BATCH = 2000
+#: Left behind by the single-folder layout of earlier versions (removed when found).
+_LEGACY = ("whoosh", "whoosh.new", "whoosh.old", "vocabulary.sqlite3", "vocabulary.sqlite3.new", "state.json")
 
 
 @dataclass
@@ -48,6 +63,7 @@ class IndexReport:
     deleted: int = 0
     seconds: float = 0.0
     last_seq: int = 0
+    cleaned: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,17 +79,47 @@ class VerifyReport:
         return not (self.missing or self.extra or self.stale) and self.archive_count == self.index_count
 
 
-Tick = Callable[[int], None]
+class Phases(Protocol):
+    """Told what the indexer is doing: a named phase (with its size when known), then steps."""
+
+    def phase(self, name: str, total: int | None = None) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def say(self, message: str) -> None: ...
+
+
+class _Silent:
+    def phase(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def say(self, message: str) -> None:
+        pass
+
 
 #: Document ids per posting block.
 POSTING_BLOCK = 1024
 
 
-def index_state(index_dir: Path) -> dict[str, int] | None:
-    """The state the indexer wrote last, if it was written for this schema version (an index
-    of another version stores its documents differently: it must be rebuilt, not read)."""
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, as ``CURRENT`` names it (None when there is none)."""
     try:
-        state = json.loads((Path(index_dir) / STATE).read_text())
+        name = (Path(index_dir) / CURRENT).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not name.startswith(GENERATION) or "/" in name or name in (".", ".."):
+        return None
+    return Path(index_dir) / name
+
+
+def index_state(generation: Path | None) -> dict[str, int] | None:
+    """The state written last into a generation, if written for this schema version (an
+    index of another version stores its documents differently: it must be rebuilt, not read)."""
+    if generation is None:
+        return None
+    try:
+        state = json.loads((generation / STATE).read_text())
     except (OSError, ValueError):
         return None
     return state if state.get("schema") == SCHEMA_VERSION else None
@@ -132,148 +178,275 @@ PostingPool._write_run = _write_run_in_batches
 PostingPool._read_run = _read_run_in_batches
 
 
-@contextmanager
-def _committing(writer: Any, vocab: Vocabulary) -> Iterator[None]:
-    """Commit the Whoosh writer if the block succeeds, cancel it if not; close the vocabulary."""
-    try:
-        yield
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    finally:
-        vocab.close()
+def _write_state(generation: Path, last_seq: int) -> None:
+    state = {"schema": SCHEMA_VERSION, "last_seq": last_seq, "written": time.time()}
+    write_atomically(generation / STATE, json.dumps(state).encode())
 
 
 class Indexer:
     """Builds and updates the index under ``index_dir`` from an :class:`Archive`."""
 
-    def __init__(self, index_dir: Path, archive: Archive, *, procs: int | None = None, limitmb: int = 1024) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        archive: Archive,
+        *,
+        procs: int | None = None,
+        limitmb: int = 1024,
+        batch: int = BATCH,
+        phases: Phases | None = None,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.archive = archive
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
         self.limitmb = limitmb
+        self.batch = batch
+        self.phases: Phases = phases or _Silent()
+        self.writer_lock = FileLock(self.index_dir / ".writer.lock", "index writer")
+        self.rebuild_lock = FileLock(self.index_dir / ".rebuild.lock", "index rebuild")
 
     # -- state --------------------------------------------------------------------
 
     @property
-    def live_dir(self) -> Path:
-        return self.index_dir / LIVE
+    def live_dir(self) -> Path | None:
+        return current_generation(self.index_dir)
 
     def exists(self) -> bool:
-        return self.live_dir.is_dir() and whoosh_index.exists_in(str(self.live_dir)) and self._state() is not None
-
-    def _state(self) -> dict[str, int] | None:
-        return index_state(self.index_dir)
-
-    def _write_state(self, last_seq: int) -> None:
-        state = {"schema": SCHEMA_VERSION, "last_seq": last_seq, "written": time.time()}
-        write_atomically(self.index_dir / STATE, json.dumps(state).encode())
+        live = self.live_dir
+        return live is not None and whoosh_index.exists_in(str(live)) and index_state(live) is not None
 
     def last_seq(self) -> int:
-        state = self._state()
+        state = index_state(self.live_dir)
         return int(state["last_seq"]) if state else 0
+
+    # -- housekeeping ---------------------------------------------------------------
+
+    def _clean(self) -> list[str]:
+        """Remove what killed writers and rebuilds left behind (call holding the writer lock)."""
+        removed: list[str] = []
+        live = self.live_dir
+        if live is not None and whoosh_index.exists_in(str(live)):
+            removed += [f"{live.name}/{n}" for n in clean_leftovers(FileStorage(str(live)), live)]
+        if self.rebuild_lock.try_acquire():  # no rebuild is building a generation now
+            try:
+                for path in self.index_dir.iterdir():
+                    stale = path.name.startswith(GENERATION) and path != live
+                    if stale or path.name in _LEGACY or path.name.startswith(f".{CURRENT}."):
+                        if path.is_dir():
+                            shutil.rmtree(path, ignore_errors=True)
+                        else:
+                            path.unlink(missing_ok=True)
+                        removed.append(path.name)
+            finally:
+                self.rebuild_lock.release()
+        return removed
+
+    def _new_generation(self) -> Path:
+        numbers = [
+            int(p.name[len(GENERATION) :])
+            for p in self.index_dir.glob(GENERATION + "*")
+            if p.name[len(GENERATION) :].isdigit()
+        ]
+        path = self.index_dir / f"{GENERATION}{max(numbers, default=0) + 1:06d}"
+        path.mkdir()
+        return path
 
     # -- building -----------------------------------------------------------------
 
-    def rebuild(self, tick: Tick | None = None) -> IndexReport:
-        """Index every current article into a fresh index, then swap it in."""
+    def rebuild(self) -> IndexReport:
+        """Index every current article into a new generation, then swap it in and apply the
+        changes made while it was built. Updates go on meanwhile; a second rebuild waits."""
         started = time.monotonic()
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        seq = self.archive.last_seq()  # changes after this are replayed by the next update
-        new_dir = self.index_dir / (LIVE + ".new")
-        shutil.rmtree(new_dir, ignore_errors=True)
-        new_dir.mkdir()
-        new_vocab = self.index_dir / (VOCABULARY + ".new")
-        new_vocab.unlink(missing_ok=True)
-        ix = whoosh_index.create_in(str(new_dir), build_schema())
-        total = self.archive.count()
-        big = total > 2000 and self.procs > 1
-        # Segments are separate files, not Whoosh's compound ones: a compound segment is
-        # read through a BytesIO copy of the whole file, so every searching process would
-        # hold the index in private memory instead of sharing the page cache.
-        writer = ix.writer(
-            procs=self.procs if big else 1, multisegment=big, limitmb=self.limitmb, codec=_codec(), compound=False
-        )
-        vocab = Vocabulary(new_vocab)
+        self.rebuild_lock.acquire(say=self.phases.say)
+        try:
+            generation = self._new_generation()
+            try:
+                seq, n = self._build(generation)
+            except BaseException:
+                shutil.rmtree(generation, ignore_errors=True)
+                raise
+        finally:
+            self.rebuild_lock.release()
+        report = IndexReport("rebuild", indexed=n, last_seq=seq)
+        self.writer_lock.acquire(say=self.phases.say)
+        try:
+            self.phases.phase("switching to the new index")
+            write_atomically(self.index_dir / CURRENT, f"{generation.name}\n".encode())
+            caught_up = self._apply(generation)
+            report.indexed += caught_up.indexed
+            report.deleted = caught_up.deleted
+            report.last_seq = max(seq, caught_up.last_seq)
+            report.cleaned = self._clean()
+        finally:
+            self.writer_lock.release()
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _build(self, generation: Path) -> tuple[int, int]:
+        """Write every current article into ``generation``; (position it reflects, documents)."""
+        ix = whoosh_index.create_in(str(generation), build_schema())
+        vocab = Vocabulary(generation / VOCABULARY)
         n = 0
-        with _committing(writer, vocab):
-            for raw in self.archive.iter_json():
-                record = orjson.loads(raw)
-                writer.add_document(**document_for(record))
-                vocab.add_records([record])
-                n += 1
-                if tick and n % 500 == 0:
-                    tick(500)
-        if tick:
-            tick(n % 500)
-        self._swap(new_dir, new_vocab)
-        self._write_state(seq)
-        return IndexReport("rebuild", indexed=n, seconds=time.monotonic() - started, last_seq=seq)
+        try:
+            with self.archive.snapshot():
+                seq = self.archive.last_seq()
+                total = self.archive.count()
+                big = total > 2000 and self.procs > 1
+                # Segments are separate files, not Whoosh's compound ones: a compound segment is
+                # read through a BytesIO copy of the whole file, so every searching process would
+                # hold the index in private memory instead of sharing the page cache.
+                options: dict[str, Any] = {"limitmb": self.limitmb, "codec": _codec(), "compound": False}
+                writer = (
+                    ParallelWriter(ix, procs=self.procs, multisegment=True, **options) if big else ix.writer(**options)
+                )
+                try:
+                    self.phases.phase("indexing", total)
+                    for raw in self.archive.iter_json():
+                        record = orjson.loads(raw)
+                        writer.add_document(**document_for(record))
+                        vocab.add_records([record])
+                        n += 1
+                        if n % 500 == 0:
+                            self.phases.advance(500)
+                    self.phases.advance(n % 500)
+                    self.phases.phase("writing segments" + (f" ({self.procs} processes)" if big else ""))
+                    writer.commit()
+                except BaseException:
+                    writer.cancel()
+                    raise
+            self.phases.phase("writing the vocabulary")
+            vocab.flush(seq)
+        finally:
+            vocab.close()
+        _write_state(generation, seq)
+        return seq, n
 
-    def _swap(self, new_dir: Path, new_vocab: Path) -> None:
-        old = self.index_dir / (LIVE + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.live_dir.exists():
-            os.replace(self.live_dir, old)
-        os.replace(new_dir, self.live_dir)
-        os.replace(new_vocab, self.index_dir / VOCABULARY)
-        shutil.rmtree(old, ignore_errors=True)  # open searchers keep their files (POSIX)
+    def update(self, *, wait: float | None = None) -> IndexReport:
+        """Apply the archive's changes since the last update; build the index if there is none.
 
-    def update(self, tick: Tick | None = None, *, wait: float = 60.0) -> IndexReport:
-        """Apply the archive's changes since the last update; rebuild if there is no index."""
-        if not self.exists():
-            return self.rebuild(tick)
+        Waits for another writer (a rebuild's swap, another update) for ``wait`` seconds
+        (None: as long as it takes), saying so; raises :class:`~opennews.locks.Busy` past that.
+        """
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self.writer_lock.acquire(wait=wait, say=self.phases.say)
+        try:
+            cleaned = self._clean()
+            live = self.live_dir
+            if live is not None and self.exists():
+                report = self._apply(live)
+                report.cleaned = cleaned
+                return report
+        finally:
+            self.writer_lock.release()
+        return self.rebuild()
+
+    def _apply(self, generation: Path) -> IndexReport:
+        """Apply changes after the generation's position, a batch of documents per commit
+        (call holding the writer lock)."""
         started = time.monotonic()
-        since = self.last_seq()
-        latest: dict[str, str] = {}
-        last = since
-        while batch := self.archive.changes_since(last, limit=10_000):
-            for seq, article_id, kind in batch:
-                latest[article_id] = kind
-                last = seq
+        state = index_state(generation)
+        last = int(state["last_seq"]) if state else 0
         report = IndexReport("update", last_seq=last)
-        if not latest:
+        upto = self.archive.last_seq()
+        if upto <= last:
             return report
-        ix = whoosh_index.open_dir(str(self.live_dir))
-        writer = self._writer(ix, wait)
-        vocab = Vocabulary(self.index_dir / VOCABULARY)
-        with _committing(writer, vocab):
-            for article_id, kind in latest.items():
-                record = self.archive.get_record(article_id) if kind != "withdraw" else None
+        self.phases.phase("updating the index", None)
+        ix = whoosh_index.open_dir(str(generation))
+        vocab = Vocabulary(generation / VOCABULARY)
+        counted = vocab.last_seq  # additions up to here are in the vocabulary already
+        try:
+            while last < upto:
+                pending: dict[str, tuple[str, int]] = {}
+                reached = last
+                for seq, article_id, kind in self.archive.changes_since(last, limit=10_000):
+                    if seq > upto:
+                        break
+                    pending[article_id] = (kind, seq)
+                    reached = seq
+                    if len(pending) >= self.batch:
+                        break
+                if reached == last:
+                    break
+                self._commit_batch(ix, vocab, pending, counted, report)
+                vocab.flush(reached)
+                _write_state(generation, reached)
+                last = report.last_seq = reached
+        finally:
+            vocab.close()
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _commit_batch(
+        self, ix: Any, vocab: Vocabulary, pending: dict[str, tuple[str, int]], counted: int, report: IndexReport
+    ) -> None:
+        records = self.archive.get_records([i for i, (kind, _) in pending.items() if kind != "withdraw"])
+        purged = [
+            i for i in pending if i not in records and (tomb := self.archive.withdrawal(i)) and tomb["purged"]
+        ]
+        rewrite = self._forget(ix, vocab, purged) if purged else set()
+        writer = ix.writer(codec=_codec(), compound=False)
+        try:
+            for article_id, (kind, seq) in pending.items():
+                record = records.get(article_id)
                 if record is None:
                     writer.delete_by_term("id", article_id)
                     report.deleted += 1
                 else:
                     writer.update_document(**document_for(record))
-                    if kind == "add":
+                    if kind == "add" and seq > counted:
                         vocab.add_records([record])
                     report.indexed += 1
-                if tick and (report.indexed + report.deleted) % 500 == 0:
-                    tick(500)
-        self._write_state(last)
-        report.seconds = time.monotonic() - started
-        return report
+                self.phases.advance(1)
+            self.phases.phase("committing")
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        if rewrite:
+            self._rewrite(ix, rewrite)
+        self.phases.phase("updating the index", None)
+
+    def _rewrite(self, ix: Any, rewrite: set[str]) -> None:
+        """Write the segments that held purged text again, from the archive, without it."""
+        with ix.searcher() as searcher:
+            ids = segment_ids(searcher, rewrite)
+        self.phases.phase("rewriting the index segments that held purged text", len(ids))
+        writer = ix.writer(codec=_codec(), compound=False, limitmb=self.limitmb)
+        try:
+            for start in range(0, len(ids), 500):
+                for record in self.archive.get_records(ids[start : start + 500]).values():
+                    writer.add_document(**document_for(record))
+                self.phases.advance(len(ids[start : start + 500]))
+            writer.commit(mergetype=drop_segments(rewrite))
+        except BaseException:
+            writer.cancel()
+            raise
 
     @staticmethod
-    def _writer(ix: whoosh_index.Index, wait: float):  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                return ix.writer(codec=_codec(), compound=False)
-            except LockError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    def _forget(ix: Any, vocab: Vocabulary, purged: list[str]) -> set[str]:
+        """For articles purged from the archive: take their words out of the vocabulary and
+        name the segments that hold their text (rewritten after the deletion commits)."""
+        docnums: list[int] = []
+        with ix.searcher() as searcher:
+            column = searcher.reader().column_reader("text", translate=False)
+            for article_id in purged:
+                for n in searcher.document_numbers(id=article_id):
+                    text = StoredText.decode(column[n])
+                    vocab.remove_text(text.exact[0])
+                    vocab.remove_text(text.exact[1])
+                    docnums.append(n)
+            return segments_holding(searcher, docnums)
 
     # -- checking -----------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
         """Compare the index with the archive: counts, ids and content hashes."""
         archive_hashes = dict(self.archive.id_hashes())
-        if not self.exists():
+        live = self.live_dir
+        if live is None or not self.exists():
             return VerifyReport(len(archive_hashes), 0, missing=sorted(archive_hashes))
-        ix = whoosh_index.open_dir(str(self.live_dir))
+        ix = whoosh_index.open_dir(str(live))
         with ix.searcher() as searcher:
             indexed = {fields["id"]: fields.get("content_hash") for fields in searcher.all_stored_fields()}
         report = VerifyReport(len(archive_hashes), len(indexed))

@@ -1,10 +1,13 @@
 """The Searcher: one object, opened once, answering typed requests.
 
-It holds a Whoosh searcher and the vocabulary open across requests, and checks
-before each request whether the indexer has committed since (the state file
-changes with every commit), refreshing in place; a full rebuild swapped in under
-it is picked up the same way. Articles are read from the archive, so what a hit
-shows is exactly what the archive holds.
+It holds a Whoosh searcher and the vocabulary open across requests. Before each
+request it checks, cheaply, whether the archive's change log or the index moved
+(the archive's last sequence number, and a ``stat`` of the index's ``CURRENT``
+pointer and state file): a new commit or a rebuilt generation is opened in place,
+and any change forgets the remembered answers. Articles withdrawn after the index's
+position are hidden from every set at once (totals, facets, related articles), so
+a takedown shows in search before the index itself catches up. Articles are read
+from the archive, so what a hit shows is exactly what the archive holds.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from ..vietnamese import fold, from_telex, has_marks, looks_like_telex, normaliz
 from .analysis import BIGRAM_JOINER
 from .docsets import DocSets, Tally, ids_of
 from .highlight import Highlighter
-from .indexer import LIVE, STATE, VOCABULARY, index_state
+from .indexer import CURRENT, STATE, VOCABULARY, current_generation, index_state
 from .matching import matches, runs, shortlist
 from .query import ParsedQuery, parse_query
 from .ranking import Scorer, Term, idf
@@ -117,54 +120,96 @@ class Searcher:
         self.index_dir = Path(index_dir)
         self.archive = archive
         self._lock = threading.RLock()
-        self._state_mtime: int | None = None
+        self._stamp: tuple[Any, ...] | None = None
+        self._archive_seq = -1
+        self._index_seq = 0
+        self._hidden: frozenset[str] = frozenset()
         self._searcher: Any = None
         self._sets: DocSets | None = None
         self._vocab: Vocabulary | None = None
+        self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
         self._open()
 
     # -- lifecycle ------------------------------------------------------------------
 
-    def _state_stamp(self) -> int | None:
-        try:
-            return os.stat(self.index_dir / STATE).st_mtime_ns
-        except OSError:
-            return None
+    def _index_stamp(self) -> tuple[Any, ...]:
+        """What changes when the indexer commits or a rebuild is swapped in."""
+
+        def stat(path: Path) -> tuple[int, int] | None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
+            return st.st_ino, st.st_mtime_ns
+
+        live = current_generation(self.index_dir)
+        return stat(self.index_dir / CURRENT), stat(live / STATE) if live is not None else None
 
     def _open(self) -> None:
-        live = self.index_dir / LIVE
-        if not whoosh_index.exists_in(str(live)):
+        live = current_generation(self.index_dir)
+        if live is None or not whoosh_index.exists_in(str(live)):
             raise FileNotFoundError(f"no search index in {self.index_dir}; run 'opennews index --rebuild'")
-        if index_state(self.index_dir) is None:
+        state = index_state(live)
+        if state is None:
             raise FileNotFoundError(
                 f"the search index in {self.index_dir} was built by another version; run 'opennews index --rebuild'"
             )
         old_searcher, old_vocab = self._searcher, self._vocab
-        self._state_mtime = self._state_stamp()
+        self._stamp = self._index_stamp()
+        self._index_seq = int(state["last_seq"])
         self._searcher = MappedStorage(str(live)).open_index().searcher()
         self._sets = DocSets(self._searcher)
-        self._texts = self._searcher.reader().column_reader("text", translate=False)
-        self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
+        try:
+            self._texts = self._searcher.reader().column_reader("text", translate=False)
+        except NotImplementedError:  # an index without documents has no column to read
+            self._texts = []
+        self._answers = OrderedDict()
+        self._archive_seq = -1
+        self._hidden = frozenset()
         # Pay the one-time costs now rather than in the first request: the folding
         # table, and opening the stored fields and the text column.
         fold("đ")
         if self._searcher.doc_count_all():
             self._searcher.stored_fields(0)
             self._texts[0]
-        vocab_path = self.index_dir / VOCABULARY
+        vocab_path = live / VOCABULARY
         self._vocab = Vocabulary(vocab_path, readonly=True) if vocab_path.exists() else None
         if old_searcher is not None:
             old_searcher.close()
         if old_vocab is not None:
             old_vocab._conn.close()
+        self._follow_archive()
+
+    def _follow_archive(self) -> bool:
+        """Forget answers when the archive's change log moved; hide articles withdrawn after
+        the index's position. True if the log moved."""
+        seq = self.archive.last_seq()
+        if seq == self._archive_seq:
+            return False
+        self._archive_seq = seq
+        self._answers.clear()
+        hidden = frozenset(self.archive.hidden_since(self._index_seq)) if seq > self._index_seq else frozenset()
+        if hidden != self._hidden:
+            assert self._sets is not None
+            if self._hidden - hidden:  # a restore: start again from the index's own sets
+                self._sets = DocSets(self._searcher)
+            self._sets.hide(sorted(hidden))
+            self._hidden = hidden
+        return True
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(archive change-log position seen, index position): what the answers reflect."""
+        return self._archive_seq, self._index_seq
 
     def refresh(self) -> bool:
-        """Pick up commits and rebuilds made since the last request; True if anything changed."""
+        """Pick up index commits, rebuilds and archive changes made since the last request;
+        True if anything changed."""
         with self._lock:
-            if self._state_stamp() == self._state_mtime:
-                return False
-            self._open()
-            return True
+            if self._index_stamp() != self._stamp:
+                self._open()
+                return True
+            return self._follow_archive()
 
     def close(self) -> None:
         with self._lock:

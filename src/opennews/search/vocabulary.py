@@ -5,6 +5,11 @@ box), it holds syllable and syllable-pair counts keyed by their folded form. It
 restores accents ("tai nan giao thong" → "tai nạn giao thông") by choosing, for
 each position, the accented syllable that best fits its neighbours: pairs decide,
 single-syllable counts break ties. Stored in SQLite beside the Whoosh index.
+
+The counts are committed together with the change-log position they reflect
+(``last_seq``): an index update killed after its Whoosh commit but before its
+state file was written replays those changes, and the vocabulary skips the ones
+it already counted instead of counting them twice.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ CREATE TABLE IF NOT EXISTS unigrams (fold TEXT NOT NULL, exact TEXT NOT NULL, n 
                                      PRIMARY KEY (fold, exact)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bigrams (fold TEXT NOT NULL, exact TEXT NOT NULL, n INTEGER NOT NULL,
                                     PRIMARY KEY (fold, exact)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 _UPSERT = "INSERT INTO {t} (fold, exact, n) VALUES (?, ?, ?) ON CONFLICT (fold, exact) DO UPDATE SET n = n + excluded.n"
 _CANDIDATES = 6
@@ -50,25 +56,44 @@ class Vocabulary:
 
     # -- building ---------------------------------------------------------------
 
-    def add_text(self, text: str) -> None:
+    def add_text(self, text: str, sign: int = 1) -> None:
         words = syllables(normalize(text))
         for w in words:
             if not w.isdigit():
-                self._uni[(fold(w), w)] += 1
+                self._uni[(fold(w), w)] += sign
         for a, b in pairwise(words):
             if not (a.isdigit() or b.isdigit()):
-                self._bi[(f"{fold(a)} {fold(b)}", f"{a} {b}")] += 1
+                self._bi[(f"{fold(a)} {fold(b)}", f"{a} {b}")] += sign
         if len(self._bi) > 200_000:
             self.flush()
 
-    def flush(self) -> None:
-        if not (self._uni or self._bi):
+    def remove_text(self, text: str) -> None:
+        """Take a text's counts back out (a purged article leaves no word of its own behind)."""
+        self.add_text(text, -1)
+
+    def flush(self, last_seq: int | None = None) -> None:
+        """Write the pending counts (and, if given, the change-log position they reach) in one transaction."""
+        if not (self._uni or self._bi) and last_seq is None:
             return
         with self._conn:
             self._conn.executemany(_UPSERT.format(t="unigrams"), [(f, e, n) for (f, e), n in self._uni.items()])
             self._conn.executemany(_UPSERT.format(t="bigrams"), [(f, e, n) for (f, e), n in self._bi.items()])
+            if any(n < 0 for n in self._uni.values()):
+                self._conn.execute("DELETE FROM unigrams WHERE n <= 0")
+                self._conn.execute("DELETE FROM bigrams WHERE n <= 0")
+            if last_seq is not None:
+                self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)", (last_seq,))
         self._uni.clear()
         self._bi.clear()
+
+    @property
+    def last_seq(self) -> int:
+        """The change-log position whose additions are counted (0 for a vocabulary that never recorded one)."""
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'last_seq'").fetchone()
+        except sqlite3.OperationalError:  # a read-only vocabulary written before positions were recorded
+            return 0
+        return int(row[0]) if row else 0
 
     # -- looking up -------------------------------------------------------------
 

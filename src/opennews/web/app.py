@@ -30,6 +30,7 @@ from .backend import Unavailable
 from .discovery import Discovery
 from .dumps import Dumps
 from .feeds import FeedViews
+from .follow import Follower
 from .i18n import N_
 from .pages import Pages
 from .params import BadRequest
@@ -117,8 +118,12 @@ def _handlers(site: Site) -> dict[type[Exception] | int, object]:
     return {BadRequest: bad_request, Unavailable: unavailable, HTTPException: http_error, Exception: server_error}
 
 
-def create_app(settings: Settings) -> Starlette:
-    """One app serving one home; the archive and index are opened when it starts."""
+def create_app(settings: Settings, *, follow: bool = True) -> Starlette:
+    """One app serving one home; the archive and index are opened when it starts.
+
+    ``follow``: bring the home's copies up to date when another process changes the
+    archive (see follow.py); off for a home this process must not write.
+    """
     site = Site(settings)
     pages, api, discovery = Pages(site), Api(site), Discovery(site)
     dumps = Dumps(site)
@@ -165,9 +170,13 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(site.backend.open)
+        follower = Follower(settings)
+        if follow:
+            follower.start()
         try:
             yield
         finally:
+            await run_in_threadpool(follower.stop)
             site.backend.close()
             feeds.close()
 

@@ -8,7 +8,11 @@ call it through ``run_in_threadpool``.
 
 A home without an index still serves pages: search answers 503 until the index
 appears, and the Searcher is opened as soon as it does, without a restart. Once
-open, the Searcher notices index commits and rebuilds by itself.
+open, the Searcher notices index commits, rebuilds and archive changes by itself.
+
+:meth:`Backend.state` is the one invalidation key of every cache in the app (feed
+documents, the OPML catalog, stats, the Searcher's answers): the archive's change-log
+position and the index's, looked at no more than every :data:`STATE_CHECK` seconds.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from ..settings import Settings
 __all__ = ["Backend", "Unavailable"]
 
 _RETRY_SECONDS = 2.0
+#: How stale the state key may be (seconds): a change shows within this, plus a request.
+STATE_CHECK = 0.25
 
 
 class Unavailable(Exception):
@@ -41,6 +47,8 @@ class Backend:
         self._search_lock = threading.Lock()
         self._next_try = 0.0
         self._stats: tuple[int, dict[str, Any]] | None = None
+        self._state: tuple[int, int] = (-1, -1)
+        self._state_checked = float("-inf")
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -94,6 +102,31 @@ class Backend:
             raise Unavailable(str(exc)) from None
         self._searcher_archive = archive
         return self._searcher
+
+    # -- the invalidation key ---------------------------------------------------------
+
+    def state(self) -> tuple[int, int]:
+        """(archive position, index position): every cache is valid for one value of it."""
+        now = time.monotonic()
+        if now - self._state_checked >= STATE_CHECK:
+            with self._archive_lock:
+                seq = self._open_archive().last_seq()
+            index = -1
+            with self._search_lock:
+                try:
+                    searcher = self._open_searcher()
+                except Unavailable:
+                    pass
+                else:
+                    searcher.refresh()
+                    index = searcher.position[1]
+            self._state, self._state_checked = (seq, index), now
+        return self._state
+
+    def hidden_since(self, seq: int) -> list[str]:
+        """Articles withdrawn after change ``seq`` and still withdrawn."""
+        with self._archive_lock:
+            return self._open_archive().hidden_since(seq)
 
     # -- search ---------------------------------------------------------------------
 

@@ -7,6 +7,11 @@ responses, so ``curl -C -`` and ``wget -c`` resume. Only names the manifest list
 the three metadata files) are served, opened without following symlinks: nothing
 outside the dumps folder can be reached.
 
+A takedown is honoured at once here too: while the dump files still hold an article
+withdrawn after the position their manifest records (the home's sync is rewriting
+them), the article files are answered with 503 and ``Retry-After`` instead of being
+served; the withdrawals file and the metadata stay available.
+
 ``/api/export`` streams the whole archive, what changed after a cursor or moment, or
 every match of a search, as NDJSON, a JSON array or CSV, through a few hundred
 kilobytes of memory and a read-only archive connection of its own (a long download
@@ -187,10 +192,28 @@ class Dumps:
             etag = f'"sha256-{digest}"' if digest else f'"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"'
         return _Opened(fd, st.st_size, st.st_mtime, etag)
 
+    def _withheld(self, name: str) -> bool:
+        """Whether an article file may still hold an article withdrawn since it was written."""
+        if not name.startswith("articles-"):
+            return False
+        manifest = self.manifest()
+        if manifest is None:
+            return False
+        written = int((manifest.get("archive") or {}).get("last_change", 0))
+        return bool(self.site.backend.hidden_since(written))
+
     async def file(self, request: Request) -> Response:
         name = request.path_params["name"]
         if not _NAME.match(name) or ".." in name:
             raise HTTPException(404)
+        if await run_in_threadpool(self._withheld, name):
+            return Response(
+                "This file is being rewritten without an article withdrawn since it was written; "
+                "try again in a minute.\n",
+                status_code=503,
+                media_type="text/plain; charset=utf-8",
+                headers={"retry-after": "30", "cache-control": "no-store"},
+            )
         opened = await run_in_threadpool(self._open, name)
         if opened is None:
             raise HTTPException(404)

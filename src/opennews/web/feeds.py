@@ -2,16 +2,14 @@
 their monthly archive pages, ``/feeds.opml`` and the feeds page.
 
 Serving a feed should cost about as much as serving a file: each document is built once
-per archive state (the archive's change sequence, looked at no more than once a second)
-and kept as bytes and gzipped bytes with its validators, so a request is a dictionary
-lookup, a 304 decision and a write. Documents are also rebuilt after a minute, so an
-index that catches up with the archive shows up without an archive change.
+per state of the home (the backend's invalidation key: the archive's and the index's
+change-log positions) and kept as bytes and gzipped bytes with its validators, so a
+request is a dictionary lookup, a 304 decision and a write.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -44,18 +42,13 @@ from .site import Site
 
 __all__ = ["FeedViews"]
 
-#: How stale the archive's change sequence may be (seconds) before it is read again.
-STATE_CHECK = 1.0
-#: Documents older than this are rebuilt even when the archive has not changed (index lag).
-REBUILD_AFTER = 60.0
 CACHE_SIZE = 512
 _NAMED = ("source", "category", "author")
 
 
 @dataclass
 class _Cached:
-    seq: int
-    built: float
+    state: tuple[int, int]
     doc: Document
 
 
@@ -65,9 +58,7 @@ class FeedViews:
         self._reader: ArchiveReader | None = None
         self._open_lock = threading.Lock()
         self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
-        self._seq = -1
-        self._seq_checked = float("-inf")
-        self._catalog: tuple[int, Catalog] | None = None
+        self._catalog: tuple[tuple[int, int], Catalog] | None = None
 
     # -- state --------------------------------------------------------------------------
 
@@ -81,13 +72,9 @@ class FeedViews:
                 self._reader = ArchiveReader(self.site.backend, archive)
             return self._reader
 
-    async def _state(self) -> int:
-        now = time.monotonic()
-        if now - self._seq_checked >= STATE_CHECK:
-            reader = await run_in_threadpool(self._open)
-            self._seq = await run_in_threadpool(reader.last_seq)
-            self._seq_checked = now
-        return self._seq
+    async def _state(self) -> tuple[int, int]:
+        await run_in_threadpool(self._open)
+        return await run_in_threadpool(self.site.backend.state)
 
     def close(self) -> None:
         if self._reader is not None:
@@ -95,13 +82,13 @@ class FeedViews:
             self._reader = None
 
     async def _document(self, key: tuple[Any, ...], build: Any) -> Document:
-        seq = await self._state()
+        state = await self._state()
         cached = self._cache.get(key)
-        if cached is not None and cached.seq == seq and time.monotonic() - cached.built < REBUILD_AFTER:
+        if cached is not None and cached.state == state:
             self._cache.move_to_end(key)
             return cached.doc
         doc = await run_in_threadpool(build)
-        self._cache[key] = _Cached(seq, time.monotonic(), doc)
+        self._cache[key] = _Cached(state, doc)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return doc
@@ -188,10 +175,10 @@ class FeedViews:
     # -- discovery --------------------------------------------------------------------------
 
     async def _read_catalog(self) -> Catalog:
-        seq = await self._state()
-        if self._catalog is None or self._catalog[0] != seq:
+        state = await self._state()
+        if self._catalog is None or self._catalog[0] != state:
             reader = await run_in_threadpool(self._open)
-            self._catalog = (seq, await run_in_threadpool(reader.catalog))
+            self._catalog = (state, await run_in_threadpool(reader.catalog))
         return self._catalog[1]
 
     async def opml(self, request: Request) -> Response:

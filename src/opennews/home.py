@@ -1,0 +1,228 @@
+"""A home: the archive and every copy derived from it, kept in step.
+
+The archive is the truth. The search index, the static feeds, the dump files and a
+running server's caches are copies, each following the archive's change log from
+its own recorded position (see :mod:`opennews.sync`). Everything that changes the
+archive goes through a :class:`Home` method that ends by syncing the copies, so a
+library caller gets exactly what the command line gets, and a takedown reaches
+every copy before ``withdraw`` returns. A running server notices the log moving
+and syncs by itself what another process left behind (see :mod:`opennews.web.follow`);
+the home's sync lock makes sure the two never do the same work at once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .archive import Archive, ArchiveError
+from .locks import Busy, FileLock
+from .search.indexer import Indexer, IndexReport, Phases
+from .settings import Settings
+from .sync import PARTS, DumpsCopy, FeedsCopy, PartReport, SyncReport, chosen, positions
+
+if TYPE_CHECKING:
+    from .ingest import IngestOptions, IngestReport, Progress
+    from .search import Searcher
+
+__all__ = ["DEFAULT_BASE_URL", "Home"]
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+class _Quiet:
+    def phase(self, name: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def say(self, message: str) -> None:
+        pass
+
+
+class Home:
+    """One home folder: open it, change its archive, keep its copies in step."""
+
+    def __init__(self, settings: Settings, *, base_url: str | None = None, phases: Phases | None = None) -> None:
+        self.settings = settings
+        self._base_url = base_url
+        self.phases: Phases = phases or _Quiet()
+        self.sync_lock = FileLock(settings.home / ".sync.lock", "sync of this home")
+
+    @classmethod
+    def at(cls, path: str | Path, **kwargs: Any) -> Home:
+        return cls(Settings(Path(path)), **kwargs)
+
+    # -- the archive ----------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.settings.archive_path.exists()
+
+    def archive(self, *, readonly: bool = False) -> Archive:
+        return Archive.open(self.settings.archive_path, readonly=readonly)
+
+    def is_empty(self) -> bool:
+        if not self.exists():
+            return True
+        with self.archive(readonly=True) as archive:
+            return archive.count() == 0
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        """A Searcher on the live index, with its own read-only archive connection."""
+        from .search import Searcher
+
+        with self.archive(readonly=True) as archive:
+            try:
+                searcher = Searcher(self.settings.index_dir, archive)
+            except FileNotFoundError as exc:
+                raise ArchiveError(str(exc)) from None
+            with searcher:
+                yield searcher
+
+    # -- what changes the archive (each ends by syncing) ------------------------------
+
+    def ingest(
+        self,
+        paths: list[str],
+        *,
+        options: IngestOptions | None = None,
+        progress: Progress | None = None,
+        parts: Iterable[str] | None = PARTS,
+    ) -> tuple[IngestReport, SyncReport]:
+        """Read files into the archive, then bring ``parts`` of the copies up to date."""
+        from .ingest import ingest
+
+        with self.archive() as archive:
+            report = ingest(archive, paths, rejects_path=self.settings.rejects_path, options=options, progress=progress)
+        return report, self.sync(parts)
+
+    def demo(
+        self, articles: int, *, seed: int = 0, parts: Iterable[str] | None = PARTS
+    ) -> tuple[IngestReport, SyncReport]:
+        """Generate ``articles`` synthetic articles into the archive, then sync."""
+        from .demo import generate
+        from .ingest import Found, IngestOptions, Run
+
+        with self.archive() as archive:
+            run = Run(archive, rejects_path=self.settings.rejects_path, options=IngestOptions(), command="demo")
+            info = run.begin_input(f"demo (seed {seed})")
+            info.format = "demo"
+            for n, record in enumerate(generate(articles, seed=seed), 1):
+                run.take(Found(f"article {n}", record), info)
+            report = run.finish()
+        return report, self.sync(parts)
+
+    def withdraw(self, article_id: str, reason: str, *, purge: bool = False) -> SyncReport:
+        """Take an article down everywhere, leaving a tombstone; ``purge`` deletes its text."""
+        with self.archive() as archive:
+            archive.withdraw(article_id, reason, purge=purge)
+        return self.sync()
+
+    def restore(self, article_id: str) -> SyncReport:
+        """Bring back an article withdrawn in error, everywhere."""
+        with self.archive() as archive:
+            archive.restore(article_id)
+        return self.sync()
+
+    def lift(self, article_id: str) -> SyncReport:
+        """Remove a purged article's tombstone so that it may be ingested again."""
+        with self.archive() as archive:
+            archive.lift(article_id)
+        return self.sync()
+
+    # -- the copies ---------------------------------------------------------------------
+
+    def base_url(self) -> str:
+        """Where links in static feeds point: as given, else ``$OPENNEWS_BASE_URL``, else what
+        the feeds were last written with, else the local server's address."""
+        chosen_url = self._base_url or os.environ.get("OPENNEWS_BASE_URL")
+        if not chosen_url:
+            state = FeedsCopy(self.settings.feeds_dir, "").state_path
+            try:
+                import orjson
+
+                chosen_url = orjson.loads(state.read_bytes()).get("base_url")
+            except (OSError, ValueError, AttributeError):
+                chosen_url = None
+        return (chosen_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def indexer(self, archive: Archive) -> Indexer:
+        return Indexer(self.settings.index_dir, archive, phases=self.phases)
+
+    def positions(self) -> dict[str, int | None]:
+        """The archive's position and each copy's (None: never built)."""
+        if not self.exists():
+            return {"archive": None, "index": None, "feeds": None, "dumps": None}
+        with self.archive(readonly=True) as archive:
+            found = positions(
+                self.indexer(archive),
+                FeedsCopy(self.settings.feeds_dir, self.base_url()),
+                DumpsCopy(self.settings.dumps_dir),
+            )
+            return {"archive": archive.last_seq(), **found}
+
+    def behind(self) -> bool:
+        """Whether some copy is behind the archive (cheap: a query and a few small files)."""
+        found = self.positions()
+        archive = found.pop("archive")
+        return archive is not None and any(p is None or p < archive for p in found.values())
+
+    def sync(self, parts: Iterable[str] | None = PARTS, *, wait: bool = True, force_dumps: bool = False) -> SyncReport:
+        """Bring ``parts`` of the copies up to the archive's position.
+
+        Holds the home's sync lock: with ``wait`` it waits for another sync (saying so),
+        without it returns at once with ``busy`` set, the other sync doing the work.
+        """
+        wanted = chosen(parts)
+        started = time.monotonic()
+        report = SyncReport()
+        if not wanted or not self.exists():
+            return report
+        try:
+            self.sync_lock.acquire(wait=None if wait else 0, say=self.phases.say)
+        except Busy as exc:
+            report.busy = str(exc)
+            return report
+        try:
+            with self.archive(readonly=True) as archive:
+                report.target = archive.last_seq()
+                indexer = self.indexer(archive)
+                if "index" in wanted:
+                    before = indexer.last_seq() if indexer.exists() else None
+                    if before is None or before < report.target:
+                        report.parts.append(self._index_part(indexer.update(), before))
+                if "feeds" in wanted and indexer.exists():
+                    feeds = FeedsCopy(self.settings.feeds_dir, self.base_url())
+                    upto = indexer.last_seq()
+                    position = feeds.position()
+                    if position is None or position < upto:
+                        self.phases.phase("writing static feeds")
+                        with self.searcher() as searcher:
+                            report.parts.append(feeds.sync(archive, searcher, upto))
+                if "dumps" in wanted:
+                    dumps = DumpsCopy(self.settings.dumps_dir)
+                    position = dumps.position()
+                    if force_dumps or position is None or position < report.target:
+                        self.phases.phase("writing dumps")
+                        report.parts.append(dumps.sync(archive, force=force_dumps))
+        finally:
+            self.sync_lock.release()
+        report.seconds = time.monotonic() - started
+        return report
+
+    @staticmethod
+    def _index_part(result: IndexReport, before: int | None) -> PartReport:
+        what = "rebuilt" if result.mode == "rebuild" else "updated"
+        detail = f"{what}: {result.indexed:,} indexed, {result.deleted:,} removed"
+        return PartReport("index", before, result.last_seq, result.seconds, detail)
+
+    def rebuild_index(self) -> IndexReport:
+        """Build a fresh index and swap it in (searches and updates go on meanwhile)."""
+        with self.archive(readonly=True) as archive:
+            return self.indexer(archive).rebuild()
