@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from opennews.web.serving import PATIENCE, _FairSocket, _Held
+from opennews.web.serving import LONGEST_PAUSE, PATIENCE, _FairSocket, _Held
 
 Listening = tuple[_FairSocket, list[socket.socket]]
 
@@ -75,3 +77,86 @@ def test_a_closing_worker_stays_out_of_turn_taking_as_its_connections_end() -> N
     assert list(held.counts) == [-1, 0]  # the other worker is not told to defer to it
     held.serve(True)
     assert list(held.counts) == [1, 0]
+
+
+class _Counting(_FairSocket):
+    calls = 0
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        self.calls += 1
+        return super().accept()
+
+
+async def _serve_one(counts: list[int], *, turn_after: float | None = None) -> tuple[int, float]:
+    """One worker's event loop serving the fair socket while one connection waits: the accept()
+    calls it made and the seconds until it took the connection. ``turn_after``: the other worker
+    takes a connection of its own then (making it this worker's turn)."""
+    plain = socket.socket()
+    plain.bind(("127.0.0.1", 0))
+    plain.listen(8)
+    fair = _Counting(fileno=plain.detach())
+    fair.held = _Held(counts, 0)
+    taken = asyncio.Event()
+
+    class Closing(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            taken.set()
+            transport.close()
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Closing, sock=fair)
+    try:
+        with socket.create_connection(fair.getsockname()):
+            started = time.monotonic()
+            if turn_after is not None:
+                await asyncio.sleep(turn_after)
+                counts[1] += 2
+            await asyncio.wait_for(taken.wait(), PATIENCE * 8)
+            return fair.calls, time.monotonic() - started
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def test_a_worker_whose_turn_it_is_not_does_not_spin_on_the_waiting_connection() -> None:
+    """The socket stays readable while a connection waits: the event loop used to ask the worker
+    that defers again at once, some 11,000 times in PATIENCE (0.25 s); it stands aside now (13)."""
+    calls, waited = asyncio.run(_serve_one([1, 0]))
+    assert calls < 200, f"{calls} accept() calls while one connection waited {waited * 1000:.0f} ms"
+    assert PATIENCE * 0.9 <= waited < PATIENCE * 4  # it still took the connection nobody took
+
+
+def test_a_worker_standing_aside_takes_the_connection_soon_after_its_turn_comes() -> None:
+    _, waited = asyncio.run(_serve_one([1, 0], turn_after=0.05))
+    assert waited < 0.05 + LONGEST_PAUSE + 0.1 < PATIENCE * 0.9, f"taken after {waited * 1000:.0f} ms"
+
+
+def test_the_socket_closed_while_its_worker_stands_aside_is_not_watched_again() -> None:
+    class Refusing(_FairSocket):
+        refused: asyncio.Event
+
+        def accept(self) -> tuple[socket.socket, Any]:
+            try:
+                return super().accept()
+            except BlockingIOError:
+                self.refused.set()
+                raise
+
+    async def close_while_aside() -> list[dict[str, Any]]:
+        errors: list[dict[str, Any]] = []
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: errors.append(context))
+        plain = socket.socket()
+        plain.bind(("127.0.0.1", 0))
+        plain.listen(8)
+        fair = Refusing(fileno=plain.detach())
+        fair.held, fair.refused = _Held([1, 0], 0), asyncio.Event()
+        server = await loop.create_server(asyncio.Protocol, sock=fair)
+        with socket.create_connection(fair.getsockname()):
+            await fair.refused.wait()  # standing aside from now
+            server.close()
+            await server.wait_closed()
+            await asyncio.sleep(LONGEST_PAUSE * 2)  # past the pause
+        return errors
+
+    assert asyncio.run(close_while_aside()) == []

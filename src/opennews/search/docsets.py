@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from whoosh.reading import TermNotFound
 
-from .postings import is_packed, unpack_ids
+from .whoosh_internals import deleted_docs as _deleted
+from .whoosh_internals import leaf_ids as _leaf_ids
 
 __all__ = ["DocSets", "Tally", "ids_of"]
 
@@ -51,40 +52,6 @@ def ids_of(bits: int) -> np.ndarray:
     raw = np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), dtype=np.uint8)
     # As booleans, nonzero() takes a path several times faster than over bytes.
     return np.flatnonzero(np.unpackbits(raw, bitorder="little").view(np.bool_))
-
-
-def _leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
-    """A term's document numbers in a segment, a posting block at a time.
-
-    Reads W3 posting blocks directly (decoding each block once, without the
-    per-posting matcher calls; packed ones with numpy alone, see postings.py); any
-    other matcher is walked the slow way.
-    """
-    child = getattr(matcher, "child", None)
-    if child is not None and not hasattr(matcher, "_read_data"):
-        matcher = child  # deletions are masked separately
-    if not hasattr(matcher, "_read_data") or not hasattr(matcher, "_nextoffset"):
-        yield list(matcher.all_ids())
-        return
-    while not matcher._atend:
-        if matcher._data is None:
-            matcher._read_data()
-        ids = matcher._data[0]
-        if is_packed(ids):
-            yield unpack_ids(ids)
-        else:  # Whoosh's own block format
-            ids = np.asarray(ids, dtype=np.int64)
-            yield ids if matcher._byteids else np.cumsum(ids)
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-
-
-def _deleted(leaf: Any) -> Iterable[int]:
-    found = getattr(leaf, "deleted_docs_set", None)
-    if found is not None:
-        return found
-    return [n for n in range(leaf.doc_count_all()) if leaf.is_deleted(n)]
 
 
 class DocSets:

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,7 +32,6 @@ from typing import Any, Protocol
 import orjson
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import PostingPool
 
 from ..archive import Archive
 from ..files import write_atomically
@@ -138,44 +135,6 @@ def _codec() -> PackedCodec:
     codec = PackedCodec(blocklimit=POSTING_BLOCK, compression=0)
     codec.length_stats = False
     return codec
-
-
-#: Postings per pickle in the indexer's sorted runs.
-RUN_BATCH = 8192
-
-
-def _write_run_in_batches(self: PostingPool, f: Any, items: Any) -> None:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= RUN_BATCH:
-            pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
-            batch = []
-    if batch:
-        pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
-    f.close()
-
-
-def _read_run_in_batches(self: PostingPool, path: str) -> Iterator[Any]:
-    f = self._open_run(path)
-    try:
-        while True:
-            try:
-                batch = pickle.load(f)
-            except EOFError:
-                return
-            yield from batch
-    finally:
-        f.close()
-        self._remove_run(path)
-
-
-# Whoosh's posting pool (the external sort behind every segment it writes) pickles each
-# posting on its own: some 1,000 per article, and a dump and a load of each took a quarter
-# of the indexing time. Runs written and read a batch of postings at a time hold the same
-# items in the same order.
-PostingPool._write_run = _write_run_in_batches
-PostingPool._read_run = _read_run_in_batches
 
 
 def _write_state(generation: Path, last_seq: int) -> None:
@@ -381,9 +340,7 @@ class Indexer:
         self, ix: Any, vocab: Vocabulary, pending: dict[str, tuple[str, int]], counted: int, report: IndexReport
     ) -> None:
         records = self.archive.get_records([i for i, (kind, _) in pending.items() if kind != "withdraw"])
-        purged = [
-            i for i in pending if i not in records and (tomb := self.archive.withdrawal(i)) and tomb["purged"]
-        ]
+        purged = [i for i in pending if i not in records and (tomb := self.archive.withdrawal(i)) and tomb["purged"]]
         rewrite = self._forget(ix, vocab, purged) if purged else set()
         writer = ix.writer(codec=_codec(), compound=False)
         try:

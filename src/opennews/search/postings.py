@@ -22,7 +22,8 @@ from itertools import accumulate
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+
+from .whoosh_internals import W3Codec, W3LeafMatcher, W3PostingsWriter, block_payload, whoosh_block_ids
 
 __all__ = ["PackedCodec", "is_packed", "pack_ids", "unpack_ids"]
 
@@ -93,13 +94,16 @@ class PackedPostingsWriter(W3PostingsWriter):
 
 class PackedLeafMatcher(W3LeafMatcher):
     def _read_ids(self) -> None:
-        if self._data is None:
-            self._read_data()
-        ids = self._data[0]
+        ids = block_payload(self)
         if is_packed(ids):
             self._ids = unpack_ids(ids).tolist()
         else:
             super()._read_ids()
+
+    def block_ids(self) -> np.ndarray:
+        """The current block's document numbers, in either format (what whoosh_internals.leaf_ids reads)."""
+        ids = block_payload(self)
+        return unpack_ids(ids) if is_packed(ids) else whoosh_block_ids(self)
 
 
 class PackedCodec(W3Codec):

@@ -14,8 +14,7 @@ import mmap
 import os
 from typing import Any
 
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import StructFile
+from .whoosh_internals import FileStorage, StructFile
 
 __all__ = ["MappedStorage"]
 

@@ -15,6 +15,14 @@ so the pools are split evenly (never more than one apart) whatever the order in
 which the workers wake. The parent process only watches over the workers
 (restarting one that dies) and stops them on SIGINT/SIGTERM.
 
+A worker whose turn it is not answers the event loop's accept as a socket with
+nothing pending, but the shared socket stays readable while the connection waits,
+and asyncio would ask again at once: measured, some 11,000 ``accept()`` calls in
+the 0.25 s a connection can wait, a core spinning in every worker that defers. So
+a worker that defers stops watching the socket for a moment (2 ms, doubling up to
+31 ms while the same wait goes on, never past the waiting connection's patience):
+13 calls in those 0.25 s.
+
 Each connection also gets ``TCP_NODELAY``: responses are written as headers
 then body, and Nagle's algorithm would otherwise hold the body until the
 client's delayed ACK (about 40 ms on every keep-alive request).
@@ -22,6 +30,7 @@ client's delayed ACK (about 40 ms on every keep-alive request).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import os
@@ -40,6 +49,10 @@ __all__ = ["NoDelayH11Protocol", "run", "serve"]
 BACKLOG = 2048
 #: Seconds a connection waits for the worker whose turn it is before another takes it.
 PATIENCE = 0.25
+#: Seconds a worker that defers stops watching the socket, the first time in a wait; doubled each
+#: time after, up to LONGEST_PAUSE (a worker whose turn comes meanwhile is late by at most that).
+PAUSE = PATIENCE / 128
+LONGEST_PAUSE = PATIENCE / 8
 
 
 #: This worker's share of the connection counts, when it is one of several.
@@ -75,6 +88,12 @@ class _Held:
         mine = self.counts[self.slot]
         return not any(0 <= n < mine for i, n in enumerate(self.counts) if i != self.slot)
 
+    def others(self) -> list[int]:
+        """The other workers' counts (this worker's slot as -1)."""
+        counts = self.counts[:]
+        counts[self.slot] = -1
+        return counts
+
     def take(self) -> None:
         self.held += 1
         self._publish()
@@ -96,25 +115,60 @@ class _FairSocket(socket.socket):
     its turn (when no other worker holds fewer). Otherwise it answers as a socket with
     nothing pending, and the connection stays queued for a worker whose turn it is.
 
-    The event loop asks again while the connection waits, so a worker whose turn it is
-    but whose loop is held up (a slow synchronous step) would leave the connection
-    waiting: after :data:`PATIENCE` seconds of asking, a worker takes it anyway.
+    The socket stays readable while the connection waits, so after deferring, the
+    worker's event loop stops watching it for a short while (see :meth:`_stand_aside`)
+    rather than asking again at once. A worker whose turn it is but whose loop is held up
+    (a slow synchronous step) would leave the connection waiting: after :data:`PATIENCE`
+    seconds in which no other worker took a connection, a worker takes it anyway.
     """
 
     held: _Held
     _asked_since = _asked_last = -1.0
+    _pause = PAUSE
+    _others: list[int] | None = None
 
     def accept(self) -> tuple[socket.socket, Any]:
         if not self.held.my_turn():
             now = time.monotonic()
-            if now - self._asked_last > PATIENCE / 2:  # not asked just before: a new connection waits
-                self._asked_since = now
-            self._asked_last = now
-            if now - self._asked_since < PATIENCE:
+            others = self.held.others()
+            taken = self._others is not None and any(n > was for n, was in zip(others, self._others, strict=True))
+            if taken or now - self._asked_last > PATIENCE / 2:  # another worker took one, or not asked just before
+                self._asked_since, self._pause = now, PAUSE  # a new connection waits
+            self._asked_last, self._others = now, others
+            waited = now - self._asked_since
+            if waited < PATIENCE:
+                self._stand_aside(min(self._pause, PATIENCE - waited))
+                self._pause = min(self._pause * 2, LONGEST_PAUSE)
                 raise BlockingIOError
         conn, address = super().accept()
         self.held.take()
         return conn, address
+
+    def _stand_aside(self, seconds: float) -> None:
+        """Take the socket out of the running event loop's selector for ``seconds``, then put
+        it back as it was. Not ``loop.remove_reader``: that cancels the loop's own accept
+        callback, which there is no public way to register again, where the selector's key
+        keeps it. Outside an event loop, or in one without a selector, nothing happens (the
+        caller asks again when it likes)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        selector = getattr(loop, "_selector", None)
+        if selector is None:
+            return
+        fd = self.fileno()
+        try:
+            key = selector.unregister(fd)
+        except (KeyError, ValueError):
+            return
+        loop.call_later(seconds, self._watch_again, selector, fd, key)
+
+    def _watch_again(self, selector: Any, fd: int, key: Any) -> None:
+        if self.fileno() != fd:  # closed meanwhile: the server has stopped
+            return
+        with contextlib.suppress(KeyError, ValueError):  # watched again already
+            selector.register(fd, key.events, key.data)
 
 
 class _Server(uvicorn.Server):
