@@ -173,7 +173,14 @@ class Home:
         archive = found.pop("archive")
         return archive is not None and any(p is None or p < archive for p in found.values())
 
-    def sync(self, parts: Iterable[str] | None = PARTS, *, wait: bool = True, force_dumps: bool = False) -> SyncReport:
+    def sync(
+        self,
+        parts: Iterable[str] | None = PARTS,
+        *,
+        wait: bool = True,
+        force_feeds: bool = False,
+        force_dumps: bool = False,
+    ) -> SyncReport:
         """Bring ``parts`` of the copies up to the archive's position.
 
         Holds the home's sync lock: with ``wait`` it waits for another sync (saying so),
@@ -201,10 +208,10 @@ class Home:
                     feeds = FeedsCopy(self.settings.feeds_dir, self.base_url())
                     upto = indexer.last_seq()
                     position = feeds.position()
-                    if position is None or position < upto:
+                    if force_feeds or position is None or position < upto:
                         self.phases.phase("writing static feeds")
                         with self.searcher() as searcher:
-                            report.parts.append(feeds.sync(archive, searcher, upto))
+                            report.parts.append(feeds.sync(archive, searcher, upto, everything=force_feeds))
                 if "dumps" in wanted:
                     dumps = DumpsCopy(self.settings.dumps_dir)
                     position = dumps.position()

@@ -113,12 +113,12 @@ class FeedsCopy:
             return None
         return int(state.get("last_seq", 0))
 
-    def sync(self, archive: Archive, searcher: Any, upto: int) -> PartReport:
+    def sync(self, archive: Archive, searcher: Any, upto: int, *, everything: bool = False) -> PartReport:
         from .feeds import ArchiveReader, write_static
 
         before = self.position()
         started = time.monotonic()
-        only = affected_feeds(archive, before, upto) if before is not None else None
+        only = affected_feeds(archive, before, upto) if before is not None and not everything else None
         reader = ArchiveReader(searcher, archive)
         report = write_static(self.directory, reader, reader.catalog(), self.base_url, only=only)
         write_atomically(self.state_path, orjson.dumps({"last_seq": upto, "base_url": self.base_url}))

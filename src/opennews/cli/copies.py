@@ -71,7 +71,7 @@ def cmd_verify(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, home: Home) -> int:
-    synced = home.sync(("index", "feeds"))
+    synced = home.sync(("index", "feeds"), force_feeds=True)
     if not args.quiet:
         print_sync(synced, sys.stderr)
     return 0

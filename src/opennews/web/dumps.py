@@ -200,7 +200,10 @@ class Dumps:
         if manifest is None:
             return False
         written = int((manifest.get("archive") or {}).get("last_change", 0))
-        return bool(self.site.backend.hidden_since(written))
+        try:
+            return bool(self.site.backend.hidden_since(written))
+        except Unavailable:  # no archive to compare with: the manifest is all there is
+            return False
 
     async def file(self, request: Request) -> Response:
         name = request.path_params["name"]
