@@ -1,4 +1,4 @@
-"""Stopping an ingest from outside: Ctrl-C stops it at once, workers included."""
+"""Stopping an ingest from outside: Ctrl-C stops it at once, kill -9 takes its workers with it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import orjson
@@ -127,3 +128,19 @@ def test_ctrl_c_stops_the_ingest_and_its_workers_at_once(tmp_path: Path, big_inp
     with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
         assert archive.count() == N
         assert [r["status"] for r in archive.runs()] == ["done", "interrupted"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="validation runs in worker processes only with 2+ CPUs")
+def test_kill_9_of_the_ingest_takes_its_workers_with_it(tmp_path: Path, big_input: Path) -> None:
+    proc = start_and_wait_for_batches(tmp_path / "home", big_input)
+    try:
+        workers = {pid for pid, ppid, _ in processes() if ppid == proc.pid}
+        assert workers, "the ingest should validate in worker processes"
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only, not its group
+        proc.wait()
+        assert alive(workers, within=2.0) == set()
+    finally:
+        with suppress(ProcessLookupError):  # whatever is left, so a failure does not leak processes
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()

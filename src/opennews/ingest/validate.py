@@ -7,14 +7,18 @@ already stored an article from exactly those bytes, the record is unchanged and
 is neither parsed nor validated again, which makes re-ingesting a dump cheap.
 
 The workers belong to the run: they ignore Ctrl-C (the parent decides how they
-stop) and are killed mid-batch when the run is interrupted.
+stop), are killed mid-batch when the run is interrupted, and die with the parent
+when it is killed outright, so no stray validator outlives an ingest.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
+import os
 import signal
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -75,14 +79,37 @@ def validate_batch(
     return out
 
 
-def _worker_init() -> None:
-    """Set up a worker process: deaf to Ctrl-C.
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; a no-op elsewhere.
+
+    Without it a ``kill -9`` (or the OOM killer) on an ingest leaves its workers
+    blocked forever on a queue nobody writes to. The signal follows the *thread*
+    that forked the worker; the pool forks all its workers from the thread that
+    first submits a batch, which is the thread running the ingest.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker process: deaf to Ctrl-C, and dead as soon as its parent is.
 
     A terminal sends Ctrl-C to the whole process group; if workers raised
     KeyboardInterrupt too, each would print a traceback and the pool would break
     under the parent while it is still stopping cleanly.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -121,7 +148,9 @@ class Validator:
         if big and self.workers > 1 and self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_worker_init)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+            )
         if self._pool is not None:
             return self._pool.submit(validate_batch, items, self.default_source)
         done: Future[list[Checked]] = Future()
