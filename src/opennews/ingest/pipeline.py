@@ -56,7 +56,7 @@ class InputReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    read: int = 0  # valid records handed to the archive so far
+    read: int = 0  # records the readers found in this input, kept or rejected
 
     def counts(self) -> dict[str, object]:
         """The columns of this input's line in the run log."""
@@ -157,6 +157,15 @@ def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptio
     yield from DOCUMENT_READERS[fmt](doc)
 
 
+def _is_record(rej: Reject) -> bool:
+    """Whether a reader's reject stands for one record, not the input as a whole.
+
+    Whole-input problems (empty, not text, unreadable, a corrupt stream from some
+    byte on) are rejected too, but no record was read from them.
+    """
+    return rej.where != "file" and not rej.where.startswith("byte ")
+
+
 @contextmanager
 def _interrupt_after() -> Iterator[None]:
     """Hold a Ctrl-C that comes during the block, and raise it when the block ends.
@@ -216,6 +225,8 @@ class Run:
         self._inflight: deque[tuple[Future[list[Checked]], list[InputReport], list[bytes], list[Reject]]] = deque()
         self._rejects: list[Reject] = []  # found since the last write
         self._touched: list[InputReport] = []
+        self._unwritten: dict[InputReport, int] = {}  # records queued or in flight, per input
+        self._read_done: deque[InputReport] = deque()  # inputs read to the end, not yet settled
         self._ended = False
 
     def __enter__(self) -> Run:
@@ -239,11 +250,30 @@ class Run:
             self.report.rejects.append(rej)
         (self._rejects if into is None else into).append(rej)
 
+    def end_input(self, owner: InputReport) -> None:
+        """Note that ``owner`` has been read to the end (see :meth:`settled`)."""
+        self._read_done.append(owner)
+
+    def settled(self) -> list[InputReport]:
+        """Inputs read to the end whose every record is now written or rejected, in order.
+
+        Batches span inputs, so an input's last records may still be queued or
+        in a worker when its reader is done; its counts are final only after that.
+        """
+        out: list[InputReport] = []
+        while self._read_done and not self._unwritten.get(self._read_done[0]):
+            out.append(self._read_done.popleft())
+        return out
+
     def take(self, found: Found | Reject, owner: InputReport) -> bool:
         """Queue one record; True when a batch was written (for progress)."""
         if isinstance(found, Reject):
+            if _is_record(found):
+                owner.read += 1
             self.reject(Reject(found.where, found.reason, found.excerpt, owner.name), owner)
             return False
+        owner.read += 1
+        self._unwritten[owner] = self._unwritten.get(owner, 0) + 1
         self._pending.append((found, owner))
         if len(self._pending) >= self.options.batch_size:
             return self._dispatch(big=True)
@@ -258,7 +288,7 @@ class Run:
         for (_, owner), d in zip(items, digests, strict=True):
             if d in known:
                 owner.unchanged += 1
-                owner.read += 1
+                self._unwritten[owner] -= 1
         if skipped:
             self.archive.count_unchanged(self.report.run_id, skipped)
         job = self._validator.submit([(f.where, f.fields, f.raw) for f, _, _ in todo], big=big)
@@ -284,6 +314,7 @@ class Run:
         kept_owners: list[InputReport] = []
         kept_digests: list[bytes] = []
         for checked, owner, digest in zip(checked_batch, owners, digests, strict=True):
+            self._unwritten[owner] -= 1
             if checked.encoding and checked.encoding not in (owner.encoding or ""):
                 owner.encoding = f"{owner.encoding or 'utf-8'}+{checked.encoding}"
             if checked.article is None:
@@ -294,7 +325,6 @@ class Run:
             articles.append(checked.article)
             kept_owners.append(owner)
             kept_digests.append(digest)
-            owner.read += 1
         run_id = self.report.run_id
         result = self.archive.upsert_batch(articles, run_id=run_id, rejected=len(rejects), fingerprints=kept_digests)
         for article, owner, status in zip(articles, kept_owners, result.statuses, strict=True):
@@ -373,6 +403,8 @@ def ingest(
         with run:
             _read_all(run, paths, progress)
             report = run.finish()
+            for item in run.settled():
+                progress.input_done(item)
     finally:
         progress.close()
     return report
@@ -399,10 +431,14 @@ def _read_all(run: Run, paths: list[str], progress: Progress) -> None:
             for found in _records(item, raw, info, options):
                 if run.take(found, info):
                     progress.advance(position.delta(), run.report)
+                    for done in run.settled():
+                        progress.input_done(done)
         except (OSError, io.UnsupportedOperation) as exc:
             run.reject(Reject("file", f"read error: {exc}", "", item.name), info)
         finally:
             if item.path is not None:
                 raw.close()
         progress.advance(position.delta(), run.report)
-        progress.input_done(info)
+        run.end_input(info)
+        for done in run.settled():
+            progress.input_done(done)
