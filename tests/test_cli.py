@@ -116,3 +116,34 @@ def test_ingest_help_names_every_reader_format() -> None:
     from opennews.ingest.readers import FORMATS
 
     assert FORMAT_NAMES.split(", ") == list(FORMATS)
+
+
+def test_ingest_lines_count_every_record_read(cli: Cli, tmp_path: Path) -> None:
+    """Each input's line counts the records read from it, once they are all written or rejected.
+
+    The big file's last batches are still in the worker processes when its reader
+    is done, and the small file's records share a batch with them.
+    """
+    big, small = tmp_path / "big.ndjson", tmp_path / "small.ndjson"
+    with open(big, "wb") as out:
+        for i in range(20_000):
+            rec = {"id": f"line-{i:05d}", "title": f"Tin số {i}", "body": "Hà Nội nắng nóng.", "source": "tin.example"}
+            if i % 1000 == 999:
+                del rec["title"]  # 20 records the validator rejects
+            out.write(orjson.dumps(rec) + b"\n")
+    small.write_bytes(
+        orjson.dumps({"id": "small-1", "title": "Tin một", "body": "Nội dung.", "source": "tin.example"})
+        + b"\nnot json\n\n"  # a blank line is no record
+        + orjson.dumps({"id": "small-2", "body": "Không có tiêu đề."})
+        + b"\n"
+    )
+    expected = [
+        f"read {big} (ndjson, utf-8): 20,000 records, 20 rejected",
+        f"read {small} (ndjson, utf-8): 3 records, 2 rejected",
+    ]
+    code, out, err = cli("ingest", "--no-index", "--no-dumps", str(big), str(small))
+    assert code == 0 and "added 19,981" in out
+    assert [line for line in err.splitlines() if line.startswith("read ")] == expected
+    code, out, err = cli("ingest", "--no-index", "--no-dumps", str(big), str(small))  # all unchanged now
+    assert code == 0 and "unchanged 19,981" in out
+    assert [line for line in err.splitlines() if line.startswith("read ")] == expected

@@ -3,15 +3,23 @@
 Bad input never stops a run and is never silently dropped: every record that
 can't be kept becomes a Reject (input, where, why) that is counted, shown at the
 end, and appended to the rejects file next to the archive.
+
+Ctrl-C (or any error) stops a run at once: the validator workers are killed, the
+run is logged as interrupted, and every batch committed before stays. A batch
+being written when Ctrl-C comes is finished first (milliseconds), so the archive,
+the rejects file and the run log agree on every batch.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +56,7 @@ class InputReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    read: int = 0  # valid records handed to the archive so far
+    read: int = 0  # records the readers found in this input, kept or rejected
 
     def counts(self) -> dict[str, object]:
         """The columns of this input's line in the run log."""
@@ -149,6 +157,40 @@ def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptio
     yield from DOCUMENT_READERS[fmt](doc)
 
 
+def _is_record(rej: Reject) -> bool:
+    """Whether a reader's reject stands for one record, not the input as a whole.
+
+    Whole-input problems (empty, not text, unreadable, a corrupt stream from some
+    byte on) are rejected too, but no record was read from them.
+    """
+    return rej.where != "file" and not rej.where.startswith("byte ")
+
+
+@contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold a Ctrl-C that comes during the block, and raise it when the block ends.
+
+    Writing one batch takes milliseconds, and an interrupt in the middle of it
+    could land between the archive's commit and its rollback handler or the
+    rejects file. Only the main thread receives signals, and only Python's default
+    handler is replaced, so a caller's own SIGINT handling is left alone.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
 class Run:
     """One ingestion run: batches records into the archive and logs rejects.
 
@@ -157,6 +199,9 @@ class Run:
     rest is validated (in worker processes for big inputs) and written in one
     transaction together with that batch's rejects, so after a crash the archive
     and the rejects file agree on everything committed.
+
+    End it with :meth:`finish`, or :meth:`abort` when the caller stops early; used
+    as a context manager, an exception (Ctrl-C included) aborts it.
     """
 
     def __init__(
@@ -173,13 +218,23 @@ class Run:
         self.now = now
         self.report = IngestReport(archive.start_run(command), rejects_path)
         rejects_path.parent.mkdir(parents=True, exist_ok=True)
-        self._rejects_file = open(rejects_path, "ab")  # noqa: SIM115 - closed in finish()
+        self._rejects_file = open(rejects_path, "ab")  # noqa: SIM115 - closed in finish() or abort()
         self._salt = "\0".join([options.default_source or "", options.format or ""]).encode()
         self._validator = Validator(options.default_source, options.workers)
         self._pending: list[tuple[Found, InputReport]] = []
         self._inflight: deque[tuple[Future[list[Checked]], list[InputReport], list[bytes], list[Reject]]] = deque()
         self._rejects: list[Reject] = []  # found since the last write
         self._touched: list[InputReport] = []
+        self._unwritten: dict[InputReport, int] = {}  # records queued or in flight, per input
+        self._read_done: deque[InputReport] = deque()  # inputs read to the end, not yet settled
+        self._ended = False
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:
+            self.abort()
 
     def begin_input(self, name: str) -> InputReport:
         info = InputReport(name)
@@ -195,11 +250,30 @@ class Run:
             self.report.rejects.append(rej)
         (self._rejects if into is None else into).append(rej)
 
+    def end_input(self, owner: InputReport) -> None:
+        """Note that ``owner`` has been read to the end (see :meth:`settled`)."""
+        self._read_done.append(owner)
+
+    def settled(self) -> list[InputReport]:
+        """Inputs read to the end whose every record is now written or rejected, in order.
+
+        Batches span inputs, so an input's last records may still be queued or
+        in a worker when its reader is done; its counts are final only after that.
+        """
+        out: list[InputReport] = []
+        while self._read_done and not self._unwritten.get(self._read_done[0]):
+            out.append(self._read_done.popleft())
+        return out
+
     def take(self, found: Found | Reject, owner: InputReport) -> bool:
         """Queue one record; True when a batch was written (for progress)."""
         if isinstance(found, Reject):
+            if _is_record(found):
+                owner.read += 1
             self.reject(Reject(found.where, found.reason, found.excerpt, owner.name), owner)
             return False
+        owner.read += 1
+        self._unwritten[owner] = self._unwritten.get(owner, 0) + 1
         self._pending.append((found, owner))
         if len(self._pending) >= self.options.batch_size:
             return self._dispatch(big=True)
@@ -214,7 +288,7 @@ class Run:
         for (_, owner), d in zip(items, digests, strict=True):
             if d in known:
                 owner.unchanged += 1
-                owner.read += 1
+                self._unwritten[owner] -= 1
         if skipped:
             self.archive.count_unchanged(self.report.run_id, skipped)
         job = self._validator.submit([(f.where, f.fields, f.raw) for f, _, _ in todo], big=big)
@@ -229,10 +303,18 @@ class Run:
     def _write(
         self, job: Future[list[Checked]], owners: list[InputReport], digests: list[bytes], rejects: list[Reject]
     ) -> None:
+        checked_batch = job.result()  # waiting on a worker; Ctrl-C may stop it
+        with _interrupt_after():
+            self._write_checked(checked_batch, owners, digests, rejects)
+
+    def _write_checked(
+        self, checked_batch: list[Checked], owners: list[InputReport], digests: list[bytes], rejects: list[Reject]
+    ) -> None:
         articles: list[Row] = []
         kept_owners: list[InputReport] = []
         kept_digests: list[bytes] = []
-        for checked, owner, digest in zip(job.result(), owners, digests, strict=True):
+        for checked, owner, digest in zip(checked_batch, owners, digests, strict=True):
+            self._unwritten[owner] -= 1
             if checked.encoding and checked.encoding not in (owner.encoding or ""):
                 owner.encoding = f"{owner.encoding or 'utf-8'}+{checked.encoding}"
             if checked.article is None:
@@ -243,7 +325,6 @@ class Run:
             articles.append(checked.article)
             kept_owners.append(owner)
             kept_digests.append(digest)
-            owner.read += 1
         run_id = self.report.run_id
         result = self.archive.upsert_batch(articles, run_id=run_id, rejected=len(rejects), fingerprints=kept_digests)
         for article, owner, status in zip(articles, kept_owners, result.statuses, strict=True):
@@ -268,16 +349,41 @@ class Run:
             self._write(*self._inflight.popleft())
 
     def finish(self) -> IngestReport:
+        """Write what is left, shut the workers down and log the run as done."""
         try:
             self.flush()
-        finally:
             self._validator.close()
-            self._rejects_file.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._ended = True
+        self._rejects_file.close()
         report = self.report
         self.archive.finish_run(
             report.run_id, "done" if report.read_anything or not report.rejects_total else "nothing-read"
         )
         return report
+
+    def abort(self) -> None:
+        """Stop now, after Ctrl-C or an error: what was committed stays, the rest is dropped.
+
+        The workers are killed rather than waited for, the rejects file is closed
+        with every line of the committed batches, and the run is logged as
+        interrupted. Safe to call more than once, and after :meth:`finish`.
+        """
+        if self._ended:
+            return
+        self._ended = True
+        self._pending.clear()
+        self._inflight.clear()
+        try:
+            self._validator.abort()
+        finally:
+            self._rejects_file.close()
+            # If the log cannot be updated, the reason we stopped matters more; the
+            # run then stays "running" in the log, as after a kill -9.
+            with suppress(Exception):
+                self.archive.finish_run(self.report.run_id, "interrupted")
 
 
 def ingest(
@@ -293,6 +399,20 @@ def ingest(
     options = options or IngestOptions()
     progress = progress or Progress()
     run = Run(archive, rejects_path=rejects_path, options=options, command=f"{command} {' '.join(paths)}")
+    try:
+        with run:
+            _read_all(run, paths, progress)
+            report = run.finish()
+            for item in run.settled():
+                progress.input_done(item)
+    finally:
+        progress.close()
+    return report
+
+
+def _read_all(run: Run, paths: list[str], progress: Progress) -> None:
+    """Feed every input's records to the run, telling ``progress`` as batches are written."""
+    options = run.options
     sizes = [Path(p).stat().st_size for p in paths if p != "-" and Path(p).is_file()]
     progress.start(sum(sizes) if sizes and len(sizes) == len(paths) else None)
     for item in iter_inputs(paths):
@@ -311,13 +431,14 @@ def ingest(
             for found in _records(item, raw, info, options):
                 if run.take(found, info):
                     progress.advance(position.delta(), run.report)
+                    for done in run.settled():
+                        progress.input_done(done)
         except (OSError, io.UnsupportedOperation) as exc:
             run.reject(Reject("file", f"read error: {exc}", "", item.name), info)
         finally:
             if item.path is not None:
                 raw.close()
         progress.advance(position.delta(), run.report)
-        progress.input_done(info)
-    report = run.finish()
-    progress.close()
-    return report
+        run.end_input(info)
+        for done in run.settled():
+            progress.input_done(done)

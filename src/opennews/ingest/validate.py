@@ -5,12 +5,20 @@ in worker processes while the main process reads input and writes the archive.
 Before that, each record's raw bytes are fingerprinted: when the archive has
 already stored an article from exactly those bytes, the record is unchanged and
 is neither parsed nor validated again, which makes re-ingesting a dump cheap.
+
+The workers belong to the run: they ignore Ctrl-C (the parent decides how they
+stop), are killed mid-batch when the run is interrupted, and die with the parent
+when it is killed outright, so no stray validator outlives an ingest.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -71,6 +79,60 @@ def validate_batch(
     return out
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; a no-op elsewhere.
+
+    Without it a ``kill -9`` (or the OOM killer) on an ingest leaves its workers
+    blocked forever on a queue nobody writes to. The signal follows the *thread*
+    that forked the worker; the pool forks all its workers from the thread that
+    first submits a batch, which is the thread running the ingest.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a worker process: deaf to Ctrl-C, and dead as soon as its parent is.
+
+    A terminal sends Ctrl-C to the whole process group; if workers raised
+    KeyboardInterrupt too, each would print a traceback and the pool would break
+    under the parent while it is still stopping cleanly.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes now, even in the middle of a batch.
+
+    ProcessPoolExecutor has no public way to stop a running task, so this reads
+    two private attributes, here only: ``_processes`` (pid → Process) to kill and
+    reap the workers, and the parent's copy of the result pipe's write end, which
+    is closed once they are gone. A worker killed while sending a result leaves
+    half a message in that pipe; with every write end closed the pool's manager
+    thread reads end-of-file and winds down instead of waiting for the rest forever.
+    """
+    processes = list((pool._processes or {}).values())  # type: ignore[attr-defined]
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join(timeout=1.0)
+    if all(p.exitcode is not None for p in processes):
+        results = pool._result_queue  # type: ignore[attr-defined]
+        if results is not None:
+            results._writer.close()
+
+
 class Validator:
     """Runs :func:`validate_batch` inline or in a small process pool, in order."""
 
@@ -86,7 +148,9 @@ class Validator:
         if big and self.workers > 1 and self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+            )
         if self._pool is not None:
             return self._pool.submit(validate_batch, items, self.default_source)
         done: Future[list[Checked]] = Future()
@@ -94,6 +158,18 @@ class Validator:
         return done
 
     def close(self) -> None:
+        """Shut the pool down once every submitted batch has been collected."""
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+    def abort(self) -> None:
+        """Stop at once: drop queued batches and kill the workers mid-batch.
+
+        For Ctrl-C or an error, when nothing the workers return will be written;
+        waiting for their running batches could take seconds with big batches.
+        """
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            _stop_workers(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
