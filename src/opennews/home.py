@@ -109,8 +109,11 @@ class Home:
         from .demo import generate
         from .ingest import Found, IngestOptions, Run
 
-        with self.archive() as archive:
-            run = Run(archive, rejects_path=self.settings.rejects_path, options=IngestOptions(), command="demo")
+        options = IngestOptions()
+        with (
+            self.archive() as archive,
+            Run(archive, rejects_path=self.settings.rejects_path, options=options, command="demo") as run,
+        ):
             info = run.begin_input(f"demo (seed {seed})")
             info.format = "demo"
             for n, record in enumerate(generate(articles, seed=seed), 1):
