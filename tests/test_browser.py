@@ -25,10 +25,11 @@ import orjson
 import pytest
 
 from opennews.vietnamese import fold, has_marks
+from tools import required
 from webhome import WebHome, build_web_home, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)")
+_chromium = required(CHROMIUM, "Debian chromium is not installed (/usr/bin/chromium)")
 
 FLAGS = [
     "--headless",

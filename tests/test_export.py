@@ -27,6 +27,7 @@ from opennews.cli import main
 from opennews.dumps import load_manifest
 from opennews.settings import Settings
 from opennews.web import create_app
+from tools import require
 from webhome import WebHome, serving
 
 
@@ -257,9 +258,7 @@ def test_cli_export_formats_and_filters(web_home: WebHome, tmp_path: Path, store
 
 
 def test_curl_resumes_a_broken_download_from_a_real_server(web_home: WebHome, tmp_path: Path) -> None:
-    curl = shutil.which("curl")
-    if curl is None:
-        pytest.skip("curl is not installed")
+    curl = require("curl", "curl is not installed")
     with serving(web_home.path) as base:
         whole = (web_home.path / "dumps" / "articles-all.ndjson.gz").read_bytes()
         part = tmp_path / "articles-all.ndjson.gz"

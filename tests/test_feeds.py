@@ -25,6 +25,7 @@ from opennews.feeds import FeedSpec, collect, item_from_record, render
 from opennews.feeds.model import Feed
 from opennews.settings import Settings
 from opennews.web import create_app
+from tools import require
 from webhome import REASON, WebHome
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -87,10 +88,10 @@ def test_every_feed_parses_cleanly(client: TestClient, records: dict[str, dict[s
                 assert entry.published_parsed is not None
 
 
-@pytest.mark.skipif(XMLLINT is None, reason="xmllint (libxml2-utils) is not installed")
 def test_atom_feeds_validate_against_rfc4287_schema(
     client: TestClient, records: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
+    require("xmllint", "xmllint (libxml2-utils) is not installed")
     for n, path in enumerate([*_urls(records), "/feeds/search"]):
         target = tmp_path / f"{n}.atom"
         target.write_bytes(client.get(f"{path}.atom?q=Vi%E1%BB%87t").content)

@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import loadgen
+from tools import require
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -56,8 +57,8 @@ def _urls(base: str) -> list[str]:
     return [f"{base}/ok?q=h%C3%A0+n%E1%BB%99i", f"{base}/ok?q=a", f"{base}/missing", f"{base}/ok"]
 
 
-@pytest.mark.skipif(loadgen.wrk_path() is None, reason="wrk is not installed")
 def test_wrk_cycles_through_the_paths_and_counts_statuses(base: str) -> None:
+    require("wrk", "wrk is not installed")
     result = loadgen.wrk_load(_urls(base), connections=2, duration=1, warmup=0, headers={"Accept-Encoding": "gzip"})
     statuses = result["statuses"]
     assert set(statuses) == {200, 404}

@@ -21,10 +21,11 @@ import orjson
 import pytest
 
 from opennews.archive import Archive
+from tools import required
 from webhome import WebHome, build_web_home, serving
 
 NEWSBOAT = shutil.which("newsboat")
-pytestmark = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed (apt-get install newsboat)")
+_newsboat = required("newsboat", "newsboat is not installed (apt-get install newsboat)")
 
 
 @pytest.fixture(scope="module")
