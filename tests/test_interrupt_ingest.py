@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import orjson
 import pytest
 
 from opennews.archive import Archive
+from test_crash import count  # articles committed so far, read without a lock the ingest needs
 
 # Big enough that the run is still going after a few batches, small enough that
 # the run that finishes the job takes a few seconds.
@@ -44,18 +44,6 @@ def ingest_command(home: Path, data: Path) -> list[str]:
         *("-m", "opennews", "--home", str(home), "ingest", "--no-index", "--no-dumps"),
         *("--batch-size", str(BATCH), str(data)),
     ]
-
-
-def count(db: Path) -> int:
-    """Articles committed so far, read without taking any lock the ingest needs."""
-    try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
-        try:
-            return conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
 
 
 def processes() -> Iterator[tuple[int, int, int]]:

@@ -244,14 +244,16 @@ class Archive:
 
     def known_fingerprints(self, fingerprints: Sequence[bytes]) -> set[bytes]:
         """Which of these raw-record fingerprints the current articles were made from."""
-        known: set[bytes] = set()
-        for i in range(0, len(fingerprints), _IN_CHUNK):
-            chunk = list(fingerprints[i : i + _IN_CHUNK])
-            marks = ",".join("?" * len(chunk))
-            known.update(
-                r[0] for r in self._conn.execute(f"SELECT fingerprint FROM seen WHERE fingerprint IN ({marks})", chunk)
-            )
-        return known
+        return {
+            r[0] for r in self._rows_in("SELECT fingerprint FROM seen WHERE fingerprint IN ({marks})", fingerprints)
+        }
+
+    def _rows_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` (whose ``{marks}`` stands for a list of parameters) for every value,
+        asked :data:`_IN_CHUNK` values at a time (SQLite bounds the parameters of a statement)."""
+        for i in range(0, len(values), _IN_CHUNK):
+            chunk = list(values[i : i + _IN_CHUNK])
+            yield from self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     def count_unchanged(self, run_id: int, n: int) -> None:
         """Log records skipped as unchanged without being parsed (known fingerprints)."""
@@ -472,17 +474,11 @@ class Archive:
     def last_versions(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The newest kept earlier version of each id (where a changed or withdrawn article was
         before); ids with none (new, or purged) are absent."""
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), _IN_CHUNK):
-            chunk = list(ids[i : i + _IN_CHUNK])
-            marks = ",".join("?" * len(chunk))
-            for article_id, record in self._conn.execute(
-                f"SELECT v.id, v.record FROM versions v WHERE v.id IN ({marks}) AND v.version = "
-                "(SELECT MAX(version) FROM versions WHERE id = v.id)",
-                chunk,
-            ):
-                out[article_id] = orjson.loads(record)
-        return out
+        sql = (
+            "SELECT v.id, v.record FROM versions v WHERE v.id IN ({marks}) AND v.version = "
+            "(SELECT MAX(version) FROM versions WHERE id = v.id)"
+        )
+        return {article_id: orjson.loads(record) for article_id, record in self._rows_in(sql, ids)}
 
     def get(self, article_id: str) -> Article | None:
         record = self.get_record(article_id)
@@ -494,15 +490,7 @@ class Archive:
 
     def get_records(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Current records by id (missing or withdrawn ids are simply absent)."""
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), _IN_CHUNK):
-            chunk = list(ids[i : i + _IN_CHUNK])
-            marks = ",".join("?" * len(chunk))
-            for article_id, record in self._conn.execute(
-                f"SELECT id, record FROM articles WHERE id IN ({marks})", chunk
-            ):
-                out[article_id] = orjson.loads(record)
-        return out
+        return {article_id: orjson.loads(record) for article_id, record in self.record_texts(ids).items()}
 
     def history(self, article_id: str) -> list[dict[str, Any]]:
         """Every version of an article, oldest first; the current one is last."""
@@ -604,12 +592,7 @@ class Archive:
 
     def record_texts(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored records (JSON text, unparsed) of the current articles among ``ids``."""
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            out.update(self._conn.execute(f"SELECT id, record FROM articles WHERE id IN ({marks})", chunk))
-        return out
+        return dict(self._rows_in("SELECT id, record FROM articles WHERE id IN ({marks})", ids))
 
     def withdrawal_rows(self, ids: Sequence[str]) -> list[tuple[str, str, str, bool]]:
         """(id, withdrawn_at, reason, purged) for the withdrawn articles among ``ids``."""

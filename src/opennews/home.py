@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .archive import Archive, ArchiveError
 from .locks import Busy, FileLock
-from .search.indexer import Indexer, IndexReport, Phases
+from .search.indexer import Indexer, IndexReport, Phases, SilentPhases
 from .settings import Settings
 from .sync import PARTS, DumpsCopy, FeedsCopy, PartReport, SyncReport, chosen, positions
 
@@ -34,24 +34,13 @@ __all__ = ["DEFAULT_BASE_URL", "Home"]
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
-class _Quiet:
-    def phase(self, name: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def say(self, message: str) -> None:
-        pass
-
-
 class Home:
     """One home folder: open it, change its archive, keep its copies in step."""
 
     def __init__(self, settings: Settings, *, base_url: str | None = None, phases: Phases | None = None) -> None:
         self.settings = settings
         self._base_url = base_url
-        self.phases: Phases = phases or _Quiet()
+        self.phases: Phases = phases or SilentPhases()
         self.sync_lock = FileLock(settings.home / ".sync.lock", "sync of this home")
 
     @classmethod

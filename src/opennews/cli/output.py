@@ -12,6 +12,8 @@ import threading
 import time
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
+from ..search.indexer import SilentPhases
+
 if TYPE_CHECKING:
     from ..ingest import IngestReport
     from ..sync import SyncReport
@@ -56,14 +58,8 @@ def open_out(path: str) -> IO[bytes]:
     return open(path, "wb")
 
 
-class QuietPhases:
+class QuietPhases(SilentPhases):
     """No progress; only what a waiting command must say (what it waits for) reaches stderr."""
-
-    def phase(self, name: str, total: int | None = None) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
 
     def say(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)

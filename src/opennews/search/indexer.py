@@ -41,7 +41,16 @@ from .schema import SCHEMA_VERSION, StoredText, build_schema, document_for
 from .vocabulary import Vocabulary
 from .whoosh_internals import ParallelWriter, clean_leftovers, drop_segments, segment_ids, segments_holding
 
-__all__ = ["BATCH", "IndexReport", "Indexer", "Phases", "VerifyReport", "current_generation", "index_state"]
+__all__ = [
+    "BATCH",
+    "IndexReport",
+    "Indexer",
+    "Phases",
+    "SilentPhases",
+    "VerifyReport",
+    "current_generation",
+    "index_state",
+]
 
 CURRENT = "CURRENT"
 GENERATION = "gen-"
@@ -84,7 +93,9 @@ class Phases(Protocol):
     def say(self, message: str) -> None: ...
 
 
-class _Silent:
+class SilentPhases:
+    """Phases nobody is told about (a library caller that asked for none)."""
+
     def phase(self, name: str, total: int | None = None) -> None:
         pass
 
@@ -160,7 +171,7 @@ class Indexer:
         self.procs = procs if procs is not None else min(2, os.cpu_count() or 1)
         self.limitmb = limitmb
         self.batch = batch
-        self.phases: Phases = phases or _Silent()
+        self.phases: Phases = phases or SilentPhases()
         self.writer_lock = FileLock(self.index_dir / ".writer.lock", "index writer")
         self.rebuild_lock = FileLock(self.index_dir / ".rebuild.lock", "index rebuild")
 

@@ -106,22 +106,29 @@ class Backend:
     # -- the invalidation key ---------------------------------------------------------
 
     def state(self) -> tuple[int, int]:
-        """(archive position, index position): every cache is valid for one value of it."""
+        """(archive position, index position): every cache is valid for one value of it.
+        The index position is -1 while there is no index."""
         now = time.monotonic()
         if now - self._state_checked >= STATE_CHECK:
-            with self._archive_lock:
-                seq = self._open_archive().last_seq()
-            index = -1
+            state = None
             with self._search_lock:
                 try:
                     searcher = self._open_searcher()
                 except Unavailable:
                     pass
                 else:
-                    searcher.refresh()
-                    index = searcher.position[1]
-            self._state, self._state_checked = (seq, index), now
+                    searcher.refresh()  # which reads the archive's position too
+                    state = searcher.position
+            if state is None:
+                with self._archive_lock:
+                    state = (self._open_archive().last_seq(), -1)
+            self._state, self._state_checked = state, now
         return self._state
+
+    def fresh_state(self) -> tuple[int, int] | None:
+        """The key as last looked at, if that was recent enough to use without looking again:
+        async callers then need no trip to a worker thread."""
+        return self._state if time.monotonic() - self._state_checked < STATE_CHECK else None
 
     def hidden_since(self, seq: int) -> list[str]:
         """Articles withdrawn after change ``seq`` and still withdrawn."""

@@ -73,8 +73,8 @@ class FeedViews:
             return self._reader
 
     async def _state(self) -> tuple[int, int]:
-        await run_in_threadpool(self._open)
-        return await run_in_threadpool(self.site.backend.state)
+        backend = self.site.backend
+        return backend.fresh_state() or await run_in_threadpool(backend.state)
 
     def close(self) -> None:
         if self._reader is not None:
