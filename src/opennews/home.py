@@ -23,7 +23,7 @@ from .archive import Archive, ArchiveError
 from .locks import Busy, FileLock
 from .search.indexer import Indexer, IndexReport, Phases, SilentPhases
 from .settings import Settings
-from .sync import PARTS, DumpsCopy, FeedsCopy, PartReport, SyncReport, chosen, positions
+from .sync import PARTS, DumpsCopy, FeedsCopy, PartReport, SyncReport, chosen
 
 if TYPE_CHECKING:
     from .ingest import IngestOptions, IngestReport, Progress
@@ -135,14 +135,8 @@ class Home:
         the feeds were last written with, else the local server's address."""
         chosen_url = self._base_url or os.environ.get("OPENNEWS_BASE_URL")
         if not chosen_url:
-            state = FeedsCopy(self.settings.feeds_dir, "").state_path
-            try:
-                import orjson
-
-                chosen_url = orjson.loads(state.read_bytes()).get("base_url")
-            except (OSError, ValueError, AttributeError):
-                chosen_url = None
-        return (chosen_url or DEFAULT_BASE_URL).rstrip("/")
+            chosen_url = FeedsCopy(self.settings.feeds_dir, "").recorded().get("base_url")
+        return str(chosen_url or DEFAULT_BASE_URL).rstrip("/")
 
     def indexer(self, archive: Archive) -> Indexer:
         return Indexer(self.settings.index_dir, archive, phases=self.phases)
@@ -152,12 +146,13 @@ class Home:
         if not self.exists():
             return {"archive": None, "index": None, "feeds": None, "dumps": None}
         with self.archive(readonly=True) as archive:
-            found = positions(
-                self.indexer(archive),
-                FeedsCopy(self.settings.feeds_dir, self.base_url()),
-                DumpsCopy(self.settings.dumps_dir),
-            )
-            return {"archive": archive.last_seq(), **found}
+            index = self.indexer(archive)
+            return {
+                "archive": archive.last_seq(),
+                "index": index.last_seq() if index.exists() else None,
+                "feeds": FeedsCopy(self.settings.feeds_dir, self.base_url()).position(),
+                "dumps": DumpsCopy(self.settings.dumps_dir).position(),
+            }
 
     def behind(self) -> bool:
         """Whether some copy is behind the archive (cheap: a query and a few small files)."""

@@ -30,9 +30,8 @@ import orjson
 
 from .archive import Archive
 from .files import write_atomically
-from .search.indexer import Indexer
 
-__all__ = ["PARTS", "DumpsCopy", "FeedsCopy", "PartReport", "SyncReport", "affected_feeds"]
+__all__ = ["PARTS", "DumpsCopy", "FeedsCopy", "PartReport", "SyncReport", "affected_feeds", "chosen"]
 
 #: The derived copies, in the order a sync brings them up to date (feeds read the index).
 PARTS = ("index", "feeds", "dumps")
@@ -53,10 +52,6 @@ class SyncReport:
     parts: list[PartReport] = field(default_factory=list)
     busy: str | None = None  # another sync held the lock and this one did not wait
     seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return any(p.before != p.after or p.detail for p in self.parts)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -107,9 +102,13 @@ class FeedsCopy:
         self.base_url = base_url.rstrip("/")
         self.state_path = directory / ".state.json"
 
+    def recorded(self) -> dict[str, Any]:
+        """What the last write recorded: its position and base URL (empty if never written)."""
+        return _read_json(self.state_path) or {}
+
     def position(self) -> int | None:
-        state = _read_json(self.state_path)
-        if state is None or state.get("base_url") != self.base_url:
+        state = self.recorded()
+        if state.get("base_url") != self.base_url:
             return None
         return int(state.get("last_seq", 0))
 
@@ -149,15 +148,6 @@ class DumpsCopy:
         report = build_dumps(archive, self.directory, force=force)
         detail = f"{len(report.written)} files written, {len(report.kept)} unchanged, {len(report.removed)} removed"
         return PartReport(self.name, before, self.position() or 0, report.seconds, detail)
-
-
-def positions(index: Indexer, feeds: FeedsCopy, dumps: DumpsCopy) -> dict[str, int | None]:
-    """Where each copy stands (None: never built)."""
-    return {
-        "index": index.last_seq() if index.exists() else None,
-        "feeds": feeds.position(),
-        "dumps": dumps.position(),
-    }
 
 
 def chosen(parts: Iterable[str] | None) -> tuple[str, ...]:

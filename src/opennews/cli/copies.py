@@ -9,25 +9,24 @@ from pathlib import Path
 import orjson
 
 from ..home import Home
-from ..sync import PARTS
+from ..sync import PARTS, chosen
 from .output import print_sync
 
 __all__ = ["cmd_dumps", "cmd_feeds", "cmd_index", "cmd_sync", "cmd_verify", "cmd_verify_dumps"]
 
 
 def cmd_sync(args: argparse.Namespace, home: Home) -> int:
-    unknown = sorted(set(args.parts) - set(PARTS))
-    if unknown:
-        print(f"opennews sync: unknown part(s) {', '.join(unknown)} (choose from {', '.join(PARTS)})", file=sys.stderr)
+    try:
+        parts = chosen(args.parts or None)
+    except ValueError as exc:
+        print(f"opennews sync: {exc} (choose from {', '.join(PARTS)})", file=sys.stderr)
         return 2
-    report = home.sync(args.parts or PARTS, wait=not args.if_idle)
+    report = home.sync(parts, wait=not args.if_idle)
     if args.json:
-        parts = [p.__dict__ for p in report.parts]
-        sys.stdout.write(orjson.dumps({"target": report.target, "busy": report.busy, "parts": parts}).decode() + "\n")
+        done = [p.__dict__ for p in report.parts]
+        sys.stdout.write(orjson.dumps({"target": report.target, "busy": report.busy, "parts": done}).decode() + "\n")
     elif not args.quiet:
-        print_sync(report, sys.stderr)
-        if not report.parts and not report.busy:
-            print(f"Every copy reflects the archive (change {report.target})", file=sys.stderr)
+        print_sync(report, sys.stderr, idle="Every copy reflects the archive")
     return 0
 
 
@@ -43,9 +42,7 @@ def cmd_index(args: argparse.Namespace, home: Home) -> int:
         return 0
     synced = home.sync(("index",))
     if not args.quiet:
-        print_sync(synced, sys.stderr)
-        if not synced.parts and not synced.busy:
-            print(f"Index is up to date (change {synced.target})", file=sys.stderr)
+        print_sync(synced, sys.stderr, idle="Index is up to date")
     return 0
 
 

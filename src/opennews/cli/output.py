@@ -40,11 +40,14 @@ def print_report(report: IngestReport, elapsed: float, out: TextIO) -> None:
             print(f"  … and {report.rejects_total - 20:,} more", file=out)
 
 
-def print_sync(report: SyncReport, out: TextIO) -> None:
-    """One line per copy that moved; a line saying another sync does the work when busy."""
+def print_sync(report: SyncReport, out: TextIO, *, idle: str = "") -> None:
+    """One line per copy that moved; a line saying another sync does the work when busy;
+    ``idle`` (if given) when nothing had to move."""
     if report.busy:
         print(f"Sync: {report.busy}; it brings the copies up to date", file=out)
         return
+    if idle and not report.parts:
+        print(f"{idle} (change {report.target})", file=out)
     for part in report.parts:
         moved = f"change {part.before or 0} → {part.after}"
         print(f"{part.name.capitalize()}: {part.detail} in {part.seconds:.1f} s ({moved})", file=out)
