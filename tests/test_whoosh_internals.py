@@ -19,8 +19,10 @@ from whoosh import index as whoosh_index
 from whoosh.codec.base import Codec
 from whoosh.externalsort import SortingPool
 from whoosh.fields import ID, KEYWORD, Schema
+from whoosh.index import TOC, clean_files
 from whoosh.multiproc import finish_subsegment
-from whoosh.reading import TermNotFound
+from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.writing import NO_MERGE
 
 from opennews.search import whoosh_internals
 from opennews.search.postings import PackedCodec, PackedLeafMatcher, is_packed
@@ -35,9 +37,13 @@ from opennews.search.whoosh_internals import (
     W3Codec,
     W3LeafMatcher,
     W3PostingsWriter,
+    clean_leftovers,
     deleted_docs,
+    drop_segments,
     leaf_ids,
     read_run_in_batches,
+    segment_ids,
+    segments_holding,
     write_run_in_batches,
 )
 
@@ -110,6 +116,9 @@ SIGNATURES: list[tuple[type, str, str]] = [
     (SubWriterTask, "run", "(self)"),
     (SubWriterTask, "_process_file", "(self, filename, doc_count)"),
     (SubWriterTask, "cancel", "(self)"),
+    (TOC, "_latest_generation", "(storage, indexname)"),
+    (TOC, "read", "(storage, indexname, gen=None, schema=None)"),
+    (SegmentReader, "segment", "(self)"),
 ]
 
 
@@ -123,6 +132,37 @@ def test_private_methods_keep_their_signatures(owner: type, name: str, signature
     expect(
         found == signature, f"{owner.__qualname__}.{name}{found}, where it was {owner.__qualname__}.{name}{signature}"
     )
+
+
+def test_clean_files_keeps_its_signature() -> None:
+    found = str(inspect.signature(clean_files))
+    expect(found == "(storage, indexname, gen, segments)", f"whoosh.index.clean_files{found}")
+
+
+def test_leftovers_are_cleaned_and_purged_segments_dropped(tmp_path: Path) -> None:
+    """What the indexer asks of these helpers, on a real index of two segments."""
+    schema = Schema(id=ID(stored=True, unique=True))
+    ix = whoosh_index.create_in(str(tmp_path), schema)
+    for batch in (("a", "b"), ("c", "d")):
+        writer = ix.writer()
+        for doc in batch:
+            writer.add_document(id=doc)
+        writer.commit(mergetype=NO_MERGE)
+    (tmp_path / "left.tmp").mkdir()
+    (tmp_path / "MAIN_orphan.seg").write_bytes(b"")
+    removed = clean_leftovers(FileStorage(str(tmp_path)), tmp_path)
+    expect("left.tmp" in removed and "MAIN_orphan.seg" in removed, f"leftovers not cleaned: {removed}")
+    with ix.searcher() as searcher:
+        [doc] = list(searcher.document_numbers(id="c"))
+        held = segments_holding(searcher, [doc])
+        expect(len(held) == 1, f"segments_holding found {held}")
+        expect(sorted(segment_ids(searcher, held)) == ["c", "d"], "segment_ids lost a document")
+    writer = ix.writer()
+    writer.add_document(id="d")
+    writer.commit(mergetype=drop_segments(held))
+    with ix.searcher() as searcher:
+        ids = sorted(searcher.stored_fields(n)["id"] for n in range(searcher.doc_count_all()))
+    expect(ids == ["a", "b", "d"], f"drop_segments left {ids}")
 
 
 def test_finish_subsegment_keeps_its_signature() -> None:

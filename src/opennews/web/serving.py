@@ -210,7 +210,9 @@ def serve(
 
 def run(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> None:
     """Serve the app factory ``app`` ("module:function") with ``workers`` processes."""
-    options = {"factory": True, "http": NoDelayH11Protocol, **options}
+    # asyncio's own loop, always: the fair accept above lives in its selector event loop, and
+    # uvloop (which uvicorn picks by itself when installed) would never call it.
+    options = {"factory": True, "http": NoDelayH11Protocol, "loop": "asyncio", **options}
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
