@@ -262,14 +262,7 @@ class Indexer:
             with self.archive.snapshot():
                 seq = self.archive.last_seq()
                 total = self.archive.count()
-                big = total > 2000 and self.procs > 1
-                # Segments are separate files, not Whoosh's compound ones: a compound segment is
-                # read through a BytesIO copy of the whole file, so every searching process would
-                # hold the index in private memory instead of sharing the page cache.
-                options: dict[str, Any] = {"limitmb": self.limitmb, "codec": _codec(), "compound": False}
-                writer = (
-                    ParallelWriter(ix, procs=self.procs, multisegment=True, **options) if big else ix.writer(**options)
-                )
+                writer = self._bulk_writer(ix, total)
                 try:
                     self.phases.phase("indexing", total)
                     for raw in self.archive.iter_json():
@@ -280,7 +273,7 @@ class Indexer:
                         if n % 500 == 0:
                             self.phases.advance(500)
                     self.phases.advance(n % 500)
-                    self.phases.phase("writing segments" + (f" ({self.procs} processes)" if big else ""))
+                    self.phases.phase("writing segments")
                     writer.commit()
                 except BaseException:
                     writer.cancel()
@@ -375,12 +368,23 @@ class Indexer:
             self._rewrite(ix, rewrite)
         self.phases.phase("updating the index", None)
 
+    def _bulk_writer(self, ix: Any, documents: int) -> Any:
+        """A writer for many documents at once: several processes when there are enough of them
+        to pay for starting them (each writes a segment of its own)."""
+        # Segments are separate files, not Whoosh's compound ones: a compound segment is
+        # read through a BytesIO copy of the whole file, so every searching process would
+        # hold the index in private memory instead of sharing the page cache.
+        options: dict[str, Any] = {"limitmb": self.limitmb, "codec": _codec(), "compound": False}
+        if documents > 2000 and self.procs > 1:
+            return ParallelWriter(ix, procs=self.procs, multisegment=True, **options)
+        return ix.writer(**options)
+
     def _rewrite(self, ix: Any, rewrite: set[str]) -> None:
         """Write the segments that held purged text again, from the archive, without it."""
         with ix.searcher() as searcher:
             ids = segment_ids(searcher, rewrite)
         self.phases.phase("rewriting the index segments that held purged text", len(ids))
-        writer = ix.writer(codec=_codec(), compound=False, limitmb=self.limitmb)
+        writer = self._bulk_writer(ix, len(ids))
         try:
             for start in range(0, len(ids), 500):
                 for record in self.archive.get_records(ids[start : start + 500]).values():
