@@ -194,8 +194,18 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _begin(self) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: committed when the block completes, rolled back when it
+        does not (an interrupt that lands after the commit itself has nothing to roll back)."""
         self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
 
     # -- ingestion runs ---------------------------------------------------------
 
@@ -279,8 +289,7 @@ class Archive:
         now = _now()
         statuses: list[Status] = []
         conn = self._conn
-        self._begin()
-        try:
+        with self._transaction():
             current: dict[str, tuple[str, int]] = {}
             withdrawn: set[str] = set()
             for i in range(0, len(ids), _IN_CHUNK):
@@ -348,10 +357,6 @@ class Archive:
                         run_id,
                     ),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return BatchResult(statuses)
 
     def withdraw(self, article_id: str, reason: str, *, purge: bool = False) -> None:
@@ -363,8 +368,7 @@ class Archive:
         if not reason.strip():
             raise ArchiveError("a withdrawal needs a reason")
         now = _now()
-        self._begin()
-        try:
+        with self._transaction():
             if self._conn.execute("SELECT 1 FROM withdrawals WHERE id = ?", (article_id,)).fetchone():
                 raise ArchiveError(f"article {article_id} is already withdrawn")
             row = self._conn.execute("SELECT version FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -386,25 +390,17 @@ class Archive:
             self._conn.execute(
                 "INSERT INTO changes (id, kind, version, at) VALUES (?, 'withdraw', ?, ?)", (article_id, row[0], now)
             )
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
 
     def restore(self, article_id: str) -> None:
         """Undo a withdrawal made in error: the last version comes back."""
         now = _now()
-        self._begin()
-        try:
-            tomb = self._conn.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
-            if tomb is None:
-                raise ArchiveError(f"article {article_id} is not withdrawn")
+        with self._transaction():
             row = self._conn.execute(
                 "SELECT version, content_hash, ingested_at, record FROM versions WHERE id = ? "
                 "ORDER BY version DESC LIMIT 1",
                 (article_id,),
             ).fetchone()
-            if row is None:
+            if self._tombstone(article_id) or row is None:
                 raise ArchiveError(
                     f"article {article_id} was purged: its text is gone; 'opennews lift {article_id}' removes "
                     "the tombstone so that it may be ingested again"
@@ -419,10 +415,13 @@ class Archive:
             self._conn.execute(
                 "INSERT INTO changes (id, kind, version, at) VALUES (?, 'restore', ?, ?)", (article_id, row[0], now)
             )
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
+
+    def _tombstone(self, article_id: str) -> bool:
+        """Whether a withdrawn article's text was purged; an error if it is not withdrawn."""
+        row = self._conn.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise ArchiveError(f"article {article_id} is not withdrawn")
+        return bool(row[0])
 
     def lift(self, article_id: str) -> None:
         """Remove the tombstone of a purged article, so that it may be ingested again.
@@ -431,21 +430,14 @@ class Archive:
         with :meth:`restore` (ingesting it afresh would collide with its kept versions).
         """
         now = _now()
-        self._begin()
-        try:
-            tomb = self._conn.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
-            if tomb is None:
-                raise ArchiveError(f"article {article_id} is not withdrawn")
-            if not tomb[0]:
+        with self._transaction():
+            purged = self._tombstone(article_id)
+            if not purged:
                 raise ArchiveError(
                     f"article {article_id} was withdrawn but not purged; 'opennews restore {article_id}' brings it back"
                 )
             self._conn.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
             self._conn.execute("INSERT INTO changes (id, kind, at) VALUES (?, 'lift', ?)", (article_id, now))
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
 
     # -- reading ----------------------------------------------------------------
 
