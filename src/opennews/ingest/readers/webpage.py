@@ -15,7 +15,7 @@ from typing import Any
 from ..html import parse_page
 from ..records import Document, Found, Reject
 from .jsonmap import map_object, shape_of
-from .pagetext import classify_lines
+from .pagelines import classify_lines
 
 __all__ = ["read_webpage"]
 

@@ -1,0 +1,383 @@
+"""The lines of a news page copied as text, told apart.
+
+Copied pages vary: a language switch or none; the date line above or below the
+title, written "01/06/2020 - 09:29", "Thứ năm, 3/2/2022 - 09:15", "09:15 ngày
+03/02/2022" or "Cập nhật: …"; the byline before the share buttons or after them;
+footers worded "Chia sẻ", "Share", "Bình luận", "Tin liên quan", "Từ khóa:"…
+One branch per layout would miss the next layout, so the reading is done in two
+steps instead. Small pure functions look at one line alone and say what it could
+be (:func:`date_line`, :func:`byline`, :func:`footer`, :func:`caption`,
+:func:`chrome`); :func:`label_lines` then reads the article off the sequence with
+a few rules of position that hold across layouts:
+
+- chrome, date lines and a top share bar come before the title; the first other
+  line is the title, the next one the lead;
+- the first footer line after the lead ends the article: all that follows is
+  the page's, not the article's (related headlines, readers' comments);
+- the byline is the last line before the footers, or a lone line among them.
+
+Lines are cleaned first (NFC, invisible characters removed): a page copied on a
+Mac comes in NFD, and a zero-width space before "Chia sẻ" must not hide a footer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ...vietnamese import clean, parse_datetime
+
+__all__ = ["Line", "byline", "caption", "chrome", "classify_lines", "date_line", "footer", "label_lines"]
+
+_LANG_NAMES = r"(?:tiếng việt|english|tiếng anh|vietnamese|vi|vn|en|中文|français|日本語|한국어|русский)"
+_LANG_SWITCH = re.compile(rf"^{_LANG_NAMES}(?:\s*[|/·•-]\s*{_LANG_NAMES})+$", re.I)
+# "Trang chủ > Thời sự > Giao thông", "Kinh tế » Thị trường": short segments, an arrow
+# between them. A slash is not a breadcrumb separator: "Sở GTVT/UBND tỉnh" is text.
+_CRUMB_SEP = re.compile(r"\s*[>»›]\s*")
+_CRUMB_HOME_SEP = re.compile(r"\s*[>»›/|]\s*")
+_CRUMB_HOME = re.compile(r"^(?:trang chủ|home)$", re.I)
+
+# Labels a page puts before its date; "cập nhật" (updated) says which date it is.
+_DATE_LABEL = re.compile(
+    r"^(?:(?P<updated>cập nhật|sửa lần cuối|updated|last updated)|ngày đăng|đăng ngày|đăng lúc|đăng|ngày xuất bản|"
+    r"xuất bản|thời gian(?: đăng)?|published|posted)(?:\s+(?:lúc|ngày|vào))?\s*:?\s*",
+    re.I,
+)
+_MAX_DATE_LINE = 80
+
+# Footers: a marker alone, or followed by a separator and what it introduces ("Tags: a, b",
+# "Tin liên quan: <headline>", "Bình luận (3)"). A sentence that merely starts with the
+# same words ("Chia sẻ với báo chí, ông A cho biết…") is text, not a footer.
+_SOCIAL = r"(?:facebook|zalo|twitter|x|email|e-mail|messenger|linkedin|telegram|viber|pinterest|copy link|in|print)"
+_FOOTERS: tuple[tuple[str, str], ...] = (
+    ("share", r"chia sẻ(?: bài viết| bài| lên| qua| ngay| tin)?|share(?: this(?: article)?| on| bài viết)?"),
+    ("share", r"in bài(?: viết)?|in trang|lưu bài(?: viết)?|gửi (?:email|bài viết)|sao chép (?:liên kết|link)"),
+    ("share", _SOCIAL),
+    ("comments", r"bình luận|ý kiến(?: bạn đọc| của bạn| độc giả)?|gửi (?:ý kiến|bình luận)|viết bình luận"),
+    (
+        "related",
+        r"tin (?:liên quan|cùng chuyên mục|khác|mới nhất|nổi bật|đọc nhiều|cùng chủ đề|mới)|"
+        r"bài (?:viết )?(?:liên quan|cùng chuyên mục|khác)|các (?:tin|bài) khác|xem thêm|đọc thêm|"
+        r"(?:có thể )?bạn (?:có thể )?quan tâm|đọc nhiều nhất",
+    ),
+    ("tags", r"tags?|từ kh(?:óa|oá|oa)|chủ đề|keywords?"),
+    ("nav", r"lên đầu trang|về đầu trang|đầu trang|về trang chủ|quay lại|trở về|theo dõi (?:chúng tôi|báo)\b.*"),
+    ("copyright", r"©.*|copyright\b.*|bản quyền thuộc\b.*|toàn bộ bản quyền\b.*"),
+)
+_FOOTER_TAIL = rf"(?:\s*[:：(\[»>|–—-].*|\s+\d+|(?:\s+{_SOCIAL})+)?"
+_FOOTER_RES = tuple((kind, re.compile(rf"^(?:{words}){_FOOTER_TAIL}$", re.I)) for kind, words in _FOOTERS)
+_MAX_FOOTER = 200
+_TAGS_VALUE = re.compile(r"^[^:：]+[:：]\s*(.+)$")
+
+# Bylines: "Tác giả: X", "Bài và ảnh: X", "Theo X", "(Theo TTXVN)", "Nguồn: X", a bare
+# name, or a newsroom credit such as "PV" or "Nhóm phóng viên".
+_NEWSROOM_WORDS = r"pv|p\.v|btv|ctv|nhóm pv|nhóm btv|nhóm phóng viên|phóng viên"
+_BYLINE_PREFIX = re.compile(rf"^(?:tác giả|bài(?: và ảnh)?|bài, ảnh|{_NEWSROOM_WORDS}|nguồn)\s*:\s*(?P<who>.+)$", re.I)
+_THEO = re.compile(r"^\(?\s*theo\s+(?P<who>[^.!?,;:()]{2,60}?)\s*\)?\.?$", re.I)
+_NEWSROOM = re.compile(rf"^\(?(?:{_NEWSROOM_WORDS})\b[^.!?,;:]{{0,30}}\)?$", re.I)
+# Words of a source name that are not capitalised: "Theo báo Tuổi Trẻ", "Theo cổng thông tin…".
+_SOURCE_WORDS = {"báo", "tạp", "chí", "đài", "trang", "cổng", "thông", "tin", "điện", "tử", "và", "của"}
+_SENTENCE_END = (".", "!", "?", "…", ":", ";", '"', "”", "»", "'", "’", ")")
+_PAREN = re.compile(r"\([^)]*\)")
+_MAX_NAME_WORDS = 7
+_MAX_BYLINE = 60
+
+# Captions: "Ảnh: …" credits, "(Ảnh: …)" or ". Ảnh: Name" at the end, "Ảnh minh họa".
+_CAPTION_MARK = re.compile(
+    r"^(?:ảnh|hình|video|clip|nguồn ảnh|đồ họa|đồ hoạ|infographic)\s*:|^ảnh minh h(?:ọa|oạ)|"
+    r"\((?:ảnh|hình|nguồn|video|clip|đồ họa|đồ hoạ)\b[^)]*\)\.?$|"
+    r"[.!?]\s*(?:ảnh|hình|nguồn ảnh|đồ họa|đồ hoạ)\s*:\s*[^.]{1,60}$",
+    re.I,
+)
+_CREDIT_ONLY = re.compile(r"^(?:ảnh|hình|nguồn ảnh|video|clip)\s*:\s*[^.]{1,60}$", re.I)
+_CAPTION_MIN_WORDS = 8
+_CAPTION_MAX = 300
+
+
+def chrome(line: str) -> str | None:
+    """What page navigation a line is: "lang" (a language switch), "crumbs" (a
+    breadcrumb trail), or None. Both appear above the title and say nothing."""
+    if len(line) > 120:
+        return None
+    if _LANG_SWITCH.match(line):
+        return "lang"
+    parts = _crumbs(line)
+    if len(parts) >= 2 and all(_is_crumb(p) for p in parts):
+        return "crumbs"
+    return None
+
+
+def _is_crumb(part: str) -> bool:
+    return 0 < len(part.split()) <= 4 and part[:1].isalpha() and not part.endswith(_SENTENCE_END)
+
+
+def _crumbs(line: str) -> list[str]:
+    """The segments of a breadcrumb trail; after "Trang chủ" a slash or bar separates too."""
+    parts = _CRUMB_SEP.split(line)
+    if len(parts) == 1 and _CRUMB_HOME.match(_CRUMB_HOME_SEP.split(line, maxsplit=1)[0]):
+        parts = _CRUMB_HOME_SEP.split(line)
+    return parts
+
+
+def crumbs_category(line: str) -> str | None:
+    """The section a breadcrumb trail ends in ("Trang chủ > Thời sự" -> "Thời sự")."""
+    parts = [p for p in _crumbs(line) if p and not _CRUMB_HOME.match(p)]
+    return parts[-1] if parts else None
+
+
+def date_line(line: str) -> tuple[str, datetime | date] | None:
+    """("published" or "updated", when) for a line that is only a date, else None.
+
+    A label before the date ("Cập nhật:", "Đăng lúc", "Ngày đăng:") is read and
+    dropped; "cập nhật" marks the time of the last change. Everything else, the
+    weekday, "ngày", AM/PM, "(GMT+7)", is the date parser's business; a time
+    without a zone is Vietnam time.
+    """
+    if len(line) > _MAX_DATE_LINE or not any(ch.isdigit() for ch in line):
+        return None
+    label = _DATE_LABEL.match(line)
+    rest = line[label.end() :] if label else line
+    try:
+        when = parse_datetime(rest)
+    except ValueError:
+        return None
+    return ("updated" if label and label.group("updated") else "published"), when
+
+
+def footer(line: str) -> str | None:
+    """The kind of page footer a line is ("share", "comments", "related", "tags",
+    "nav", "copyright"), or None for text.
+
+    Only the marker itself counts, alone or followed by a separator and what it
+    introduces: "Bình luận (3)", "Tags: a, b", "Chia sẻ Facebook Zalo". A sentence
+    starting with the same words ("Bình luận về việc này, ông A…") is text. A
+    language switch at the foot of the page is navigation too.
+    """
+    if len(line) > _MAX_FOOTER:
+        return None
+    if _LANG_SWITCH.match(line):
+        return "nav"
+    for kind, pattern in _FOOTER_RES:
+        if pattern.match(line):
+            return kind
+    return None
+
+
+def footer_tags(line: str) -> list[str]:
+    """The tags a "Tags: a, b" / "Từ khóa: a; b" line lists (none for a bare "Tags")."""
+    m = _TAGS_VALUE.match(line)
+    if not m:
+        return []
+    return [t.strip() for t in re.split(r"[,;|]", m.group(1)) if t.strip()]
+
+
+def _is_name(text: str) -> bool:
+    """A person's or newsroom's name: a few capitalised words, no digits, no sentence end.
+
+    "Nguyễn Văn A", "Hoàng Lan - Minh Thư", "Lê Hà/VOV", "Trần Nam (TTXVN)".
+    """
+    if not text or len(text) > _MAX_BYLINE or text.endswith(_SENTENCE_END[:-1]) or any(c.isdigit() for c in text):
+        return False
+    words = [w for w in _PAREN.sub("", text).split() if w[:1].isalpha()]
+    return 1 <= len(words) <= _MAX_NAME_WORDS and all(w[:1].isupper() for w in words)
+
+
+def byline(line: str) -> str | None:
+    """The author a byline names, or None.
+
+    "Tác giả: X" / "Bài và ảnh: X" / "Nguồn: X" -> X; "Theo X" and "(Theo X)" -> X
+    (X a capitalised name, or a source such as "báo Tuổi Trẻ"); a newsroom credit
+    ("PV", "Nhóm phóng viên") as written; a bare capitalised name as written. Whether
+    a name-like line really is the byline depends on where it stands, which is
+    :func:`label_lines`' business.
+    """
+    if len(line) > _MAX_BYLINE + 20:
+        return None
+    m = _BYLINE_PREFIX.match(line)
+    if m:
+        who = m.group("who").strip().strip("()").strip()
+        return None if "://" in who or who.lower().startswith("www.") else who or None
+    m = _THEO.match(line)
+    if m:
+        who = m.group("who").strip()
+        words = who.split()
+        known = all(w[:1].isupper() or w.lower() in _SOURCE_WORDS for w in words)
+        return who if known and any(w[:1].isupper() for w in words) else None
+    if _NEWSROOM.match(line):
+        return line.strip("()").strip()
+    return line if _is_name(line) else None
+
+
+def _credit(line: str) -> bool:
+    """A byline that says so ("Theo …", "Nguồn: …", "PV"), as opposed to a bare name."""
+    return bool(_BYLINE_PREFIX.match(line) or _THEO.match(line) or _NEWSROOM.match(line)) and byline(line) is not None
+
+
+def caption(line: str) -> bool:
+    """True for a photo caption among the paragraphs.
+
+    Marked ones: "Ảnh: X", "… (Ảnh: X)", "… sông Hương. Ảnh: X", "Ảnh minh họa".
+    Unmarked ones are told by their shape: a caption is a description of eight
+    words or more that does not end like a sentence, where a paragraph does.
+    """
+    if _CAPTION_MARK.search(line):
+        return True
+    return len(line.split()) >= _CAPTION_MIN_WORDS and len(line) < _CAPTION_MAX and not line.endswith(_SENTENCE_END)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the page and what it was read as: "chrome", "date", "title",
+    "lead", "caption", "body", "byline" or "footer"."""
+
+    kind: str
+    text: str
+
+
+def _prepare(lines: list[str]) -> list[str]:
+    out = (" ".join(clean(x).split()) for x in lines)
+    return [x for x in out if x]
+
+
+def _head(lines: list[str], start: int, *, top: bool) -> int:
+    """Index of the first line from ``start`` that is not chrome, a date line or a share
+    bar (before the title, also a language switch or breadcrumbs)."""
+    i = start
+    while i < len(lines) and i - start < 6:
+        line = lines[i]
+        if (top and chrome(line)) or date_line(line) or footer(line) in ("share", "nav"):
+            i += 1
+            continue
+        break
+    return i
+
+
+def _tail_byline(lines: list[str], cut: int) -> int | None:
+    """Index of a byline that stands among the footers: the first line after the share
+    and comment markers, followed by another marker or the end. Readers' comments
+    (a name, then what they wrote) and related headlines are never taken for one."""
+    i = cut
+    while i < len(lines) and footer(lines[i]) in ("share", "comments", "nav"):
+        i += 1
+    if i == cut or i >= len(lines) or footer(lines[i]) or not byline(lines[i]):
+        return None
+    if i + 1 < len(lines) and not footer(lines[i + 1]):
+        return None
+    return i
+
+
+def label_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool = False) -> list[Line]:
+    """Every non-empty line of a page, cleaned, with what it was read as.
+
+    ``has_title``/``has_sapo``: the caller already knows them (from an HTML page's
+    metadata), so no line is taken for them.
+    """
+    lines = _prepare(lines)
+    kinds: list[str | None] = [None] * len(lines)
+
+    def mark(start: int, end: int) -> None:
+        for j in range(start, end):
+            kinds[j] = "date" if date_line(lines[j]) else "chrome"
+
+    i = _head(lines, 0, top=True)
+    mark(0, i)
+    if not has_title and i < len(lines):
+        kinds[i] = "title"
+        j = _head(lines, i + 1, top=False)
+        mark(i + 1, j)
+        i = j
+    first = i  # the lead, or the first paragraph when the lead is known
+
+    cut = next((k for k in range(first + 1, len(lines)) if footer(lines[k])), len(lines))
+    for k in range(cut, len(lines)):
+        kinds[k] = "footer"
+    at = _tail_byline(lines, cut)
+    if at is not None:
+        kinds[at] = "byline"
+
+    end = cut
+    if end - first >= 2 and byline(lines[end - 1]):
+        kinds[end - 1] = "byline"
+        end -= 1
+        # A name above an explicit credit: "Hoàng Lan" then "(Theo TTXVN)".
+        if end - first >= 2 and _credit(lines[end]) and not _credit(lines[end - 1]) and _is_name(lines[end - 1]):
+            kinds[end - 1] = "byline"
+            end -= 1
+    # Only a marked caption stands in the lead's place: dumps write leads without a full stop.
+    if not has_sapo and end - first >= 2 and not _CAPTION_MARK.search(lines[first]):
+        kinds[first] = "lead"
+        first += 1
+    for k in range(first, end):
+        kinds[k] = "caption" if end - first > 1 and caption(lines[k]) else "body"
+    return [Line(kind or "chrome", text) for kind, text in zip(kinds, lines, strict=True)]
+
+
+def classify_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool = False) -> dict[str, Any]:
+    """The article's fields from the lines of a page (see :func:`label_lines`).
+
+    Returns what was found of title, sapo, body (paragraphs one per line), images
+    (captions, no picture URL), author, published, updated, category and tags.
+    A page that shows only a "Cập nhật" (updated) time gets it as published too:
+    the archive sorts and filters by publication, and the page gives no better one.
+    """
+    fields: dict[str, Any] = {}
+    body: list[str] = []
+    captions: list[dict[str, str | None]] = []
+    authors: list[str] = []
+    tags: list[str] = []
+    dates: dict[str, Any] = {}
+    previous = ""
+    for line in label_lines(lines, has_title=has_title, has_sapo=has_sapo):
+        kind, text = line.kind, line.text
+        if kind == "title":
+            fields["title"] = text
+        elif kind == "lead":
+            fields["sapo"] = text
+        elif kind == "body":
+            body.append(text)
+        elif kind == "caption" and previous == "caption" and _CREDIT_ONLY.match(text):
+            captions[-1]["caption"] = f"{captions[-1]['caption']} ({text})"  # the photographer of the photo above
+        elif kind == "caption":
+            captions.append({"url": None, "caption": text})
+        elif kind == "byline":
+            who = byline(text)
+            if who and who not in authors:
+                authors.append(who)
+        elif kind == "date":
+            found = date_line(text)
+            if found:
+                dates.setdefault(found[0], found[1])
+        elif kind == "chrome" and chrome(text) == "crumbs":
+            fields.setdefault("category", crumbs_category(text))
+        elif kind == "footer" and footer(text) == "tags":
+            tags.extend(t for t in footer_tags(text) if t not in tags)
+        previous = kind
+    if body:
+        body[-1] = strip_inline_footer(body[-1])
+    fields["body"] = "\n".join(x for x in body if x)
+    if captions:
+        fields["images"] = captions
+    if authors:
+        fields["author"] = ", ".join(authors)
+    if "published" in dates or "updated" in dates:
+        fields["published"] = dates.get("published", dates.get("updated"))
+        if "published" in dates and "updated" in dates:
+            fields["updated"] = dates["updated"]
+    if tags:
+        fields["tags"] = tags
+    return fields
+
+
+# Footer text glued to the last paragraph when a page lost its line breaks.
+_INLINE_FOOTER = re.compile(
+    r"\s*(?:©\s*\d{4}|Toàn bộ bản quyền thuộc|Bản quyền thuộc về|Đường dây nóng\s*:|"
+    r"Bạn đã được chuyển sang trang|Ghi rõ nguồn .{0,30} khi phát hành lại).*$",
+    re.S,
+)
+
+
+def strip_inline_footer(paragraph: str) -> str:
+    """Cut copyright/hotline footer text that a scrape glued onto the last paragraph."""
+    return _INLINE_FOOTER.sub("", paragraph)
