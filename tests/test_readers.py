@@ -13,6 +13,7 @@ import pytest
 from conftest import FIXTURES
 from opennews.archive import Archive
 from opennews.ingest.readers import detect
+from opennews.ingest.readers.webpage import repeats_lead
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -142,6 +143,51 @@ def test_html_page_with_jsonld(cli: Cli, home: Path) -> None:
     assert a["url"] == "https://baomau.example/giao-duc/can-tho-truong-hoc-55.html"
     assert "Trang chủ" not in a["body"] and "Chia sẻ" not in a["body"] and "Tin liên quan" not in a["body"]
     assert "quận Cái Răng" in a["body"]
+    assert a["body"].startswith("UBND TP Cần Thơ")  # the <h1> is the title, not a paragraph
+
+
+@pytest.mark.parametrize(
+    ("name", "sapo", "first", "paragraphs"),
+    [
+        # <p class="sapo"> equal to og:description; a date line and a byline in <article> too
+        ("sapo_paragraph.html", "Tuyến đường ven biển dài 45 km", "Công trình có tổng vốn", 2),
+        # <h2 class="sapo"> equal to the JSON-LD description
+        ("sapo_heading_jsonld.html", "Những con đường quanh hồ Xuân Hương", "Hoa nở sớm hơn", 2),
+        # <div class="lead"> unlike the meta description: the page's lead is the sapo
+        ("lead_div_differs_from_meta.html", "Từ tuần sau, 10 xe buýt điện", "Các xe có 60 chỗ", 2),
+        # no marked lead; og:description is the first paragraph cut short with "..."
+        ("description_first_paragraph.html", "Tàu du lịch chở gần 2.000 khách", "Du khách chia thành", 2),
+        # JSON-LD articleBody that starts with its own description
+        ("jsonld_article_body.html", "Giá lúa tươi tại nhiều tỉnh", "Thương lái cho biết", 2),
+        # a "description" element wrapping the whole text is not a lead: nothing is lost
+        ("description_wraps_body.html", "Thư viện tỉnh kéo dài giờ mở cửa", "Từ tháng Năm, thư viện", 4),
+    ],
+)
+def test_html_lead_is_not_repeated_in_the_body(
+    cli: Cli, home: Path, name: str, sapo: str, first: str, paragraphs: int
+) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "html" / name)
+    body = a["body"].split("\n\n")
+    assert a["sapo"].startswith(sapo)
+    assert body[0].startswith(first) and len(body) == paragraphs, body
+    assert a["sapo"] not in body and a["title"] not in body
+    assert not any(p.startswith(sapo) for p in body)
+
+
+def test_repeats_lead() -> None:
+    assert repeats_lead("Lời dẫn của bài.", "lời  dẫn của bài")
+    assert repeats_lead("Tàu cập cảng Hạ Long sáng nay.", "TTO - Tàu cập cảng Hạ Long sáng nay.")
+    cut = "Tàu du lịch chở gần 2.000 khách cập cảng Hạ Long sáng 15/3, đánh dấu..."
+    assert repeats_lead(cut, "Tàu du lịch chở gần 2.000 khách cập cảng Hạ Long sáng 15/3, đánh dấu sự trở lại.")
+    assert not repeats_lead("Hà Nội", "Hà Nội mưa lớn kéo dài suốt đêm qua khiến nhiều tuyến phố ngập.")
+    assert not repeats_lead("Tàu du lịch chở khách", "Tàu du lịch chở khách cập cảng Hạ Long sáng nay.")
+    assert not repeats_lead("", "Đoạn một.")
+
+
+def test_truncated_description_gives_way_to_the_full_lead(cli: Cli, home: Path) -> None:
+    [a] = ingest_one(cli, home, FIXTURES / "html" / "description_first_paragraph.html")
+    assert a["sapo"].endswith("sự trở lại của du lịch tàu biển sau đại dịch.")
+    assert "Thứ tư, 15/03/2023 - 09:00" not in a["body"]
 
 
 def test_ndjson_plain_and_gzip_and_json_array_round_trip(cli: Cli, home: Path, tmp_path: Path) -> None:

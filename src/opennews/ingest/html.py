@@ -2,16 +2,21 @@
 
 Used for feed content and for saved article pages. Paragraph structure is kept
 (one paragraph per block element), pictures come out with their captions, and
-page chrome (scripts, navigation, forms, asides) never reaches the body.
+page chrome (scripts, navigation, forms, asides) never reaches the body. Each
+paragraph remembers whether it stood in the headline (``<h1>``) or in an element
+marked as the lead (``class="sapo"``, ``description``, ``lead``…), because
+outlets print both inside ``<article>`` and the reader must not repeat them in
+the body.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-__all__ = ["HtmlText", "html_to_text", "parse_page"]
+__all__ = ["Block", "HtmlText", "html_to_text", "parse_page"]
 
 _BLOCK = {
     "p",
@@ -43,19 +48,51 @@ _BLOCK = {
 }
 _SKIP = {"script", "style", "noscript", "iframe", "svg", "form", "nav", "aside", "button", "select", "template", "head"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "source", "area", "base", "col", "embed", "param", "track", "wbr"}
+# Class names Vietnamese and international CMSs give the lead: "sapo", "detail-sapo",
+# "article__sapo", "description" (VnExpress), "lead", "summary", "chapeau", "standfirst".
+_LEAD_CLASS = re.compile(
+    r"(?:^|[-_])(?:sapo|lead|description|summary|chapeau|standfirst|excerpt|teaser)(?:$|[-_])", re.I
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One paragraph of a page: its text, its role ("headline" inside ``<h1>``, "lead"
+    inside an element marked as the lead, else None) and whether it is in ``<article>``."""
+
+    text: str
+    role: str | None = None
+    in_article: bool = False
 
 
 @dataclass
 class HtmlText:
     """What a page or fragment says: paragraphs, pictures, and the page's metadata."""
 
-    paragraphs: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     images: list[dict[str, str | None]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     jsonld: list[str] = field(default_factory=list)
     title: str | None = None
     canonical: str | None = None
-    article_paragraphs: list[str] = field(default_factory=list)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [b.text for b in self.blocks]
+
+    @property
+    def article_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.in_article]
+
+
+def _role(tag: str, attrs: dict[str, str]) -> str | None:
+    if tag == "h1":
+        return "headline"
+    if attrs.get("itemprop", "").lower() == "description" or any(
+        _LEAD_CLASS.search(c) for c in attrs.get("class", "").split()
+    ):
+        return "lead"
+    return None
 
 
 class _Extractor(HTMLParser):
@@ -70,15 +107,14 @@ class _Extractor(HTMLParser):
         self._in_jsonld = False
         self._jsonld: list[str] = []
         self._article_depth = 0
-        self._stack: list[str] = []
+        self._stack: list[tuple[str, str | None]] = []  # open elements and their roles
 
     def _flush(self) -> None:
         text = " ".join("".join(self._buf).split())
         self._buf.clear()
         if text:
-            self.out.paragraphs.append(text)
-            if self._article_depth:
-                self.out.article_paragraphs.append(text)
+            role = next((r for _, r in reversed(self._stack) if r), None)
+            self.out.blocks.append(Block(text, role, bool(self._article_depth)))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: (v or "") for k, v in attrs}
@@ -102,8 +138,10 @@ class _Extractor(HTMLParser):
             return
         if self._skip:
             return
+        if tag in _BLOCK:
+            self._flush()  # text before this element belongs to the one around it
         if tag not in _VOID:
-            self._stack.append(tag)
+            self._stack.append((tag, _role(tag, a)))
         if tag == "article":
             self._article_depth += 1
         if tag == "img":
@@ -112,12 +150,8 @@ class _Extractor(HTMLParser):
                 self.out.images.append({"url": src, "caption": a.get("alt") or None})
             return
         if tag == "figcaption":
-            self._flush()
             self._in_caption += 1
             self._caption = []
-            return
-        if tag in _BLOCK:
-            self._flush()
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script" and self._in_jsonld:
@@ -132,8 +166,10 @@ class _Extractor(HTMLParser):
             return
         if self._skip:
             return
-        if tag in self._stack:
-            while self._stack and self._stack.pop() != tag:
+        if tag in _BLOCK or tag == "article":
+            self._flush()  # before the element closes: its text has its role
+        if any(open_tag == tag for open_tag, _ in self._stack):
+            while self._stack and self._stack.pop()[0] != tag:
                 pass
         if tag == "figcaption" and self._in_caption:
             self._in_caption -= 1
@@ -147,11 +183,7 @@ class _Extractor(HTMLParser):
                     self.out.images.append({"url": None, "caption": caption})
             return
         if tag == "article" and self._article_depth:
-            self._flush()
             self._article_depth -= 1
-            return
-        if tag in _BLOCK:
-            self._flush()
 
     def handle_data(self, data: str) -> None:
         if self._in_jsonld:
