@@ -14,6 +14,7 @@ from opennews.article import (
     canonical_url,
     make_article,
     source_from_url,
+    strip_tracking,
 )
 
 BASE = {
@@ -75,6 +76,52 @@ def test_id_comes_from_canonical_url_not_the_headline() -> None:
     assert a.id == b.id
     assert a.content_hash != b.content_hash
     assert "ha-noi" not in a.id
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        ("https://a.example/x.html?utm_source=rss", "https://a.example/x.html"),
+        ("https://a.example/x.html?utm_source=rss&utm_medium=feed&utm_campaign=tet", "https://a.example/x.html"),
+        ("https://a.example/tin?id=123&utm_source=zalo", "https://a.example/tin?id=123"),
+        ("https://a.example/tin?utm_term=a&id=123&fbclid=IwAR0x&p=2", "https://a.example/tin?id=123&p=2"),
+        ("https://a.example/x?b=2&a=1&gclid=z&q=a%20b+c&x", "https://a.example/x?b=2&a=1&q=a%20b+c&x"),
+        ("https://a.example/x?dclid=1&msclkid=2&mc_cid=3&mc_eid=4&yclid=5&_ga=6&igshid=7", "https://a.example/x"),
+        ("https://a.example/x?UTM_Source=rss&Fbclid=1", "https://a.example/x"),
+        ("https://a.example/x?utm%5Fsource=rss&page=3", "https://a.example/x?page=3"),
+        ("https://a.example/x?utm_source=rss#binh-luan", "https://a.example/x#binh-luan"),
+        ("https://a.example/x#top?utm_source=rss", "https://a.example/x#top?utm_source=rss"),
+        ("https://a.example/x?id=1&utm_sourcex=1&ref=home", "https://a.example/x?id=1&ref=home"),
+        ("https://a.example/x?id=1&gclidx=1", "https://a.example/x?id=1&gclidx=1"),
+        ("https://A.example:443/x?Id=5&&b", "https://A.example:443/x?Id=5&&b"),
+    ],
+)
+def test_strip_tracking(url: str, stored: str) -> None:
+    assert strip_tracking(url) == stored
+    assert strip_tracking(stored) == stored
+
+
+def test_stored_url_has_no_tracking_parameters_and_the_id_ignores_them() -> None:
+    clean = make_article({**BASE, "url": "https://vnmau.example/tin?id=123&p=2"})
+    tracked = make_article({**BASE, "url": "https://vnmau.example/tin?utm_source=rss&id=123&fbclid=x&p=2"})
+    assert tracked.url == "https://vnmau.example/tin?id=123&p=2"
+    assert tracked.to_dict()["url"] == tracked.url
+    assert tracked.id == clean.id and tracked.content_hash == clean.content_hash
+    assert make_article({**BASE, "url": "https://vnmau.example/tin?id=124"}).id != clean.id
+
+
+@pytest.mark.parametrize(
+    ("url", "ident"),
+    [
+        # Pinned: ids of URLs whose tracking parameters were already ignored stay what they were.
+        ("https://baomau.example/a-1.html?utm_source=rss&utm_medium=feed", "55873fd425fdd871"),
+        ("https://baomau.example/tin?id=123&utm_campaign=x&fbclid=AbC#binh-luan", "39594236148f94e9"),
+        ("https://baomau.example/tin?b=2&a=1&gclid=z&q=a%20b+c&x", "3b3f7a9a04ca4711"),
+    ],
+)
+def test_ids_are_stable(url: str, ident: str) -> None:
+    assert article_id(url, "s", "h") == ident
+    assert make_article({**BASE, "url": url}).id == ident
 
 
 def test_id_without_url_comes_from_source_and_content() -> None:

@@ -190,6 +190,41 @@ def test_truncated_description_gives_way_to_the_full_lead(cli: Cli, home: Path) 
     assert "Thứ tư, 15/03/2023 - 09:00" not in a["body"]
 
 
+def test_stored_url_has_no_tracking_parameters(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """What `export` and `show` print: the URL as the outlet publishes it, minus utm_* and click ids."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Báo Mẫu</title><link>https://baomau.example/</link>
+<item><title>Cảng Cái Mép đón tàu lớn</title>
+<link>https://baomau.example/kinh-te/cang-cai-mep-3.html?utm_source=rss&amp;utm_medium=feed&amp;utm_campaign=kinh-te</link>
+<description>Tàu container lớn nhất từ trước tới nay cập cảng Cái Mép.</description></item>
+<item><title>Hội chợ sách mùa thu</title>
+<link>https://baomau.example/tin?id=123&amp;gclid=x1&amp;page=2&amp;mc_cid=9</link>
+<description>Hội chợ sách mùa thu mở cửa tại công viên Thống Nhất.</description></item>
+</channel></rss>""",
+        encoding="utf-8",
+    )
+    for page in ("sapo_paragraph.html", "jsonld_article_body.html", "lead_div_differs_from_meta.html"):
+        (tmp_path / page).write_bytes((FIXTURES / "html" / page).read_bytes())
+    ingest_one(cli, home, tmp_path)
+    code, out, _ = cli("export")
+    assert code == 0
+    rows = [orjson.loads(line) for line in out.splitlines()]
+    assert sorted(r["url"] for r in rows) == [
+        "https://baomau.example/do-thi/hai-phong-xe-buyt-dien-55.html?id=55",
+        "https://baomau.example/giao-thong/binh-dinh-duong-ven-bien-101.html",
+        "https://baomau.example/kinh-te/cang-cai-mep-3.html",
+        "https://baomau.example/kinh-te/gia-lua-tang-12.html",
+        "https://baomau.example/tin?id=123&page=2",
+    ]
+    for marker in ("utm_", "fbclid", "gclid", "mc_cid"):
+        assert marker not in out
+    for row in rows:
+        code, shown, _ = cli("show", row["id"])
+        assert code == 0 and orjson.loads(shown)["url"] == row["url"]
+
+
 def test_ndjson_plain_and_gzip_and_json_array_round_trip(cli: Cli, home: Path, tmp_path: Path) -> None:
     records = [
         {

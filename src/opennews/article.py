@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 import orjson
 
@@ -30,6 +30,7 @@ __all__ = [
     "content_hash",
     "make_article",
     "source_from_url",
+    "strip_tracking",
 ]
 
 #: The record's keys, in the order every serialisation uses.
@@ -59,7 +60,14 @@ MAX_IMAGES = 200
 MAX_TAGS = 100
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")
-_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|zarsrc|_ga|mc_cid|mc_eid|ref_src|igshid)$", re.I)
+# Query parameters that say how a reader arrived, never which article: ad and social
+# click ids, campaign tags, analytics cookies carried in links. Each name here also
+# leaves the id's URL, so an addition changes the id of a URL that carries it.
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|ysclid|twclid|ttclid|li_fat_id|igshid|igsh|"
+    r"mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|zarsrc|ref_src)$",
+    re.I,
+)
 _SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "info", "biz", "name", "pro", "health", "int", "co"}
 _UNTIDY_LINE = re.compile(r"\s{2}|[\t\n]|^\s|\s$")
 _ABSOLUTE_URL = re.compile(r"https?://[^/\s?#]+\S*", re.I)
@@ -146,17 +154,42 @@ def _iso(value: datetime | date | None) -> str | None:
 # -- URLs and ids ---------------------------------------------------------------
 
 
+def _is_tracking(pair: str) -> bool:
+    # The name decoded as parse_qsl decodes it, so "utm%5Fsource" is caught too.
+    return bool(_TRACKING.match(unquote_plus(pair.partition("=")[0])))
+
+
+def strip_tracking(url: str) -> str:
+    """The URL without its tracking parameters (utm_*, fbclid, gclid…); all else as given.
+
+    The stored ``url`` and the id (:func:`canonical_url`) both come from here, so
+    they always agree on what a tracking parameter is. Other parameters keep their
+    order and their exact spelling ("?id=123", "q=a%20b"); a URL without tracking
+    parameters comes back untouched.
+    """
+    head, hashmark, fragment = url.partition("#")
+    base, qmark, query = head.partition("?")
+    if not qmark:
+        return url
+    pairs = query.split("&")
+    kept = [pair for pair in pairs if not _is_tracking(pair)]
+    if len(kept) == len(pairs):
+        return url
+    query = "&".join(kept)
+    return f"{base}?{query}{hashmark}{fragment}" if query else f"{base}{hashmark}{fragment}"
+
+
 def canonical_url(url: str) -> str:
     """The form of a URL that identifies an article: lower-case host, no fragment,
     no default port, no tracking parameters. Raises ValidationError if not absolute."""
     url = url.strip()
-    parts = urlsplit(url)
+    parts = urlsplit(strip_tracking(url))
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValidationError(f"url is not an absolute http(s) URL: {url[:200]!r}")
     host = parts.hostname.lower().rstrip(".")
     port = parts.port if parts.port not in (None, 80, 443) else None
     netloc = f"{host}:{port}" if port else host
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True))
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
 
 
@@ -323,6 +356,7 @@ def make_article(
         url = clean(raw_url).strip()
         if not _ABSOLUTE_URL.fullmatch(url):
             raise ValidationError(f"url is not an absolute http(s) URL: {url[:200]!r}")
+        url = strip_tracking(url)
     source = _text(fields.get("source"), "source", MAX_SHORT) or default_source
     if not source:
         source = source_from_url(url) if url else "unknown"
