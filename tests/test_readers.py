@@ -12,6 +12,7 @@ import pytest
 
 from conftest import FIXTURES
 from opennews.archive import Archive
+from opennews.ingest.html import parse_page
 from opennews.ingest.readers import detect
 from opennews.ingest.readers.webpage import repeats_lead
 
@@ -172,6 +173,23 @@ def test_html_lead_is_not_repeated_in_the_body(
     assert body[0].startswith(first) and len(body) == paragraphs, body
     assert a["sapo"] not in body and a["title"] not in body
     assert not any(p.startswith(sapo) for p in body)
+
+
+def test_html_paragraph_roles() -> None:
+    page = parse_page(
+        "<p>Trước bài</p><article><h1>Tiêu đề</h1><div class='lead-image'><p>Ảnh: Lê Hà</p></div>"
+        "<p class='sapo_detail'>Sapo</p><h2 class='article__lead'>Dẫn</h2><span itemprop='description'>Mô tả</span>"
+        "<div class='content'><p>Đoạn <b>một</b></p></div></article>"
+    )
+    assert [(b.text, b.role, b.in_article) for b in page.blocks] == [
+        ("Trước bài", None, False),
+        ("Tiêu đề", "headline", True),
+        ("Ảnh: Lê Hà", None, True),
+        ("Sapo", "lead", True),
+        ("Dẫn", "lead", True),
+        ("Mô tả", "lead", True),
+        ("Đoạn một", None, True),
+    ]
 
 
 def test_repeats_lead() -> None:

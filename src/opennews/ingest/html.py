@@ -50,8 +50,10 @@ _SKIP = {"script", "style", "noscript", "iframe", "svg", "form", "nav", "aside",
 _VOID = {"br", "hr", "img", "meta", "link", "input", "source", "area", "base", "col", "embed", "param", "track", "wbr"}
 # Class names Vietnamese and international CMSs give the lead: "sapo", "detail-sapo",
 # "article__sapo", "description" (VnExpress), "lead", "summary", "chapeau", "standfirst".
+# The word ends the class name ("lead-image" is a picture, not the lead); "sapo" means
+# the lead wherever it stands ("sapo_detail").
 _LEAD_CLASS = re.compile(
-    r"(?:^|[-_])(?:sapo|lead|description|summary|chapeau|standfirst|excerpt|teaser)(?:$|[-_])", re.I
+    r"sapo|(?:^|[-_])(?:lead|description|summary|chapeau|standfirst|excerpt|teaser)(?:[-_](?:text|detail))?$", re.I
 )
 
 
@@ -138,10 +140,11 @@ class _Extractor(HTMLParser):
             return
         if self._skip:
             return
-        if tag in _BLOCK:
+        role = _role(tag, a)
+        if tag in _BLOCK or role:
             self._flush()  # text before this element belongs to the one around it
         if tag not in _VOID:
-            self._stack.append((tag, _role(tag, a)))
+            self._stack.append((tag, role))
         if tag == "article":
             self._article_depth += 1
         if tag == "img":
@@ -166,7 +169,8 @@ class _Extractor(HTMLParser):
             return
         if self._skip:
             return
-        if tag in _BLOCK or tag == "article":
+        closing = next((r for t, r in reversed(self._stack) if t == tag), None)
+        if tag in _BLOCK or tag == "article" or closing:
             self._flush()  # before the element closes: its text has its role
         if any(open_tag == tag for open_tag, _ in self._stack):
             while self._stack and self._stack.pop()[0] != tag:
