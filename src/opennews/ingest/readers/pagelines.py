@@ -46,28 +46,28 @@ _DATE_LABEL = re.compile(
     re.I,
 )
 _MAX_DATE_LINE = 80
+_DIGIT = re.compile(r"\d")
 
 # Footers: a marker alone, or followed by a separator and what it introduces ("Tags: a, b",
 # "Tin liên quan: <headline>", "Bình luận (3)"). A sentence that merely starts with the
 # same words ("Chia sẻ với báo chí, ông A cho biết…") is text, not a footer.
 _SOCIAL = r"(?:facebook|zalo|twitter|x|email|e-mail|messenger|linkedin|telegram|viber|pinterest|copy link|in|print)"
-_FOOTERS: tuple[tuple[str, str], ...] = (
-    ("share", r"chia sẻ(?: bài viết| bài| lên| qua| ngay| tin)?|share(?: this(?: article)?| on| bài viết)?"),
-    ("share", r"in bài(?: viết)?|in trang|lưu bài(?: viết)?|gửi (?:email|bài viết)|sao chép (?:liên kết|link)"),
-    ("share", _SOCIAL),
-    ("comments", r"bình luận|ý kiến(?: bạn đọc| của bạn| độc giả)?|gửi (?:ý kiến|bình luận)|viết bình luận"),
-    (
-        "related",
-        r"tin (?:liên quan|cùng chuyên mục|khác|mới nhất|nổi bật|đọc nhiều|cùng chủ đề|mới)|"
-        r"bài (?:viết )?(?:liên quan|cùng chuyên mục|khác)|các (?:tin|bài) khác|xem thêm|đọc thêm|"
-        r"(?:có thể )?bạn (?:có thể )?quan tâm|đọc nhiều nhất",
-    ),
-    ("tags", r"tags?|từ kh(?:óa|oá|oa)|chủ đề|keywords?"),
-    ("nav", r"lên đầu trang|về đầu trang|đầu trang|về trang chủ|quay lại|trở về|theo dõi (?:chúng tôi|báo)\b.*"),
-    ("copyright", r"©.*|copyright\b.*|bản quyền thuộc\b.*|toàn bộ bản quyền\b.*"),
-)
+_FOOTERS = {
+    "share": r"chia sẻ(?: bài viết| bài| lên| qua| ngay| tin)?|share(?: this(?: article)?| on| bài viết)?|"
+    rf"in bài(?: viết)?|in trang|lưu bài(?: viết)?|gửi (?:email|bài viết)|sao chép (?:liên kết|link)|{_SOCIAL}",
+    "comments": r"bình luận|ý kiến(?: bạn đọc| của bạn| độc giả)?|gửi (?:ý kiến|bình luận)|viết bình luận",
+    "related": r"tin (?:liên quan|cùng chuyên mục|khác|mới nhất|nổi bật|đọc nhiều|cùng chủ đề|mới)|"
+    r"bài (?:viết )?(?:liên quan|cùng chuyên mục|khác)|các (?:tin|bài) khác|xem thêm|đọc thêm|"
+    r"(?:có thể )?bạn (?:có thể )?quan tâm|đọc nhiều nhất",
+    "tags": r"tags?|từ kh(?:óa|oá|oa)|chủ đề|keywords?",
+    "nav": r"lên đầu trang|về đầu trang|đầu trang|về trang chủ|quay lại|trở về|theo dõi (?:chúng tôi|báo)\b.*",
+    "copyright": r"©.*|copyright\b.*|bản quyền thuộc\b.*|toàn bộ bản quyền\b.*",
+}
 _FOOTER_TAIL = rf"(?:\s*[:：(\[»>|–—-].*|\s+\d+|(?:\s+{_SOCIAL})+)?"
-_FOOTER_RES = tuple((kind, re.compile(rf"^(?:{words}){_FOOTER_TAIL}$", re.I)) for kind, words in _FOOTERS)
+# One pattern, one match per line: the group that matched names the kind.
+_FOOTER = re.compile(
+    "^(?:" + "|".join(f"(?P<{kind}>{words})" for kind, words in _FOOTERS.items()) + f"){_FOOTER_TAIL}$", re.I
+)
 _MAX_FOOTER = 200
 _TAGS_VALUE = re.compile(r"^[^:：]+[:：]\s*(.+)$")
 
@@ -135,7 +135,7 @@ def date_line(line: str) -> tuple[str, datetime | date] | None:
     weekday, "ngày", AM/PM, "(GMT+7)", is the date parser's business; a time
     without a zone is Vietnam time.
     """
-    if len(line) > _MAX_DATE_LINE or not any(ch.isdigit() for ch in line):
+    if len(line) > _MAX_DATE_LINE or not _DIGIT.search(line):
         return None
     label = _DATE_LABEL.match(line)
     rest = line[label.end() :] if label else line
@@ -159,10 +159,8 @@ def footer(line: str) -> str | None:
         return None
     if _LANG_SWITCH.match(line):
         return "nav"
-    for kind, pattern in _FOOTER_RES:
-        if pattern.match(line):
-            return kind
-    return None
+    m = _FOOTER.match(line)
+    return m.lastgroup if m else None
 
 
 def footer_tags(line: str) -> list[str]:
@@ -224,48 +222,69 @@ def caption(line: str) -> bool:
     """
     if _CAPTION_MARK.search(line):
         return True
-    return len(line.split()) >= _CAPTION_MIN_WORDS and len(line) < _CAPTION_MAX and not line.endswith(_SENTENCE_END)
+    if len(line) >= _CAPTION_MAX or line.endswith(_SENTENCE_END):
+        return False
+    return len(line.split()) >= _CAPTION_MIN_WORDS
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One line of the page and what it was read as: "chrome", "date", "title",
-    "lead", "caption", "body", "byline" or "footer"."""
+    """One line of the page, what it was read as ("chrome", "date", "title", "lead",
+    "caption", "body", "byline" or "footer"), and what it says where that is more
+    than its text: ("published" or "updated", when) for a date line, the author for
+    a byline."""
 
     kind: str
     text: str
+    value: Any = None
 
 
 def _prepare(lines: list[str]) -> list[str]:
-    out = (" ".join(clean(x).split()) for x in lines)
+    """Cleaned, space-collapsed, non-empty lines (one clean() call for the whole page)."""
+    out = (" ".join(x.split()) for x in clean("\n".join(lines)).split("\n"))
     return [x for x in out if x]
 
 
-def _head(lines: list[str], start: int, *, top: bool) -> int:
-    """Index of the first line from ``start`` that is not chrome, a date line or a share
-    bar (before the title, also a language switch or breadcrumbs)."""
-    i = start
-    while i < len(lines) and i - start < 6:
-        line = lines[i]
-        if (top and chrome(line)) or date_line(line) or footer(line) in ("share", "nav"):
+class _Labels:
+    """The labelling of one page in progress: its lines, their kinds and values."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.kinds: list[str] = ["chrome"] * len(lines)
+        self.values: list[Any] = [None] * len(lines)
+
+    def set(self, i: int, kind: str, value: Any = None) -> None:
+        self.kinds[i], self.values[i] = kind, value
+
+    def head(self, start: int, *, top: bool) -> int:
+        """Label date lines, chrome and a share bar from ``start``; the index of the first
+        other line. Before the title a language switch or breadcrumbs count as chrome too."""
+        i = start
+        while i < len(self.lines) and i - start < 6:
+            line = self.lines[i]
+            when = date_line(line)
+            if when:
+                self.set(i, "date", when)
+            elif not ((top and chrome(line)) or footer(line) in ("share", "nav")):
+                break
             i += 1
-            continue
-        break
-    return i
+        return i
 
+    def tail_byline(self, cut: int) -> None:
+        """Label a byline that stands among the footers: the first line after the share
+        and comment markers, followed by another marker or the end. Readers' comments
+        (a name, then what they wrote) and related headlines are never taken for one."""
+        lines, i = self.lines, cut
+        while i < len(lines) and footer(lines[i]) in ("share", "comments", "nav"):
+            i += 1
+        if i == cut or i >= len(lines) or footer(lines[i]) or (i + 1 < len(lines) and not footer(lines[i + 1])):
+            return
+        who = byline(lines[i])
+        if who:
+            self.set(i, "byline", who)
 
-def _tail_byline(lines: list[str], cut: int) -> int | None:
-    """Index of a byline that stands among the footers: the first line after the share
-    and comment markers, followed by another marker or the end. Readers' comments
-    (a name, then what they wrote) and related headlines are never taken for one."""
-    i = cut
-    while i < len(lines) and footer(lines[i]) in ("share", "comments", "nav"):
-        i += 1
-    if i == cut or i >= len(lines) or footer(lines[i]) or not byline(lines[i]):
-        return None
-    if i + 1 < len(lines) and not footer(lines[i + 1]):
-        return None
-    return i
+    def result(self) -> list[Line]:
+        return [Line(*row) for row in zip(self.kinds, self.lines, self.values, strict=True)]
 
 
 def label_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool = False) -> list[Line]:
@@ -274,44 +293,35 @@ def label_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool = F
     ``has_title``/``has_sapo``: the caller already knows them (from an HTML page's
     metadata), so no line is taken for them.
     """
-    lines = _prepare(lines)
-    kinds: list[str | None] = [None] * len(lines)
-
-    def mark(start: int, end: int) -> None:
-        for j in range(start, end):
-            kinds[j] = "date" if date_line(lines[j]) else "chrome"
-
-    i = _head(lines, 0, top=True)
-    mark(0, i)
-    if not has_title and i < len(lines):
-        kinds[i] = "title"
-        j = _head(lines, i + 1, top=False)
-        mark(i + 1, j)
-        i = j
-    first = i  # the lead, or the first paragraph when the lead is known
+    page = _Labels(_prepare(lines))
+    lines = page.lines
+    first = page.head(0, top=True)
+    if not has_title and first < len(lines):
+        page.set(first, "title")
+        first = page.head(first + 1, top=False)
+    # ``first``: the lead, or the first paragraph when the lead is known.
 
     cut = next((k for k in range(first + 1, len(lines)) if footer(lines[k])), len(lines))
     for k in range(cut, len(lines)):
-        kinds[k] = "footer"
-    at = _tail_byline(lines, cut)
-    if at is not None:
-        kinds[at] = "byline"
+        page.set(k, "footer")
+    page.tail_byline(cut)
 
     end = cut
-    if end - first >= 2 and byline(lines[end - 1]):
-        kinds[end - 1] = "byline"
+    who = byline(lines[end - 1]) if end - first >= 2 else None
+    if who:
+        page.set(end - 1, "byline", who)
         end -= 1
         # A name above an explicit credit: "Hoàng Lan" then "(Theo TTXVN)".
         if end - first >= 2 and _credit(lines[end]) and not _credit(lines[end - 1]) and _is_name(lines[end - 1]):
-            kinds[end - 1] = "byline"
+            page.set(end - 1, "byline", lines[end - 1])
             end -= 1
     # Only a marked caption stands in the lead's place: dumps write leads without a full stop.
     if not has_sapo and end - first >= 2 and not _CAPTION_MARK.search(lines[first]):
-        kinds[first] = "lead"
+        page.set(first, "lead")
         first += 1
     for k in range(first, end):
-        kinds[k] = "caption" if end - first > 1 and caption(lines[k]) else "body"
-    return [Line(kind or "chrome", text) for kind, text in zip(kinds, lines, strict=True)]
+        page.set(k, "caption" if end - first > 1 and caption(lines[k]) else "body")
+    return page.result()
 
 
 def classify_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool = False) -> dict[str, Any]:
@@ -341,14 +351,10 @@ def classify_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool 
             captions[-1]["caption"] = f"{captions[-1]['caption']} ({text})"  # the photographer of the photo above
         elif kind == "caption":
             captions.append({"url": None, "caption": text})
-        elif kind == "byline":
-            who = byline(text)
-            if who and who not in authors:
-                authors.append(who)
+        elif kind == "byline" and line.value not in authors:
+            authors.append(line.value)
         elif kind == "date":
-            found = date_line(text)
-            if found:
-                dates.setdefault(found[0], found[1])
+            dates.setdefault(*line.value)
         elif kind == "chrome" and chrome(text) == "crumbs":
             fields.setdefault("category", crumbs_category(text))
         elif kind == "footer" and footer(text) == "tags":
