@@ -433,3 +433,15 @@ def test_zero_width_space_does_not_hide_a_footer() -> None:
     lines = ["Tiêu đề bài", "Lời dẫn của bài.", "Đoạn một của bài.", "Lê Hà", "\u200bChia sẻ bài viết"]
     kinds = [(x.kind, x.text) for x in label_lines(lines)]
     assert kinds[-2:] == [("byline", "Lê Hà"), ("footer", "Chia sẻ bài viết")]
+
+
+def test_chrome_and_date_below_the_title() -> None:
+    lines = [
+        "Tiêu đề của bài",
+        "Thời sự > Giao thông",
+        "03/02/2022 09:15",
+        "Lời dẫn của bài.",
+        "Đoạn một.",
+        "Đoạn hai.",
+    ]
+    assert [x.kind for x in label_lines(lines)] == ["title", "chrome", "date", "lead", "body", "body"]

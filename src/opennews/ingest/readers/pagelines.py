@@ -10,8 +10,8 @@ be (:func:`date_line`, :func:`byline`, :func:`footer`, :func:`caption`,
 :func:`chrome`); :func:`label_lines` then reads the article off the sequence with
 a few rules of position that hold across layouts:
 
-- chrome, date lines and a top share bar come before the title; the first other
-  line is the title, the next one the lead;
+- chrome, date lines and a share bar stand above or below the title; the first
+  other line is the title, the next one the lead;
 - the first footer line after the lead ends the article: all that follows is
   the page's, not the article's (related headlines, readers' comments);
 - the byline is the last line before the footers, or a lone line among them.
@@ -256,16 +256,16 @@ class _Labels:
     def set(self, i: int, kind: str, value: Any = None) -> None:
         self.kinds[i], self.values[i] = kind, value
 
-    def head(self, start: int, *, top: bool) -> int:
-        """Label date lines, chrome and a share bar from ``start``; the index of the first
-        other line. Before the title a language switch or breadcrumbs count as chrome too."""
+    def head(self, start: int) -> int:
+        """Label date lines, chrome (language switch, breadcrumbs) and a share bar from
+        ``start``, above or below the title; the index of the first other line."""
         i = start
         while i < len(self.lines) and i - start < 6:
             line = self.lines[i]
             when = date_line(line)
             if when:
                 self.set(i, "date", when)
-            elif not ((top and chrome(line)) or footer(line) in ("share", "nav")):
+            elif not (chrome(line) or footer(line) in ("share", "nav")):
                 break
             i += 1
         return i
@@ -295,10 +295,10 @@ def label_lines(lines: list[str], *, has_title: bool = False, has_sapo: bool = F
     """
     page = _Labels(_prepare(lines))
     lines = page.lines
-    first = page.head(0, top=True)
+    first = page.head(0)
     if not has_title and first < len(lines):
         page.set(first, "title")
-        first = page.head(first + 1, top=False)
+        first = page.head(first + 1)
     # ``first``: the lead, or the first paragraph when the lead is known.
 
     cut = next((k for k in range(first + 1, len(lines)) if footer(lines[k])), len(lines))
