@@ -31,12 +31,16 @@ class _Position:
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
         self.last = 0
+        self.last = self._tell()  # a zip member's data starts inside the archive
+
+    def _tell(self) -> int:
+        try:
+            return self.raw.tell()
+        except (OSError, ValueError):
+            return self.last
 
     def delta(self) -> int:
-        try:
-            pos = self.raw.tell()
-        except (OSError, ValueError):
-            return 0
+        pos = self._tell()
         step, self.last = pos - self.last, pos
         return max(step, 0)
 
