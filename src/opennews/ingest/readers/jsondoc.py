@@ -116,7 +116,8 @@ def read_ndjson(stream: io.BufferedIOBase, *, max_record_bytes: int) -> Iterator
             lineno += 1
             long_size = 0
             block = block[nl + 1 :]
-        if not block.strip() and not buf.strip():  # all blank: count the lines, keep nothing
+        blank = block[:1].isspace() and block[-1:].isspace() and not block.strip()  # ends first: no copy
+        if blank and not buf.strip():  # all blank: count the lines, keep nothing
             last = block.rfind(b"\n")
             lineno += block.count(b"\n")
             buf = block[last + 1 :] if last >= 0 else buf + block
