@@ -23,7 +23,8 @@ from opennews.archive import Archive
 from opennews.ingest import IngestOptions, ingest
 from opennews.ingest.readers import DOCUMENT_READERS
 from opennews.ingest.readers.jsondoc import read_json_stream
-from opennews.ingest.records import Document, Found, Reject
+from opennews.ingest.records import BadInput, Document, Found, Reject
+from opennews.ingest.streams import open_stream
 from opennews.ingest.validate import validate_batch
 from opennews.settings import IngestLimits
 
@@ -212,6 +213,26 @@ def test_gzip_bomb_is_stopped_by_the_ratio_early(cli: Cli, home: Path, tmp_path:
     assert int(rej["where"].removeprefix("byte ")) < 8 * MIB, "stopped after a few MiB, not after 50"
     assert titles(home) == ["Bài số 1", "Bài số 2"]
     assert last_run(home)["status"] == "done"
+
+
+@pytest.mark.parametrize("kind", ["bzip2", "xz", "zstd"])
+def test_every_compression_is_held_to_the_ratio(kind: str) -> None:
+    """bzip2 packs 200 MiB of newlines into 177 bytes, and one call used to hand all of it out."""
+    import bz2
+    import lzma
+
+    zstandard = pytest.importorskip("zstandard")
+    pack = {"bzip2": bz2.compress, "xz": lzma.compress, "zstd": zstandard.ZstdCompressor(level=19).compress}[kind]
+    bomb = pack(good(1) + b"\n" * (12 * MIB))
+    stream, compression = open_stream(io.BytesIO(bomb))
+    assert compression == kind
+    first = stream.read1(MIB)
+    assert first.startswith(good(1))
+    with pytest.raises(BadInput) as caught:
+        while stream.read1(MIB):
+            pass
+    assert caught.value.reason.startswith(f"{kind} data expands more than 100:1")
+    assert int(caught.value.where.removeprefix("byte ")) < 8 * MIB
 
 
 def test_blank_lines_cost_next_to_nothing_without_the_ratio(cli: Cli, home: Path, tmp_path: Path) -> None:
