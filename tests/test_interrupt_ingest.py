@@ -132,3 +132,26 @@ def test_kill_9_of_the_ingest_takes_its_workers_with_it(tmp_path: Path, big_inpu
         with suppress(ProcessLookupError):  # whatever is left, so a failure does not leak processes
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_end_the_run_as_interrupted(tmp_path: Path, big_input: Path, signum: int) -> None:
+    """Their default action ends the process on the spot, which left the run "running"."""
+    home = tmp_path / "home"
+    proc = start_and_wait_for_batches(home, big_input)
+    try:
+        workers = {pid for pid, ppid, _ in processes() if ppid == proc.pid}
+        os.kill(proc.pid, signum)  # the main process only, as kill(1) or a service manager does
+        _, err = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 128 + signum, err.decode()
+    assert b"interrupted; every committed batch is safe" in err and b"Traceback" not in err
+    assert alive(workers, within=1.0) == set()
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+        [run] = archive.runs()
+        assert run["status"] == "interrupted" and run["finished_at"]
+        assert run["added"] == archive.count() and archive.count() % BATCH == 0

@@ -1,4 +1,5 @@
-"""Where an opennews home keeps its data, from flags and OPENNEWS_* variables.
+"""Where an opennews home keeps its data, and how much one input may make an ingest do,
+from flags and OPENNEWS_* variables.
 
 One folder holds everything: the SQLite archive, the derived Whoosh ``index/``,
 static ``feeds/`` and ``dumps/``, and the rejects file. The default is the current
@@ -8,11 +9,25 @@ directory, so ``opennews ingest`` just works where you are.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-__all__ = ["Settings"]
+__all__ = [
+    "LIMIT_HELP",
+    "IngestLimits",
+    "Settings",
+    "env_name",
+    "format_size",
+    "limit_names",
+    "parse_limit",
+    "parse_size",
+]
+
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+_UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": 1 << 40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -45,3 +60,92 @@ class Settings:
     @property
     def rejects_path(self) -> Path:
         return self.home / "rejects.ndjson"
+
+
+def parse_size(text: str) -> int:
+    """``8M``, ``64GiB``, ``1500``, ``0.5g`` → bytes (binary units: K is 1,024)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise ValueError(f"not a size: {text!r} (say 8M, 64G, or a number of bytes)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def format_size(n: float) -> str:
+    """Bytes for people: ``8 MiB``, ``64 GiB``, ``1,500 bytes``."""
+    for unit, size in (("TiB", 1 << 40), ("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+        if n >= size:
+            value = n / size
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n:,.0f} bytes"
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """How much one input may make an ingest do; past a bound, the rest of it is a reject.
+
+    Every bound is checked while the input streams, so a hostile file costs about what
+    its bound allows and no more: a gzip bomb is stopped after a few MiB, a document
+    nested 100,000 levels deep at the 65th level. 0 turns a bound off. Each is set by
+    ``opennews ingest --max-…`` (see :data:`LIMIT_HELP`), else ``OPENNEWS_MAX_…``, else
+    the default here, chosen so that real news never meets it: GB-sized NDJSON dumps,
+    gzip/xz of JSON (4–10:1, 20:1 for very repetitive dumps; a bomb is 1,000:1 or more),
+    JSON-LD nested a dozen levels, articles of a few hundred KB.
+    """
+
+    max_input_bytes: int = 64 * GIB  # decompressed bytes of one file or stdin
+    max_member_bytes: int = 8 * GIB  # decompressed bytes of one zip member
+    max_ratio: float = 100.0  # decompressed bytes per compressed byte read
+    max_zip_members: int = 100_000  # members of one zip archive
+    max_depth: int = 64  # JSON nesting (arrays and objects)
+    max_record_bytes: int = 8 * MIB  # one record: an NDJSON line, an object of a JSON document
+    max_records: int = 50_000_000  # records in one input
+    max_document_bytes: int = 256 * MIB  # inputs read whole: feeds, HTML, page text
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **given: float | None) -> IngestLimits:
+        """Values given (flags; None means not given) win, then ``OPENNEWS_MAX_…``, then the defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, float] = {}
+        for f in fields(cls):
+            value = given.get(f.name)
+            if value is None and (text := env.get(env_name(f.name))):
+                try:
+                    value = parse_limit(f.name, text)
+                except ValueError as exc:
+                    raise ValueError(f"{env_name(f.name)}: {exc}") from None
+            if value is not None:
+                values[f.name] = value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def env_name(limit: str) -> str:
+    """The environment variable of a limit: ``max_depth`` → ``OPENNEWS_MAX_DEPTH``."""
+    return f"OPENNEWS_{limit.upper()}"
+
+
+def limit_names(limit: str) -> str:
+    """Where a limit is set, for reasons that name it: ``--max-depth or OPENNEWS_MAX_DEPTH``."""
+    return f"--{limit.replace('_', '-')} or {env_name(limit)}"
+
+
+def parse_limit(limit: str, text: str) -> float:
+    """A limit's value from text: sizes take units (``8M``), the ratio a decimal, counts an integer."""
+    if limit.endswith("_bytes"):
+        return parse_size(text)
+    value = float(text) if limit == "max_ratio" else int(text.replace("_", "").replace(",", ""))
+    if value < 0:
+        raise ValueError(f"must be 0 (no limit) or more, not {text}")
+    return value
+
+
+#: What each limit bounds, for ``opennews ingest --help`` and the README.
+LIMIT_HELP = {
+    "max_input_bytes": "decompressed bytes read from one file or stdin",
+    "max_member_bytes": "decompressed bytes read from one zip member",
+    "max_ratio": "decompressed bytes per compressed byte, checked as it streams (stops decompression bombs)",
+    "max_zip_members": "members of one zip archive (more: the archive is rejected unread)",
+    "max_depth": "nesting of JSON arrays and objects",
+    "max_record_bytes": "one record: an NDJSON line or an object of a JSON document",
+    "max_records": "records read from one input (the rest is rejected)",
+    "max_document_bytes": "inputs read whole (feeds, HTML, page text)",
+}

@@ -18,7 +18,7 @@ from .. import __version__
 from ..archive import ArchiveError
 from ..home import Home
 from ..locks import Busy
-from ..settings import Settings
+from ..settings import LIMIT_HELP, IngestLimits, Settings, env_name, format_size, parse_limit
 from ..sync import PARTS
 from .changes import cmd_demo, cmd_ingest, cmd_lift, cmd_restore, cmd_withdraw
 from .copies import cmd_dumps, cmd_feeds, cmd_index, cmd_sync, cmd_verify, cmd_verify_dumps
@@ -40,6 +40,36 @@ def _format(value: str) -> str:
     if value not in FORMATS:
         raise argparse.ArgumentTypeError(f"invalid format {value!r} (choose from {', '.join(FORMATS)})")
     return value
+
+
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    """One ``--max-…`` option per ingest limit; sizes take units (8M, 64G); 0 turns one off."""
+    group = p.add_argument_group(
+        "limits", "what one input may make the ingest do; past a bound, the rest of that input is rejected"
+    )
+    defaults = IngestLimits()
+    for name, what in LIMIT_HELP.items():
+        default = getattr(defaults, name)
+        shown = (
+            format_size(default)
+            if name.endswith("_bytes")
+            else f"{default:g}"
+            if name == "max_ratio"
+            else f"{default:,}"
+        )
+
+        def parse(text: str, name: str = name) -> float:
+            try:
+                return parse_limit(name, text)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=parse,
+            metavar="N",
+            help=f"{what} (default: ${env_name(name)} or {shown})",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", type=_format, help=f"skip detection and read every input as this format ({FORMAT_NAMES})"
     )
     p.add_argument("--batch-size", type=int, default=500, help="articles per transaction (default 500)")
-    p.add_argument("--max-record-bytes", type=int, default=8 * 1024 * 1024, help="reject longer NDJSON lines")
+    _limit_options(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument(
@@ -275,9 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during an ingest (see ingest.Stopped)
         print("opennews: interrupted; every committed batch is safe", file=sys.stderr)
-        return 130
+        return 128 + getattr(exc, "signum", 2)
     finally:
         phases.close()
 

@@ -34,13 +34,14 @@ def _parts(args: argparse.Namespace) -> tuple[str, ...]:
 def cmd_ingest(args: argparse.Namespace, home: Home) -> int:
     from ..ingest import IngestOptions
     from ..progress import progress_for
+    from ..settings import LIMIT_HELP, IngestLimits
 
-    options = IngestOptions(
-        batch_size=args.batch_size,
-        default_source=args.source,
-        format=args.format,
-        max_record_bytes=args.max_record_bytes,
-    )
+    try:
+        limits = IngestLimits.from_env(**{name: getattr(args, name) for name in LIMIT_HELP})
+    except ValueError as exc:
+        print(f"opennews: {exc}", file=sys.stderr)
+        return 2
+    options = IngestOptions(batch_size=args.batch_size, default_source=args.source, format=args.format, limits=limits)
     started = time.monotonic()
     report, synced = home.ingest(
         args.paths, options=options, progress=progress_for(sys.stderr, quiet=args.quiet), parts=_parts(args)

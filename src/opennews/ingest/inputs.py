@@ -1,23 +1,26 @@
-"""Finding input files, undoing their compression and decoding their bytes.
+"""Finding input files and decoding their bytes.
 
 Nothing here knows about articles. It turns paths (files, folders, ``-`` for
-stdin, zip members) into byte streams, and bytes into text with the encoding it
-actually used, so the readers above can be told apart by content.
+stdin, zip members) into inputs to open, and bytes into text with the encoding it
+actually used, so the readers above can be told apart by content. Undoing
+compression, within bounds, is :mod:`.streams`' job.
 """
 
 from __future__ import annotations
 
-import bz2
-import io
-import lzma
+import codecs
 import os
 import sys
 import zipfile
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
+
+from ..settings import IngestLimits
+from .records import BadInput
+from .streams import open_stream
+from .zips import list_members, open_member
 
 __all__ = [
     "BadInput",
@@ -26,6 +29,7 @@ __all__ = [
     "iter_inputs",
     "open_stream",
     "sniff_binary",
+    "sniff_encoding",
 ]
 
 # Files that live in an opennews home and are never news input.
@@ -48,15 +52,6 @@ _MAGIC = [
 ]
 
 
-class BadInput(Exception):
-    """A whole input (or its tail) that cannot be read; the message is the reason."""
-
-    def __init__(self, reason: str, where: str = "file") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.where = where
-
-
 @dataclass(frozen=True)
 class Input:
     """One thing to read: a file, stdin, or a member of a zip archive."""
@@ -64,13 +59,14 @@ class Input:
     name: str
     path: Path | None = None
     member: str | None = None
+    info: zipfile.ZipInfo | None = field(default=None, compare=False, repr=False)  # the member's directory entry
 
     def open(self) -> BinaryIO:
+        """The raw bytes: the file, stdin, or a zip member's compressed data (see :func:`open_stream`)."""
         if self.path is None:
             return sys.stdin.buffer
-        if self.member is not None:
-            archive = zipfile.ZipFile(self.path)
-            return archive.open(self.member)  # type: ignore[return-value]
+        if self.info is not None:
+            return open_member(self.path, self.info)
         return open(self.path, "rb")
 
     def sibling(self, name: str) -> Path | None:
@@ -81,9 +77,11 @@ class Input:
         return other if other.is_file() else None
 
 
-def iter_inputs(paths: list[str]) -> Iterator[Input | BadInput]:
+def iter_inputs(paths: list[str], limits: IngestLimits | None = None) -> Iterator[Input | BadInput]:
     """Expand paths: folders recursively (sorted, hidden files skipped), ``-`` as stdin,
-    zip archives member by member. Missing paths come back as BadInput."""
+    zip archives member by member. Missing paths and broken or oversized zip archives
+    come back as BadInput."""
+    limits = limits or IngestLimits()
     for raw in paths:
         if raw == "-":
             yield Input("<stdin>")
@@ -95,111 +93,35 @@ def iter_inputs(paths: list[str]) -> Iterator[Input | BadInput]:
                 for name in sorted(files):
                     if name.startswith(".") or name in _SKIP_NAMES:
                         continue
-                    yield from _expand(Path(root) / name)
+                    yield from _expand(Path(root) / name, limits)
         elif path.is_file():
-            yield from _expand(path)
+            yield from _expand(path, limits)
         else:
             err = BadInput(f"no such file or folder: {raw}")
             err.where = raw
             yield err
 
 
-def _expand(path: Path) -> Iterator[Input | BadInput]:
+def _expand(path: Path, limits: IngestLimits) -> Iterator[Input | BadInput]:
     if path.name.endswith(".body.txt") and path.with_name(path.name[: -len(".body.txt")] + ".info.txt").is_file():
         return  # read together with its .info.txt
-    if zipfile.is_zipfile(path):
+    try:
+        is_zip = zipfile.is_zipfile(path)
+    except OSError:
+        is_zip = False  # unreadable: opening it says why
+    if is_zip:
         try:
-            with zipfile.ZipFile(path) as archive:
-                names = sorted(i.filename for i in archive.infolist() if not i.is_dir())
-        except (zipfile.BadZipFile, OSError) as exc:
-            err = BadInput(f"broken zip archive: {exc}")
-            err.where = str(path)
-            yield err
+            members = list_members(path, limits)
+        except BadInput as exc:
+            exc.where = str(path)
+            yield exc
             return
-        for name in names:
-            base = name.rsplit("/", 1)[-1]
+        for info in members:
+            base = info.filename.rsplit("/", 1)[-1]
             if not base.startswith(".") and not base.endswith(".body.txt"):
-                yield Input(f"{path}!{name}", path, name)
+                yield Input(f"{path}!{info.filename}", path, info.filename, info)
         return
     yield Input(str(path), path)
-
-
-class _Decompressing(io.RawIOBase):
-    """Streaming decompression that hands out every byte before a cut or corruption.
-
-    The standard library's file wrappers drop a whole buffer when the stream
-    ends early; here each compressed chunk is decompressed as it comes, so a
-    truncated download yields all it can, then a BadInput saying where it broke.
-    Concatenated members (``cat a.gz b.gz``) are read one after the other.
-    """
-
-    def __init__(self, raw: BinaryIO, make: Callable[[], Any], kind: str) -> None:
-        self._raw = raw
-        self._make = make
-        self._dec = make()
-        self._kind = kind
-        self._buf = b""
-        self._out = 0
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _fail(self, why: str) -> BadInput:
-        self._done = True
-        return BadInput(
-            f"{self._kind} stream is truncated or corrupt after {self._out:,} bytes ({why})", where=f"byte {self._out}"
-        )
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._buf:
-            if self._done:
-                return 0
-            chunk = self._raw.read(1 << 16)
-            if not chunk:
-                if not self._dec.eof:
-                    raise self._fail("the compressed data ends before its end-of-stream marker")
-                self._done = True
-                return 0
-            try:
-                out = self._dec.decompress(chunk)
-                while self._dec.eof and self._dec.unused_data:
-                    rest = self._dec.unused_data
-                    if not rest.strip(b"\0"):
-                        break  # zero padding after the last member
-                    self._dec = self._make()
-                    out += self._dec.decompress(rest)
-            except (zlib.error, OSError, lzma.LZMAError, EOFError, ValueError) as exc:
-                raise self._fail(str(exc)) from None
-            self._buf = out
-        n = min(len(buffer), len(self._buf))
-        buffer[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        self._out += n
-        return n
-
-
-def open_stream(raw: BinaryIO) -> tuple[BinaryIO, str | None]:
-    """Undo gzip/bz2/xz/zstd compression, detected by magic bytes, not by name."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = buffered.peek(6)[:6]
-    make: Callable[[], Any] | None = None
-    kind: str | None = None
-    if head[:2] == b"\x1f\x8b":
-        make, kind = (lambda: zlib.decompressobj(wbits=31)), "gzip"
-    elif head[:3] == b"BZh":
-        make, kind = bz2.BZ2Decompressor, "bzip2"
-    elif head[:6] == b"\xfd7zXZ\x00":
-        make, kind = lzma.LZMADecompressor, "xz"
-    elif head[:4] == b"\x28\xb5\x2f\xfd":
-        try:
-            import zstandard
-        except ImportError:
-            raise BadInput("zstd-compressed input needs the 'zstd' extra: pip install 'opennews[zstd]'") from None
-        make, kind = (lambda: zstandard.ZstdDecompressor().decompressobj()), "zstd"
-    if make is None:
-        return buffered, None
-    return io.BufferedReader(_Decompressing(buffered, make, kind), buffer_size=1 << 20), kind  # type: ignore[arg-type]
 
 
 def sniff_binary(head: bytes) -> str | None:
@@ -257,3 +179,18 @@ def decode(data: bytes) -> tuple[str, str]:
         "nor UTF-16 with a BOM, nor Windows-1258",
         where=f"byte {first_bad}",
     )
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The encoding :func:`decode` would pick for a text that starts with ``head`` (whose
+    last character may be cut off): for inputs read as a stream rather than whole.
+    Raises BadInput when the head fits none of them."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    return decode(head)[1]

@@ -2,45 +2,45 @@
 
 Bad input never stops a run and is never silently dropped: every record that
 can't be kept becomes a Reject (input, where, why) that is counted, shown at the
-end, and appended to the rejects file next to the archive.
+end, and appended to the rejects file next to the archive. Whatever a reader
+raises (a RecursionError, a MemoryError, a bug meeting a shape nobody foresaw)
+ends only that input, as a reject; the records read before it are kept. What
+an input may make us do is bounded (:class:`~opennews.settings.IngestLimits`).
 
-Ctrl-C (or any error) stops a run at once: the validator workers are killed, the
-run is logged as interrupted, and every batch committed before stays. A batch
-being written when Ctrl-C comes is finished first (milliseconds), so the archive,
-the rejects file and the run log agree on every batch.
+Ctrl-C, SIGTERM or SIGHUP (or any error) stops a run at once: the validator
+workers are killed, the run is logged as interrupted (failed, for an error), and
+every batch committed before stays. A batch being written when the signal comes
+is finished first (milliseconds), so the archive, the rejects file and the run
+log agree on every batch.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import signal
-import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
 import orjson
 
 from ..archive import Archive, Row
-from .inputs import BadInput, Input, decode, iter_inputs, open_stream, sniff_binary
-from .readers import DOCUMENT_READERS, detect, read_ndjson
-from .records import Document, Found, Reject
+from ..settings import IngestLimits
+from .reading import is_record, read_all
+from .records import Found, Reject
+from .stopping import Stopped, interrupt_after, stop_on_signals
 from .validate import Checked, Validator, fingerprint
 
-__all__ = ["IngestOptions", "IngestReport", "InputReport", "Progress", "Run", "ingest"]
+__all__ = ["IngestOptions", "IngestReport", "InputReport", "Progress", "Run", "Stopped", "ingest"]
 
 
 @dataclass
 class IngestOptions:
     batch_size: int = 500
-    max_record_bytes: int = 8 * 1024 * 1024
-    max_document_bytes: int = 256 * 1024 * 1024
+    limits: IngestLimits = field(default_factory=IngestLimits)
     default_source: str | None = None
     format: str | None = None  # force a reader instead of detecting
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))  # validating processes
@@ -93,104 +93,6 @@ class Progress:
     def close(self) -> None: ...
 
 
-class _Position:
-    """How far into the raw (compressed) file the readers have got, for the bar."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.last = 0
-
-    def delta(self) -> int:
-        try:
-            pos = self.raw.tell()
-        except (OSError, ValueError):
-            return 0
-        step, self.last = pos - self.last, pos
-        return max(step, 0)
-
-
-def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptions) -> Iterator[Found | Reject]:
-    try:
-        stream, info.compression = open_stream(raw)
-        head = stream.peek(65536)[:65536] if hasattr(stream, "peek") else b""
-    except BadInput as exc:
-        yield Reject(exc.where, exc.reason)
-        return
-    if not head.strip():
-        yield Reject("file", "empty input")
-        return
-    kind = sniff_binary(head)
-    if kind:
-        yield Reject("file", f"not text: looks like {kind}")
-        return
-    head_text = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", "replace")
-    fmt = options.format or detect(item.name, head_text)
-    info.format = fmt
-    if fmt == "ndjson":
-        info.encoding = "utf-8"
-        yield from read_ndjson(stream, max_record_bytes=options.max_record_bytes)
-        return
-    try:
-        data = stream.read(options.max_document_bytes + 1)
-    except BadInput as exc:
-        yield Reject(exc.where, exc.reason)
-        return
-    if len(data) > options.max_document_bytes:
-        yield Reject(
-            "file", f"document too large (over {options.max_document_bytes:,} bytes); use NDJSON for big inputs"
-        )
-        return
-    try:
-        text, info.encoding = decode(data)
-    except BadInput as exc:
-        yield Reject(exc.where, exc.reason)
-        return
-    doc = Document(item.name, text, info.encoding)
-    if fmt == "keyvalue" and item.name.endswith(".info.txt"):
-        body = item.sibling(Path(item.name).name[: -len(".info.txt")] + ".body.txt")
-        if body is not None:
-            try:
-                doc.extras["body"] = decode(body.read_bytes())[0]
-            except (BadInput, OSError) as exc:
-                yield Reject("file", f"paired body file unreadable: {exc}")
-                return
-    yield from DOCUMENT_READERS[fmt](doc)
-
-
-def _is_record(rej: Reject) -> bool:
-    """Whether a reader's reject stands for one record, not the input as a whole.
-
-    Whole-input problems (empty, not text, unreadable, a corrupt stream from some
-    byte on) are rejected too, but no record was read from them.
-    """
-    return rej.where != "file" and not rej.where.startswith("byte ")
-
-
-@contextmanager
-def _interrupt_after() -> Iterator[None]:
-    """Hold a Ctrl-C that comes during the block, and raise it when the block ends.
-
-    Writing one batch takes milliseconds, and an interrupt in the middle of it
-    could land between the archive's commit and its rollback handler or the
-    rejects file. Only the main thread receives signals, and only Python's default
-    handler is replaced, so a caller's own SIGINT handling is left alone.
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-    caught: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    if caught:
-        raise KeyboardInterrupt
-
-
 class Run:
     """One ingestion run: batches records into the archive and logs rejects.
 
@@ -216,11 +118,16 @@ class Run:
         self.archive = archive
         self.options = options
         self.now = now
-        self.report = IngestReport(archive.start_run(command), rejects_path)
+        # The rejects file first: a run logged as started is always ended (finish or abort).
         rejects_path.parent.mkdir(parents=True, exist_ok=True)
         self._rejects_file = open(rejects_path, "ab")  # noqa: SIM115 - closed in finish() or abort()
+        try:
+            self.report = IngestReport(archive.start_run(command), rejects_path)
+        except BaseException:
+            self._rejects_file.close()
+            raise
         self._salt = "\0".join([options.default_source or "", options.format or ""]).encode()
-        self._validator = Validator(options.default_source, options.workers)
+        self._validator = Validator(options.default_source, options.workers, max_depth=options.limits.max_depth)
         self._pending: list[tuple[Found, InputReport]] = []
         self._inflight: deque[tuple[Future[list[Checked]], list[InputReport], list[bytes], list[Reject]]] = deque()
         self._rejects: list[Reject] = []  # found since the last write
@@ -234,7 +141,7 @@ class Run:
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         if kind is not None:
-            self.abort()
+            self.abort("interrupted" if issubclass(kind, KeyboardInterrupt) else "failed")
 
     def begin_input(self, name: str) -> InputReport:
         info = InputReport(name)
@@ -268,7 +175,7 @@ class Run:
     def take(self, found: Found | Reject, owner: InputReport) -> bool:
         """Queue one record; True when a batch was written (for progress)."""
         if isinstance(found, Reject):
-            if _is_record(found):
+            if is_record(found):
                 owner.read += 1
             self.reject(Reject(found.where, found.reason, found.excerpt, owner.name), owner)
             return False
@@ -304,7 +211,7 @@ class Run:
         self, job: Future[list[Checked]], owners: list[InputReport], digests: list[bytes], rejects: list[Reject]
     ) -> None:
         checked_batch = job.result()  # waiting on a worker; Ctrl-C may stop it
-        with _interrupt_after():
+        with interrupt_after():
             self._write_checked(checked_batch, owners, digests, rejects)
 
     def _write_checked(
@@ -353,23 +260,24 @@ class Run:
         try:
             self.flush()
             self._validator.close()
-        except BaseException:
-            self.abort()
+        except BaseException as exc:
+            self.abort("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
             raise
-        self._ended = True
         self._rejects_file.close()
         report = self.report
         self.archive.finish_run(
             report.run_id, "done" if report.read_anything or not report.rejects_total else "nothing-read"
         )
+        self._ended = True
         return report
 
-    def abort(self) -> None:
+    def abort(self, status: str = "interrupted") -> None:
         """Stop now, after Ctrl-C or an error: what was committed stays, the rest is dropped.
 
         The workers are killed rather than waited for, the rejects file is closed
-        with every line of the committed batches, and the run is logged as
-        interrupted. Safe to call more than once, and after :meth:`finish`.
+        with every line of the committed batches, and the run is logged with
+        ``status`` ("interrupted", or "failed" after an error). Safe to call more
+        than once, and after :meth:`finish`.
         """
         if self._ended:
             return
@@ -379,11 +287,14 @@ class Run:
         try:
             self._validator.abort()
         finally:
-            self._rejects_file.close()
-            # If the log cannot be updated, the reason we stopped matters more; the
-            # run then stays "running" in the log, as after a kill -9.
-            with suppress(Exception):
-                self.archive.finish_run(self.report.run_id, "interrupted")
+            try:
+                with suppress(OSError):  # a full disk: the reason we stop, raised already
+                    self._rejects_file.close()
+            finally:
+                # If the log cannot be updated, the reason we stopped matters more; the
+                # run then stays "running" in the log, as after a kill -9.
+                with suppress(Exception):
+                    self.archive.finish_run(self.report.run_id, status)
 
 
 def ingest(
@@ -400,45 +311,11 @@ def ingest(
     progress = progress or Progress()
     run = Run(archive, rejects_path=rejects_path, options=options, command=f"{command} {' '.join(paths)}")
     try:
-        with run:
-            _read_all(run, paths, progress)
+        with stop_on_signals(), run:
+            read_all(run, paths, progress)
             report = run.finish()
             for item in run.settled():
                 progress.input_done(item)
     finally:
         progress.close()
     return report
-
-
-def _read_all(run: Run, paths: list[str], progress: Progress) -> None:
-    """Feed every input's records to the run, telling ``progress`` as batches are written."""
-    options = run.options
-    sizes = [Path(p).stat().st_size for p in paths if p != "-" and Path(p).is_file()]
-    progress.start(sum(sizes) if sizes and len(sizes) == len(paths) else None)
-    for item in iter_inputs(paths):
-        if isinstance(item, BadInput):
-            run.reject(Reject("file", item.reason, "", item.where), run.begin_input(item.where))
-            continue
-        info = run.begin_input(item.name)
-        progress.input_started(item.name)
-        try:
-            raw = item.open()
-        except OSError as exc:
-            run.reject(Reject("file", f"cannot open: {exc.strerror or exc}", "", item.name), info)
-            continue
-        position = _Position(raw)
-        try:
-            for found in _records(item, raw, info, options):
-                if run.take(found, info):
-                    progress.advance(position.delta(), run.report)
-                    for done in run.settled():
-                        progress.input_done(done)
-        except (OSError, io.UnsupportedOperation) as exc:
-            run.reject(Reject("file", f"read error: {exc}", "", item.name), info)
-        finally:
-            if item.path is not None:
-                raw.close()
-        progress.advance(position.delta(), run.report)
-        run.end_input(info)
-        for done in run.settled():
-            progress.input_done(done)

@@ -1,11 +1,20 @@
-"""What readers produce: found records (not yet validated) and rejects."""
+"""What readers produce: found records (not yet validated) and rejects; what stops an input."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Document", "Found", "Reject", "excerpt"]
+__all__ = ["BadInput", "Document", "Found", "Reject", "excerpt"]
+
+
+class BadInput(Exception):
+    """A whole input (or its tail) that cannot be read; the message is the reason."""
+
+    def __init__(self, reason: str, where: str = "file") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.where = where
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,23 +59,33 @@ class Checked:
 
 
 def validate_batch(
-    items: Sequence[tuple[str, dict[str, Any] | None, bytes | None]], default_source: str | None
+    items: Sequence[tuple[str, dict[str, Any] | None, bytes | None]], default_source: str | None, max_depth: int = 0
 ) -> list[Checked]:
-    """Parse (if raw) and validate each record; module-level so workers can run it."""
+    """Parse (if raw) and validate each record; module-level so workers can run it.
+
+    Whatever goes wrong with one record (a ValueError from parsing, a ValidationError,
+    or anything a shape nobody foresaw raises) is that record's reject: a batch never
+    fails, so one hostile line cannot stop a run.
+    """
     out: list[Checked] = []
     for where, fields, raw in items:
         note = None
         if fields is None:
             try:
-                fields, note = parse_ndjson_line(raw or b"")
+                fields, note = parse_ndjson_line(raw or b"", max_depth)
             except ValueError as exc:
                 out.append(Checked(None, Reject(where, str(exc), excerpt(raw or b""))))
                 continue
+            except Exception as exc:
+                why = f"could not be read: {type(exc).__name__}: {str(exc)[:200]}".rstrip(": ")
+                out.append(Checked(None, Reject(where, why, excerpt(raw or b""))))
+                continue
         try:
             out.append(Checked(to_row(make_article(fields, default_source=default_source)), None, note))
-        except ValidationError as exc:
+        except Exception as exc:
             title = fields.get("title") if isinstance(fields, dict) else None
-            out.append(Checked(None, Reject(where, str(exc), str(title)[:160] if title else ""), note))
+            why = str(exc) if isinstance(exc, ValidationError) else f"could not be read: {type(exc).__name__}: {exc}"
+            out.append(Checked(None, Reject(where, why[:300], str(title)[:160] if title else ""), note))
     return out
 
 
@@ -100,13 +110,16 @@ def _die_with_parent() -> None:
 
 
 def _worker_init(parent: int) -> None:
-    """Set up a worker process: deaf to Ctrl-C, and dead as soon as its parent is.
+    """Set up a worker process: deaf to Ctrl-C, SIGTERM and SIGHUP, and dead as soon as
+    its parent is.
 
-    A terminal sends Ctrl-C to the whole process group; if workers raised
-    KeyboardInterrupt too, each would print a traceback and the pool would break
-    under the parent while it is still stopping cleanly.
+    A terminal sends Ctrl-C (and SIGHUP when it closes) to the whole process group;
+    if workers raised KeyboardInterrupt or died too, each would print a traceback
+    and the pool would break under the parent while it is still stopping cleanly.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
@@ -136,9 +149,10 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 class Validator:
     """Runs :func:`validate_batch` inline or in a small process pool, in order."""
 
-    def __init__(self, default_source: str | None, workers: int) -> None:
+    def __init__(self, default_source: str | None, workers: int, *, max_depth: int = 0) -> None:
         self.default_source = default_source
         self.workers = workers
+        self.max_depth = max_depth
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(
@@ -152,9 +166,9 @@ class Validator:
                 max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
             )
         if self._pool is not None:
-            return self._pool.submit(validate_batch, items, self.default_source)
+            return self._pool.submit(validate_batch, items, self.default_source, self.max_depth)
         done: Future[list[Checked]] = Future()
-        done.set_result(validate_batch(items, self.default_source))
+        done.set_result(validate_batch(items, self.default_source, self.max_depth))
         return done
 
     def close(self) -> None:

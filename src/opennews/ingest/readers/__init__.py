@@ -1,8 +1,8 @@
 """One reader per input format, chosen by looking at the content.
 
 ``detect`` reads the first bytes of an (already decompressed) input and names its
-format; the file name only breaks ties. Readers turn a Document (or, for NDJSON,
-a byte stream) into Found records and Rejects; validation happens above them.
+format; the file name only breaks ties. Readers turn a Document (or, for NDJSON
+and JSON, a byte stream) into Found records and Rejects; validation happens above them.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import orjson
 
 from ..records import Document, Found, Reject
 from .feed import read_feed
-from .jsondoc import read_json_document, read_ndjson
+from .jsondoc import read_json_document, read_json_stream, read_ndjson
 from .pagetext import read_headers, read_keyvalue, read_pagetext
 from .webpage import read_webpage
 
-__all__ = ["DOCUMENT_READERS", "FORMATS", "detect", "read_ndjson"]
+__all__ = ["DOCUMENT_READERS", "FORMATS", "detect", "read_json_stream", "read_ndjson"]
 
 DocumentReader = Callable[[Document], Iterator[Found | Reject]]
 

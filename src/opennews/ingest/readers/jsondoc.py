@@ -1,25 +1,46 @@
-"""NDJSON / JSON Lines (streamed, constant memory) and JSON documents.
+"""NDJSON / JSON Lines and JSON documents, both streamed: memory stays flat whatever the size.
 
-A JSON document may be one object, an array of objects, several arrays or
-objects one after another, or an object wrapping a list ("articles", "items").
-A document cut off in the middle still yields every object before the cut.
+A JSON document may be one object, an array of objects (arrays of arrays are
+flattened), several arrays or objects one after another (also with commas between
+them), or an object wrapping a list ("articles", "items", …): the first such list,
+met before any "title" or "headline" key, is read item by item. Documents go through
+ijson (the yajl C parser where it is installed) one 64 KiB block at a time, so a
+250 MiB array costs a few records of memory, not the document and its objects
+(543 MB for 250 MiB when it was parsed whole). A document cut off or broken in the
+middle yields every object before the break, then a reject saying what broke.
+
+Bounds (:class:`~opennews.settings.IngestLimits`): an object larger than
+``max_record_bytes`` is rejected and skipped; one nested deeper than ``max_depth``
+(JSON that would blow the stack of a recursive parser) too, the reading going on
+after it.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
+import ijson
 import orjson
 
-from ..inputs import BadInput, _plausible
-from ..records import Document, Found, Reject, excerpt
+from ...settings import IngestLimits, format_size, limit_names
+from ..inputs import _plausible
+from ..records import BadInput, Document, Found, Reject, excerpt
+from .jsonevents import Entries, deeper_than
 from .jsonmap import map_object
 
-__all__ = ["parse_ndjson_line", "read_json_document", "read_ndjson"]
+__all__ = ["parse_ndjson_line", "read_json_document", "read_json_stream", "read_ndjson"]
 
-_WRAPPER_KEYS = ("articles", "items", "data", "results", "records", "docs", "entries", "news")
+_CONTENT = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # what bytes.strip() does not strip
+_BLOCK = 1 << 20  # NDJSON bytes read at a time
+_CHUNK = 1 << 16  # JSON document bytes fed to the parser at a time
+
+
+# -- NDJSON ---------------------------------------------------------------------------
 
 
 def _decode_line(line: bytes) -> tuple[Any, str | None]:
@@ -37,105 +58,210 @@ def _decode_line(line: bytes) -> tuple[Any, str | None]:
                 return json.loads(text), "windows-1258"
             except json.JSONDecodeError as jexc:
                 raise ValueError(f"invalid JSON: {jexc.msg} at column {jexc.colno}") from None
+            except RecursionError:
+                raise ValueError("invalid JSON: nested too deep") from None
         raise ValueError(f"invalid JSON: {exc}") from None
 
 
-def read_ndjson(stream: BinaryIO, *, max_record_bytes: int) -> Iterator[Found | Reject]:
-    """One record per line, streamed: memory stays flat whatever the file size.
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` levels (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
 
-    Lines come out raw; :func:`parse_ndjson_line` turns them into fields later.
+
+def read_ndjson(stream: io.BufferedIOBase, *, max_record_bytes: int) -> Iterator[Found | Reject]:
+    """One record per line, read a block at a time: memory stays flat whatever the file
+    size, and a run of blank lines costs a scan of its bytes, not a turn per line.
+
+    Lines come out raw (blank lines skipped); :func:`parse_ndjson_line` turns them into
+    fields later. A line longer than ``max_record_bytes`` is rejected and skipped.
+    Blocks are taken with ``read1``, which hands out what one read of the stream gave:
+    when a compressed stream breaks, every line before the break has come out already.
     """
-    lineno = 0
+    cap = max_record_bytes or None
+    buf = b""  # the start of a line that the next block goes on with
+    lineno = 1  # the line that buf (or the next block) starts
+    long_size = 0  # bytes so far of an over-long line being skipped
+
+    def too_long(size: int) -> Reject:
+        return Reject(
+            f"line {lineno}", f"record too long ({size:,} bytes; limit {cap:,}, {limit_names('max_record_bytes')})"
+        )
+
     while True:
         try:
-            line = stream.readline(max_record_bytes + 1)
+            block = stream.read1(_BLOCK)
         except BadInput as exc:
             yield Reject(exc.where, exc.reason)
             return
-        if not line:
+        if not block:
+            if long_size:
+                yield too_long(long_size)
+            elif buf.strip():
+                yield Found(f"line {lineno}", None, buf)
             return
-        lineno += 1
-        if len(line) > max_record_bytes and not line.endswith(b"\n"):
-            size = len(line)
-            try:
-                while line and not line.endswith(b"\n"):
-                    line = stream.readline(1 << 20)
-                    size += len(line)
-            except BadInput as exc:
-                yield Reject(exc.where, exc.reason)
-                return
-            yield Reject(f"line {lineno}", f"record too long ({size:,} bytes; limit {max_record_bytes:,})")
-            continue
-        if line.strip():
-            yield Found(f"line {lineno}", None, line)
+        if long_size:
+            nl = block.find(b"\n")
+            if nl < 0:
+                long_size += len(block)
+                continue
+            yield too_long(long_size + nl)
+            lineno += 1
+            long_size = 0
+            block = block[nl + 1 :]
+        blank = block[:1].isspace() and block[-1:].isspace() and not block.strip()  # ends first: no copy
+        if blank and not buf.strip():  # all blank: count the lines, keep nothing
+            last = block.rfind(b"\n")
+            lineno += block.count(b"\n")
+            buf = block[last + 1 :] if last >= 0 else buf + block
+        else:
+            data = buf + block if buf else block
+            buf = b""
+            pos = 0
+            while True:
+                m = _CONTENT.search(data, pos)
+                if m is None:  # blank to the end: keep the start of the last line
+                    last = data.rfind(b"\n", pos)
+                    lineno += data.count(b"\n", pos)
+                    buf = data[last + 1 :] if last >= 0 else data[pos:]
+                    break
+                k = data.rfind(b"\n", pos, m.start())
+                start = pos if k < 0 else k + 1
+                lineno += data.count(b"\n", pos, start)
+                nl = data.find(b"\n", m.start())
+                if nl < 0:
+                    buf = data[start:]
+                    break
+                if cap and nl - start > cap:
+                    yield too_long(nl - start)
+                else:
+                    yield Found(f"line {lineno}", None, data[start : nl + 1])
+                lineno += 1
+                pos = nl + 1
+        if cap and len(buf) > cap:
+            long_size, buf = len(buf), b""
 
 
-def parse_ndjson_line(line: bytes) -> tuple[dict[str, Any], str | None]:
+def parse_ndjson_line(line: bytes, max_depth: int = 0) -> tuple[dict[str, Any], str | None]:
     """Fields from one NDJSON line, and the encoding used if not UTF-8.
 
-    Raises ValueError with the reason when the line is not a JSON object.
+    Raises ValueError with the reason when the line is not a JSON object, or one
+    nested deeper than ``max_depth`` (0: no limit).
     """
+    # Depth can only exceed the bound on a line with that many brackets; only those are walked.
+    deep_enough = max_depth and line.count(b"[") + line.count(b"{") > max_depth
     try:
         obj, note = _decode_line(line)
     except ValueError as exc:
         reason = str(exc)
+        if deep_enough and ("recursion" in reason or "too deep" in reason):
+            raise ValueError(deeper_than(max_depth)) from None
         if not line.endswith(b"\n"):
             reason = f"input ended in the middle of a record ({reason})"
         raise ValueError(reason) from None
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    if deep_enough and _too_deep(obj, max_depth):
+        raise ValueError(deeper_than(max_depth))
     return map_object(obj), note
 
 
-def _unwrap(obj: Any) -> list[Any] | None:
-    if isinstance(obj, dict) and not ({"title", "headline"} & obj.keys()):
-        for key in _WRAPPER_KEYS:
-            value = obj.get(key)
-            if isinstance(value, list):
-                return value
-    return None
+# -- JSON documents -------------------------------------------------------------------
+
+
+def _commas_between_values(head: str) -> bool:
+    """``{…},{…}``: objects one after another with commas, which no JSON parser takes as is."""
+    s = head.lstrip("\ufeff \t\r\n")
+    if not s.startswith("{"):
+        return False
+    try:
+        _, end = json.JSONDecoder().raw_decode(s)
+    except (ValueError, RecursionError):
+        return False
+    return s[end:].lstrip().startswith(",")
+
+
+def _utf8_blocks(stream: io.BufferedIOBase, encoding: str) -> Iterator[bytes]:
+    """The stream's text as UTF-8 (what the parser reads), a block at a time."""
+    first = True
+    if encoding == "utf-8":
+        while block := stream.read1(_CHUNK):
+            if first and block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            first = False
+            yield block
+        return
+    decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "cp1258")()
+    while block := stream.read1(_CHUNK):
+        yield decoder.decode(block).encode("utf-8")
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _parse_error(exc: Exception) -> tuple[str, str]:
+    """yajl's message, split into a reason and the excerpt it points at."""
+    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    if "premature EOF" in first:
+        return "input ends in the middle of a JSON value (truncated file?)", ""
+    sample = lines[1] if len(lines) > 1 and "(right here)" not in lines[1] else ""
+    return f"invalid JSON: {first.removeprefix('parse error: ')}", excerpt(sample)
+
+
+def read_json_stream(
+    stream: io.BufferedIOBase, *, encoding: str = "utf-8", limits: IngestLimits | None = None, head: str = ""
+) -> Iterator[Found | Reject]:
+    """Objects from a JSON document, in order, read as a stream (see the module's doc).
+
+    ``encoding`` is the document's (see :func:`~opennews.ingest.inputs.sniff_encoding`);
+    ``head``, its first characters, tells whether objects are separated by commas.
+    """
+    limits = limits or IngestLimits()
+    wrap = _commas_between_values(head)
+    entries = Entries(limits, depth=-1 if wrap else 0)
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events, multiple_values=True, use_float=True)
+    silent = 0  # bytes fed since the last event: one value, or blank space, that never ends
+    cap = limits.max_record_bytes
+    try:
+        if wrap:
+            parser.send(b"[")
+        for block in _utf8_blocks(stream, encoding):
+            parser.send(block)
+            if events:
+                silent = 0
+                yield from entries.feed(events)
+                del events[:]
+            else:
+                silent += len(block)
+                if cap and silent > cap:
+                    yield Reject(
+                        entries.next_where(),
+                        f"no JSON value ends within {format_size(silent)}: a record over the limit of "
+                        f"{format_size(cap)} ({limit_names('max_record_bytes')}), or that much blank space; "
+                        "the rest of the input was not read",
+                    )
+                    return
+        if wrap:
+            parser.send(b"]")
+        parser.close()
+        yield from entries.feed(events)
+    except ijson.JSONError as exc:
+        yield from entries.feed(events)  # what was complete before the error
+        reason, sample = _parse_error(exc)
+        yield Reject(entries.next_where(), reason, sample)
+    except BadInput as exc:
+        yield Reject(exc.where, exc.reason)
+    except UnicodeDecodeError as exc:
+        yield Reject(entries.next_where(), f"undecodable bytes: not {encoding} ({exc.reason})")
 
 
 def read_json_document(doc: Document) -> Iterator[Found | Reject]:
-    """Objects from a JSON document, in order, tolerating a truncated tail."""
-    text = doc.text
-    decoder = json.JSONDecoder()
-    pos, n, entry = 0, len(text), 0
-    line, line_pos = 1, 0
-
-    def where(at: int) -> str:
-        nonlocal line, line_pos
-        line += text.count("\n", line_pos, at)
-        line_pos = at
-        return f"entry {entry} (line {line})"
-
-    while pos < n:
-        ch = text[pos]
-        if ch in " \t\r\n,[]":
-            pos += 1
-            continue
-        entry += 1
-        try:
-            obj, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            truncated = "Unterminated" in exc.msg or exc.pos >= len(text.rstrip()) - 1
-            reason = (
-                "input ends in the middle of a JSON value (truncated file?)"
-                if truncated
-                else f"invalid JSON: {exc.msg}"
-            )
-            yield Reject(where(pos), reason, excerpt(text[pos : pos + 200]))
-            return
-        inner = _unwrap(obj)
-        if inner is not None:
-            for i, item in enumerate(inner, 1):
-                label = f"{where(pos)} item {i}"
-                if isinstance(item, dict):
-                    yield Found(label, map_object(item))
-                else:
-                    yield Reject(label, f"expected a JSON object, got {type(item).__name__}")
-        elif isinstance(obj, dict):
-            yield Found(where(pos), map_object(obj))
-        else:
-            yield Reject(where(pos), f"expected a JSON object, got {type(obj).__name__}", excerpt(text[pos:end]))
-        pos = end
+    """The same for a document already decoded (kept for callers holding text)."""
+    yield from read_json_stream(io.BytesIO(doc.text.encode("utf-8")), head=doc.text[:65536])

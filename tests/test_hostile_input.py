@@ -1,0 +1,450 @@
+"""Hostile input: whatever a reader raises is a reject, every bound an input could push
+is checked as it streams, and the run always ends with a status in the run log.
+
+Each bomb is made here, small on disk; each test checks the reject (its reason names
+the bound), that the good records around it (other files, records before it in the
+same file) were kept, and the run's status.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from opennews.archive import Archive
+from opennews.ingest import IngestOptions, ingest
+from opennews.ingest.readers import DOCUMENT_READERS
+from opennews.ingest.readers.jsondoc import read_json_stream
+from opennews.ingest.records import BadInput, Document, Found, Reject
+from opennews.ingest.streams import open_stream
+from opennews.ingest.validate import validate_batch
+from opennews.settings import IngestLimits
+
+Cli = Callable[..., tuple[int, str, str]]
+MIB = 1 << 20
+
+
+def good(i: int) -> bytes:
+    return orjson.dumps({"id": f"ok-{i}", "title": f"Bài số {i}", "body": "Nội dung đầy đủ."}) + b"\n"
+
+
+def big(i: int) -> bytes:
+    """A record of about 1 KiB (ingest costs per record: few records make a MiB here)."""
+    return orjson.dumps({"id": f"big-{i}", "title": f"Tin dài {i}", "body": f"Đoạn {i}. " + "x" * 1000}) + b"\n"
+
+
+def article(i: int, body: str = "Nội dung đầy đủ.") -> dict[str, str]:
+    return {"id": f"doc-{i}", "title": f"Tin số {i}", "body": body}
+
+
+def rejects(home: Path) -> list[dict[str, str]]:
+    path = home / "rejects.ndjson"
+    return [orjson.loads(x) for x in path.read_bytes().splitlines()] if path.exists() else []
+
+
+def titles(home: Path) -> list[str]:
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+        return sorted(orjson.loads(r)["title"] for r in archive.iter_json())
+
+
+def last_run(home: Path) -> dict:
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+        return archive.runs(limit=1)[0]
+
+
+def gzip_of_newlines(path: Path, mib: int, head: bytes = b"") -> Path:
+    """A gzip bomb: ``head``, then ``mib`` MiB of newlines, streamed through GzipFile."""
+    block = b"\n" * MIB
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9) as out:
+        out.write(head)
+        for _ in range(mib):
+            out.write(block)
+    return path
+
+
+def zip_of_newlines(path: Path, mib: int, head: bytes = b"", name: str = "blank.ndjson") -> Path:
+    block = b"\n" * MIB
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, archive.open(name, "w") as member:
+        member.write(head)
+        for _ in range(mib):
+            member.write(block)
+    return path
+
+
+# -- every reader failure is a reject, and the run goes on ------------------------------
+
+
+def test_a_document_nested_100000_deep_beside_good_files(cli: Cli, home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.ndjson").write_bytes(good(1) + good(2))
+    (folder / "b.json").write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    (folder / "c.ndjson").write_bytes(good(3) + good(4))
+    code, out, err = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(folder))
+    assert code == 0, err
+    assert "Traceback" not in err and "added 4" in out and "rejected 1" in out
+    assert titles(home) == ["Bài số 1", "Bài số 2", "Bài số 3", "Bài số 4"]
+    [rej] = rejects(home)
+    assert rej["input"].endswith("b.json") and rej["where"] == "entry 1"
+    assert rej["reason"] == "nested deeper than 64 levels (--max-depth or OPENNEWS_MAX_DEPTH)"
+    assert last_run(home)["status"] == "done"
+
+
+def test_an_array_nested_100000_deep_is_rejected_not_ignored(cli: Cli, home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(path))
+    assert code == 1 and "rejected 1" in out
+    [rej] = rejects(home)
+    assert "nested deeper than 64 levels" in rej["reason"]
+    assert last_run(home)["status"] == "nothing-read"
+
+
+def test_depth_bound_is_configurable_and_applies_to_ndjson(cli: Cli, home: Path, tmp_path: Path) -> None:
+    deep = {"title": "Sâu", "body": "Nội dung.", "extra": {}}
+    node = deep["extra"]
+    for _ in range(80):
+        node["x"] = {}
+        node = node["x"]
+    path = tmp_path / "deep.ndjson"
+    path.write_bytes(good(1) + orjson.dumps(deep) + b"\n" + good(2))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(path))
+    assert code == 0 and "added 2" in out
+    [rej] = rejects(home)
+    assert rej["where"] == "line 2" and "nested deeper than 64 levels" in rej["reason"]
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-depth", "100", str(path))
+    assert code == 0 and "added 1" in out and "Sâu" in titles(home)
+
+
+def test_an_exception_from_validation_is_that_records_reject(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """Shapes the article maker does not expect raise TypeError or OverflowError there;
+    once that stopped the run and lost every good record of the batch."""
+    path = tmp_path / "odd.ndjson"
+    odd = [{"title": "Hai", "body": "b", "tags": 1}, {"title": "Ba", "body": "c", "published": 1e30}]
+    path.write_bytes(good(1) + b"".join(orjson.dumps(o) + b"\n" for o in odd) + good(4))
+    code, _, err = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(path))
+    assert code == 0 and "Traceback" not in err
+    assert titles(home) == ["Bài số 1", "Bài số 4"]
+    reasons = {r["where"]: r["reason"] for r in rejects(home)}
+    assert reasons["line 2"].startswith("could not be read: TypeError")
+    assert reasons["line 3"].startswith("could not be read: OverflowError")
+    checked = validate_batch([("x", {"title": "t", "body": "b", "images": 1.5}, None)], None)
+    assert checked[0].reject is not None and "TypeError" in checked[0].reject.reason
+
+
+def _recurse(n: int) -> int:
+    return _recurse(n + 1) + 1
+
+
+def _failing_reader(kind: str) -> Callable[[Document], Iterator[Found | Reject]]:
+    def read(doc: Document) -> Iterator[Found | Reject]:
+        yield Found("record 1", {"title": f"Trước lỗi {doc.name[-5]}", "body": "Giữ lại."})
+        if kind == "RecursionError":
+            _recurse(0)  # a real one
+        if kind == "MemoryError":
+            raise MemoryError
+        if kind == "UnicodeDecodeError":
+            b"\xff".decode("utf-8")
+        if kind == "BadZipFile":
+            zipfile.ZipFile(io.BytesIO(b"not a zip"))
+        raise ValueError("a shape nobody foresaw")
+
+    return read
+
+
+@pytest.mark.parametrize("kind", ["RecursionError", "MemoryError", "UnicodeDecodeError", "BadZipFile", "ValueError"])
+def test_whatever_a_reader_raises_ends_only_its_input(
+    kind: str, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(DOCUMENT_READERS, "text", _failing_reader(kind))
+    (tmp_path / "1.txt").write_text("Tiêu đề\nNội dung\n")
+    (tmp_path / "2.ndjson").write_bytes(good(2))
+    (tmp_path / "3.txt").write_text("Tiêu đề\nNội dung\n")
+    with Archive.open(home / "opennews.sqlite3") as archive:
+        report = ingest(archive, [str(tmp_path)], rejects_path=home / "rejects.ndjson")
+    assert report.total("added") == 3 and report.rejects_total == 2
+    assert titles(home) == ["Bài số 2", "Trước lỗi 1", "Trước lỗi 3"]
+    for rej in rejects(home):
+        assert rej["where"] == "file" and rej["reason"].startswith(f"could not be read (after record 1): {kind}")
+    assert last_run(home)["status"] == "done"
+
+
+def test_an_error_outside_the_readers_ends_the_run_as_failed(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(good(1) + b"not json\n")
+    with Archive.open(home / "opennews.sqlite3") as archive:
+        with pytest.raises(OSError):  # the rejects file cannot be written: the disk is full
+            ingest(archive, [str(path)], rejects_path=Path("/dev/full"))
+        [run] = archive.runs()
+    assert run["status"] == "failed" and run["finished_at"]
+
+
+def test_a_rejects_file_that_cannot_be_opened_leaves_no_run_behind(cli: Cli, home: Path, tmp_path: Path) -> None:
+    (home / "rejects.ndjson").mkdir()
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(good(1))
+    with pytest.raises(IsADirectoryError):
+        cli("ingest", "--quiet", "--no-index", "--no-dumps", str(path))
+    with Archive.open(home / "opennews.sqlite3", readonly=True) as archive:
+        assert [r["status"] for r in archive.runs()] == []
+
+
+# -- decompression: bytes, ratio, members ------------------------------------------------
+
+
+def test_gzip_bomb_is_stopped_by_the_ratio_early(cli: Cli, home: Path, tmp_path: Path) -> None:
+    bomb = gzip_of_newlines(tmp_path / "bomb.ndjson.gz", 50, head=good(1))
+    assert bomb.stat().st_size < 60_000
+    (tmp_path / "after.ndjson").write_bytes(good(2))
+    started = time.monotonic()
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(bomb), str(tmp_path / "after.ndjson"))
+    assert time.monotonic() - started < 10
+    assert code == 0 and "added 2" in out
+    [rej] = rejects(home)
+    assert "gzip data expands more than 100:1" in rej["reason"] and "--max-ratio" in rej["reason"]
+    assert int(rej["where"].removeprefix("byte ")) < 8 * MIB, "stopped after a few MiB, not after 50"
+    assert titles(home) == ["Bài số 1", "Bài số 2"]
+    assert last_run(home)["status"] == "done"
+
+
+@pytest.mark.parametrize("kind", ["bzip2", "xz", "zstd"])
+def test_every_compression_is_held_to_the_ratio(kind: str) -> None:
+    """bzip2 packs 200 MiB of newlines into 177 bytes, and one call used to hand all of it out."""
+    import bz2
+    import lzma
+
+    zstandard = pytest.importorskip("zstandard")
+    pack = {"bzip2": bz2.compress, "xz": lzma.compress, "zstd": zstandard.ZstdCompressor(level=19).compress}[kind]
+    bomb = pack(good(1) + b"\n" * (12 * MIB))
+    stream, compression = open_stream(io.BytesIO(bomb))
+    assert compression == kind
+    first = stream.read1(MIB)
+    assert first.startswith(good(1))
+    with pytest.raises(BadInput) as caught:
+        while stream.read1(MIB):
+            pass
+    assert caught.value.reason.startswith(f"{kind} data expands more than 100:1")
+    assert int(caught.value.where.removeprefix("byte ")) < 8 * MIB
+
+
+def test_blank_lines_cost_next_to_nothing_without_the_ratio(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan."""
+    bomb = gzip_of_newlines(tmp_path / "blank.ndjson.gz", 50, head=good(1))
+    with open(bomb, "ab") as out:
+        out.write(gzip.compress(good(2)))  # a second member, after the blank run
+    started = time.process_time()
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-ratio", "0", str(bomb))
+    assert time.process_time() - started < 3
+    assert code == 0 and "added 2" in out and "rejected 0" in out
+    assert titles(home) == ["Bài số 1", "Bài số 2"]
+
+
+def test_zip_of_blank_lines_commits_the_record_at_its_head(cli: Cli, home: Path, tmp_path: Path) -> None:
+    bomb = zip_of_newlines(tmp_path / "bomb.zip", 40, head=good(1), name="blank.txt")
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(bomb))
+    assert code == 0 and "added 1" in out
+    [rej] = rejects(home)
+    assert rej["input"] == f"{bomb}!blank.txt"
+    assert "zip member data expands more than 100:1" in rej["reason"]
+    assert titles(home) == ["Bài số 1"] and last_run(home)["status"] == "done"
+    code, out, _ = cli(
+        "ingest", "--quiet", "--no-index", "--no-dumps", "--max-ratio", "0", str(bomb)
+    )  # read to the end: cheap
+    assert code == 0 and "unchanged 1" in out
+
+
+def test_decompressed_bytes_per_input_are_capped(
+    cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = tmp_path / "big.ndjson.gz"
+    packed.write_bytes(gzip.compress(b"".join(big(i) for i in range(2000))))  # 2 MiB
+    plain = tmp_path / "plain.ndjson"
+    plain.write_bytes(b"".join(big(i) for i in range(10_000, 12_000)))
+    monkeypatch.setenv("OPENNEWS_MAX_INPUT_BYTES", "1M")
+    code, _, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(packed), str(plain))
+    assert code == 0
+    kept = len(titles(home))
+    assert 2 * 950 < kept < 2 * 1030, kept  # about 1 MiB of each
+    reasons = [r["reason"] for r in rejects(home)]
+    assert len(reasons) == 2
+    assert reasons[0].startswith("gzip is larger than the limit of 1 MiB (--max-input-bytes or OPENNEWS_MAX_INPUT")
+    assert reasons[1].startswith("input is larger than the limit of 1 MiB")
+    assert last_run(home)["status"] == "done"
+
+
+def test_zip_member_bytes_and_member_count_are_capped(cli: Cli, home: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a-big.ndjson", b"".join(big(i) for i in range(2000)))  # 2 MiB
+        z.writestr("b-small.ndjson", good(99))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-member-bytes", "1M", str(archive))
+    assert code == 0
+    [rej] = rejects(home)
+    assert rej["input"] == f"{archive}!a-big.ndjson"
+    assert rej["reason"].startswith("zip member is larger than the limit of 1 MiB (--max-member-bytes")
+    assert "Bài số 99" in titles(home) and 950 < len(titles(home)) < 1030
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as z:
+        for i in range(5):
+            z.writestr(f"{i}.ndjson", good(200 + i))
+    (tmp_path / "beside.ndjson").write_bytes(good(300))
+    code, out, _ = cli(
+        "ingest",
+        "--quiet",
+        "--no-index",
+        "--no-dumps",
+        "--max-zip-members",
+        "3",
+        str(many),
+        str(tmp_path / "beside.ndjson"),
+    )
+    assert code == 0 and "added 1" in out
+    rej = rejects(home)[-1]
+    assert rej["input"] == str(many)
+    assert rej["reason"].startswith("zip archive lists 5 members, over the limit of 3 (--max-zip-members")
+
+
+def test_a_corrupt_zip_member_keeps_what_came_before(cli: Cli, home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("a.ndjson", good(1) + good(2))
+    data = bytearray(path.read_bytes())
+    at = data.index(b"ok-2")
+    data[at : at + 4] = b"ok-X"  # the CRC-32 no longer matches
+    path.write_bytes(bytes(data))
+    code, _, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(path))
+    assert code == 0
+    assert titles(home) == ["Bài số 1", "Bài số 2"], "what came before the check is kept"
+    [rej] = rejects(home)
+    assert rej["where"] == f"byte {len(good(1) + good(2))}" and "CRC-32 does not match" in rej["reason"]
+
+
+# -- records: size, count, streaming ----------------------------------------------------
+
+
+def test_record_size_in_a_json_document(cli: Cli, home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "doc.json"
+    records = [article(1), article(2, "x" * 5000), article(3)]
+    path.write_bytes(orjson.dumps(records))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-record-bytes", "1000", str(path))
+    assert code == 0 and "added 2" in out
+    [rej] = rejects(home)
+    assert rej["where"] == "entry 2"
+    assert rej["reason"] == "record too large (over 1,000 bytes; --max-record-bytes or OPENNEWS_MAX_RECORD_BYTES)"
+
+
+def test_one_value_that_never_ends_stops_the_document(cli: Cli, home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "doc.json"
+    path.write_text('[{"title": "Một", "body": "a"},\n{"title": "Hai", "body": "' + "x" * (400 * 1024) + '"}]')
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-record-bytes", "100K", str(path))
+    assert code == 0 and "added 1" in out
+    [rej] = rejects(home)
+    assert rej["where"] == "entry 2" and rej["reason"].startswith("no JSON value ends within")
+
+
+def test_records_per_input_are_capped(cli: Cli, home: Path, tmp_path: Path) -> None:
+    lines = tmp_path / "a.ndjson"
+    lines.write_bytes(b"".join(good(i) for i in range(5)))
+    doc = tmp_path / "b.json"
+    doc.write_bytes(orjson.dumps({"articles": [article(i) for i in range(5)]}))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-records", "3", str(lines), str(doc))
+    assert code == 0 and "added 6" in out
+    found = {r["input"]: r for r in rejects(home)}
+    assert found[str(lines)]["where"] == "line 4"
+    assert found[str(doc)]["where"] == "entry 1 item 4"
+    assert found[str(doc)]["reason"].startswith("more than 3 records in one input (--max-records")
+
+
+def test_a_big_json_array_is_read_in_the_memory_of_a_few_records(tmp_path: Path) -> None:
+    body = "Đoạn văn thử nghiệm về thời tiết Hà Nội. " * 500  # about 22 KB a record
+    data = orjson.dumps([article(i, body) for i in range(1000)])  # about 22 MB
+    stream = io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+    tracemalloc.start()
+    try:
+        count = 0
+        for found in read_json_stream(stream, head=data[:65536].decode()):
+            assert isinstance(found, Found)
+            count += 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 1000
+    assert peak < 3 * MIB, f"peak {peak / MIB:.1f} MiB for a {len(data) / MIB:.0f} MiB document"
+
+
+def _read(doc: bytes | str, **limits: int) -> list[tuple[str, str]]:
+    """(where, title or reason) of what the streaming reader makes of ``doc``."""
+    data = doc.encode() if isinstance(doc, str) else doc
+    out = []
+    head = data[:65536].decode("utf-8", "replace")
+    for r in read_json_stream(io.BufferedReader(io.BytesIO(data)), head=head, limits=IngestLimits(**limits)):  # type: ignore[arg-type]
+        out.append((r.where, r.fields["title"] if isinstance(r, Found) and r.fields else getattr(r, "reason", "")))
+    return out
+
+
+def test_document_shapes_read_as_a_stream() -> None:
+    one = '{"title": "Một", "body": "a"}'
+    two = '{"title": "Hai", "body": "b"}'
+    assert _read(one) == [("entry 1", "Một")]
+    assert _read(f"[{one}, {two}]") == [("entry 1", "Một"), ("entry 2", "Hai")]
+    assert _read(f"[{one}]\n[{two}]") == [("entry 1", "Một"), ("entry 2", "Hai")]  # arrays back to back
+    assert _read(f"{one}\n{two}") == [("entry 1", "Một"), ("entry 2", "Hai")]  # objects back to back
+    assert _read(f"{one},\n{two}") == [("entry 1", "Một"), ("entry 2", "Hai")]  # ... with commas
+    assert _read(f"[[{one}], [[{two}]]]") == [("entry 1", "Một"), ("entry 2", "Hai")]  # flattened
+    wrapped = f'{{"status": "ok", "meta": {{"n": [1, 2]}}, "articles": [{one}, 7, [], {two}], "next": [{one}]}}'
+    assert _read(wrapped) == [
+        ("entry 1 item 1", "Một"),
+        ("entry 1 item 2", "expected a JSON object, got int"),
+        ("entry 1 item 3", "expected a JSON object, got list"),
+        ("entry 1 item 4", "Hai"),
+    ]
+    titled = '{"title": "Có tiêu đề", "body": "x", "items": [1, 2]}'  # a title before the list: an article
+    assert _read(titled) == [("entry 1", "Có tiêu đề")]
+    assert _read(f'[{one}, "chữ", null]') == [
+        ("entry 1", "Một"),
+        ("entry 2", "expected a JSON object, got str"),
+        ("entry 3", "expected a JSON object, got NoneType"),
+    ]
+    assert _read(f'[{one}, {{"title": "Ba", "bo') == [
+        ("entry 1", "Một"),
+        ("entry 2", "input ends in the middle of a JSON value (truncated file?)"),
+    ]
+    [(where, reason)] = _read('[{"title": "Bốn" "body": 1}]')
+    assert where == "entry 1" and reason.startswith("invalid JSON: ")
+
+
+def test_json_documents_in_utf16_and_windows_1258_are_streamed(cli: Cli, home: Path, tmp_path: Path) -> None:
+    from conftest import to_cp1258
+
+    doc = '[{"title": "Hải Phòng khởi công cảng", "body": "Dự án có tổng vốn 7.000 tỷ đồng."}]'
+    (tmp_path / "u16.json").write_bytes(doc.encode("utf-16"))
+    (tmp_path / "cp.json").write_bytes(to_cp1258(doc.replace("Hải", "Hà")))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(tmp_path))
+    assert code == 0 and "added 2" in out, out
+    assert "utf-16" in out and "windows-1258" in out
+    assert titles(home) == ["Hà Phòng khởi công cảng", "Hải Phòng khởi công cảng"]
+
+
+def test_limits_come_from_flags_then_environment(
+    cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert IngestLimits.from_env({"OPENNEWS_MAX_DEPTH": "10"}, max_depth=5).max_depth == 5
+    assert IngestLimits.from_env({"OPENNEWS_MAX_DEPTH": "10"}, max_depth=None).max_depth == 10
+    assert IngestLimits.from_env({"OPENNEWS_MAX_INPUT_BYTES": "2G"}).max_input_bytes == 2 << 30
+    assert IngestOptions().limits == IngestLimits()
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(good(1))
+    monkeypatch.setenv("OPENNEWS_MAX_RATIO", "lots")
+    code, _, err = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(path))
+    assert code == 2 and "OPENNEWS_MAX_RATIO" in err
+    with pytest.raises(SystemExit):
+        cli("ingest", "--max-depth", "-1", str(path))
