@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from opennews import processes
 from opennews.archive import Archive, ArchiveError
 from opennews.article import make_article
 
@@ -85,6 +88,27 @@ def test_run_log_counts(archive: Archive) -> None:
     [logged] = archive.runs()
     assert logged["status"] == "done" and logged["added"] == 1 and logged["rejected"] == 2
     assert logged["inputs"][0]["input"] == "x.ndjson"
+
+
+def test_a_run_whose_process_is_gone_reads_died(archive: Archive, tmp_path: Path) -> None:
+    """A run started by a process killed outright reads "died", and is logged so by the
+    next run; a run of a live process, or of another machine, still reads "running"."""
+    assert archive.path is not None
+    code = (
+        "import os, sys; from opennews.archive import Archive; "
+        "a = Archive.open(sys.argv[1]); a.start_run('ingest killed'); a.close(); os._exit(9)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(archive.path)], check=False)
+    archive.start_run("ingest alive")
+    other = archive.start_run("ingest elsewhere")
+    archive._conn.execute("UPDATE runs SET owner = 'another-host - 1 1' WHERE run_id = ?", (other,))
+    status = {r["command"]: r["status"] for r in archive.runs()}
+    assert status == {"ingest killed": "died", "ingest alive": "running", "ingest elsewhere": "running"}
+    stored = dict(archive._conn.execute("SELECT command, status FROM runs").fetchall())
+    assert stored["ingest killed"] == "died", "start_run records what it found"
+    assert processes.alive(processes.own_mark())
+    pid, ticks = processes.own_mark().split(" ")[2:]
+    assert not processes.alive(processes.own_mark().replace(f" {pid} {ticks}", f" {pid} {int(ticks) + 1}"))
 
 
 def test_failed_batch_rolls_back_whole(archive: Archive) -> None:

@@ -78,7 +78,8 @@ def test_kill_9_mid_ingest_leaves_a_consistent_archive(tmp_path: Path) -> None:
             rec = orjson.loads(raw)
             assert rec["content_hash"] == content_hash(rec)
         [run] = archive.runs()
-        assert run["status"] == "running" and run["added"] == kept  # the log commits with its batch
+        # the log commits with its batch; a run whose process is gone reads "died", not "running"
+        assert run["status"] == "died" and run["added"] == kept
         logged = archive._conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0]
         assert logged == kept
 

@@ -22,6 +22,7 @@ from typing import Any, Literal, NamedTuple
 
 import orjson
 
+from . import processes
 from .article import Article, make_article
 
 __all__ = ["Archive", "ArchiveError", "BatchResult", "Row", "Status", "to_row"]
@@ -73,7 +74,8 @@ CREATE TABLE IF NOT EXISTS runs (
     added       INTEGER NOT NULL DEFAULT 0,
     updated     INTEGER NOT NULL DEFAULT 0,
     unchanged   INTEGER NOT NULL DEFAULT 0,
-    rejected    INTEGER NOT NULL DEFAULT 0
+    rejected    INTEGER NOT NULL DEFAULT 0,
+    owner       TEXT
 );
 CREATE TABLE IF NOT EXISTS run_inputs (
     run_id      INTEGER NOT NULL,
@@ -173,6 +175,7 @@ class Archive:
             conn.execute("PRAGMA synchronous = FULL")
             conn.executescript(_SCHEMA)
             cls._check_version(conn)
+            cls._add_columns(conn)
         return cls(conn, path)
 
     @staticmethod
@@ -184,6 +187,14 @@ class Archive:
             raise ArchiveError(
                 f"archive schema {row[0]} is newer than this opennews ({SCHEMA_VERSION}); upgrade opennews"
             )
+
+    @staticmethod
+    def _add_columns(conn: sqlite3.Connection) -> None:
+        """Columns added since schema 1 first shipped, each nullable so that an older
+        opennews still reads the archive: added here to archives made before them."""
+        have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+        if "owner" not in have:
+            conn.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
 
     def close(self) -> None:
         self._conn.close()
@@ -210,8 +221,14 @@ class Archive:
     # -- ingestion runs ---------------------------------------------------------
 
     def start_run(self, command: str) -> int:
+        """Log a new run, owned by this process; runs whose process is gone without
+        ending them (killed outright) are logged as "died" on the way."""
+        for run_id, owner in self._conn.execute("SELECT run_id, owner FROM runs WHERE status = 'running'").fetchall():
+            if not processes.alive(owner):
+                self._conn.execute("UPDATE runs SET status = 'died' WHERE run_id = ? AND status = 'running'", (run_id,))
         cur = self._conn.execute(
-            "INSERT INTO runs (started_at, status, command) VALUES (?, 'running', ?)", (_now(), command)
+            "INSERT INTO runs (started_at, status, command, owner) VALUES (?, 'running', ?, ?)",
+            (_now(), command, processes.own_mark()),
         )
         return int(cur.lastrowid or 0)
 
@@ -233,14 +250,19 @@ class Archive:
         )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest runs, newest first. A run still "running" whose process is gone is
+        shown as "died" (also from a read-only archive, which cannot record it)."""
         cur = self._conn.execute(
-            "SELECT run_id, started_at, finished_at, status, command, added, updated, unchanged, rejected "
+            "SELECT run_id, started_at, finished_at, status, command, added, updated, unchanged, rejected, owner "
             "FROM runs ORDER BY run_id DESC LIMIT ?",
             (limit,),
         )
         names = [d[0] for d in cur.description]
         runs = [dict(zip(names, row, strict=True)) for row in cur]
         for run in runs:
+            owner = run.pop("owner")
+            if run["status"] == "running" and not processes.alive(owner):
+                run["status"] = "died"
             cur = self._conn.execute(
                 "SELECT input, format, encoding, compression, added, updated, unchanged, rejected "
                 "FROM run_inputs WHERE run_id = ? ORDER BY rowid",
