@@ -3,7 +3,8 @@
 Feed links: every source and category has one link (``FeedSpec.url``), read back by one
 parser (``opennews.feeds.names.name``) whatever the name holds; the same link in OPML,
 article pages, listing pages and ``/feeds``; and the static file of a feed is where a
-static server looks for that link. Bidi: feeds carry no bidi control.
+static server looks for that link. Bidi: feeds carry no bidi control, pages isolate the
+archive text they print among other text.
 
 On the hard-names home of ``webhome`` through Starlette's TestClient, with Python's
 ``http.server`` (which decodes a URL to a path as nginx does) for the static copy.
@@ -20,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import partial
 from html import unescape
+from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,8 @@ from opennews.feeds import FORMATS, FeedSpec
 from opennews.feeds import names as feed_names
 from opennews.search.schema import category_key
 from opennews.settings import Settings
-from opennews.vietnamese import strip_bidi
+from opennews.vietnamese import balance_bidi, strip_bidi
+from opennews.vietnamese.bidi import FSI, PDI
 from opennews.web import create_app
 from webhome import HARD_CATEGORIES, HARD_SOURCES, SPOOF_AUTHOR, SPOOF_TAG, SPOOF_TITLES, NamesHome
 
@@ -292,3 +295,117 @@ def test_feeds_carry_no_bidi_controls(names_client: TestClient) -> None:
     assert {i["title"] for i in items} >= spoofed
     titled = feedparser.parse(names_client.get(FeedSpec(kind="category", value=category).url("", "rss")).content)
     assert titled.feed.title == "opennews · Chuyên mục: Bão lũ"
+
+
+# -- bidi: isolated in pages -----------------------------------------------------------------------
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCKS = {"p", "li", "td", "th", "dd", "dt", "figcaption", "div", "section", "article", "aside", "nav", "ol", "ul"}
+_BLOCKS |= {"header", "footer", "main", "form", "label", "select", "body", "html", "head", *_HEADINGS}
+_VOID = {"meta", "link", "br", "img", "input", "hr"}
+
+
+class BidiAudit(HTMLParser):
+    """Where a page prints bidi controls. In text, each must be inside a ``<bdi>`` whose text
+    is balanced, or be part of the only thing its block holds (one of ``alone``: a headline
+    in its ``<h1>``, a paragraph); in ``<title>``, ``<option>`` and attribute values, inside
+    a balanced FSI…PDI. ``problems`` says where a control could reorder other text."""
+
+    def __init__(self, alone: set[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.alone = {" ".join(a.split()) for a in alone}
+        self.stack: list[list[Any]] = []  # [tag, texts, exposed]
+        self.problems: list[str] = []
+
+    def _plain(self, text: str, where: str) -> None:
+        depth = 0
+        for ch in text:
+            if ch == FSI:
+                depth += 1
+            elif ch == PDI:
+                depth -= 1
+            elif BIDI.match(ch) and depth <= 0:
+                self.problems.append(f"{where}: {text!r} is not isolated")
+                return
+        if balance_bidi(text) != text:
+            self.problems.append(f"{where}: {text!r} is not balanced")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name not in ("href", "value") and BIDI.search(value):
+                self._plain(value, f"<{tag} {name}>")
+        if tag not in _VOID:
+            self.stack.append([tag, [], False])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in {frame[0] for frame in self.stack}:
+            return
+        while self.stack:
+            name, texts, exposed = self.stack.pop()
+            text = "".join(texts)
+            if name == "bdi" and balance_bidi(text) != text:
+                self.problems.append(f"<bdi>{text!r}</bdi> is not balanced")
+            if exposed and " ".join(text.split()) not in self.alone:
+                self.problems.append(f"<{name}>{text!r}: a control outside <bdi>")
+            if name == tag:
+                return
+
+    def handle_data(self, data: str) -> None:
+        for frame in self.stack:
+            frame[1].append(data)
+        if not BIDI.search(data) or not self.stack or any(f[0] == "bdi" for f in self.stack):
+            return
+        if self.stack[-1][0] in ("title", "option"):
+            self._plain(data, f"<{self.stack[-1][0]}>")
+            return
+        block = next((f for f in reversed(self.stack) if f[0] in _BLOCKS), self.stack[0])
+        block[2] = True
+
+
+def _audit(html: str, alone: set[str]) -> list[str]:
+    audit = BidiAudit(alone)
+    audit.feed(html)
+    audit.close()
+    return audit.problems
+
+
+def test_the_audit_finds_what_it_looks_for() -> None:
+    spoof = SPOOF_TITLES[0]
+    row = '<li><a href="/a">{}</a> <span class="meta">tin.example · <time>01/05/2024</time></span></li>'
+    assert _audit(row.format(spoof), set())
+    assert not _audit(row.format(f"<bdi>{balance_bidi(spoof)}</bdi>"), set())
+    assert _audit(row.format(f"<bdi>{SPOOF_TITLES[1]}</bdi>"), set())  # the stray PDI
+    assert not _audit(f"<h1>{spoof}</h1>", {spoof}) and _audit(f"<h1>{spoof}</h1>", set())
+    assert _audit(f"<title>{spoof} · opennews</title>", set())
+    assert not _audit(f"<title>{FSI}{balance_bidi(spoof)}{PDI} · opennews</title>", set())
+
+
+def test_pages_isolate_what_the_archive_says(names_client: TestClient, records: list[dict[str, Any]]) -> None:
+    alone: set[str] = set()
+    for r in records:
+        alone |= {r["title"], r["sapo"], *r["body"].split("\n\n")}
+    spoofing = [r for r in records if BIDI.search(r["title"] + r["category"])]
+    assert len(spoofing) >= 3
+    category = "Bão\u202e lũ"
+    pages = [f"/articles/{r['id']}" for r in records]
+    pages += [
+        "/?q=gi%C3%A1+v%C3%A0ng",
+        "/?q=gi%C3%A1+v%C3%A0ng&limit=50&lang=en",
+        "/?" + FeedSpec(kind="category", value=category).html_url("").split("?", 1)[1],
+        "/?q=%E2%80%AEv%C3%A0ng",  # a query with an override is echoed isolated too
+        "/feeds",
+        "/about",
+    ]
+    checked = 0
+    for path in pages:
+        page = names_client.get(path)
+        assert page.status_code == 200, path
+        assert _audit(page.text, alone) == [], path
+        checked += len(BIDI.findall(page.text))
+    assert checked > 50  # the pages did print the controls, isolated
+    related = names_client.get(f"/articles/{spoofing[-1]['id']}").text
+    assert "<bdi>" in related and f"{FSI}" in related.split("</head>")[0]
+    # ordinary text is printed as it was: no <bdi>, nothing invisible in a copied title
+    plain = next(r for r in records if not BIDI.search(r["title"] + r["source"] + r["category"] + r["author"]))
+    head = names_client.get(f"/articles/{plain['id']}").text.split("</head>")[0]
+    assert f"<title>{plain['title']} · opennews</title>" in unescape(head)
