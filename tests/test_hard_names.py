@@ -13,6 +13,8 @@ On the hard-names home of ``webhome`` through Starlette's TestClient, with Pytho
 from __future__ import annotations
 
 import contextlib
+import gzip
+import itertools
 import re
 import shutil
 import threading
@@ -37,10 +39,12 @@ from hypothesis import strategies as st
 from starlette.routing import BaseRoute, Match
 from starlette.testclient import TestClient
 
+from conftest import CORPUS, needs_shared
 from opennews.archive import Archive
 from opennews.cli import main
 from opennews.feeds import FORMATS, FeedSpec
 from opennews.feeds import names as feed_names
+from opennews.feeds.static import file_stems
 from opennews.search.schema import category_key
 from opennews.settings import Settings
 from opennews.vietnamese import balance_bidi, strip_bidi
@@ -123,6 +127,27 @@ def test_a_segment_is_a_safe_file_name_of_its_own(name: str) -> None:
     # file system compares names after normalising them (macOS)
     for other in {unicodedata.normalize(form, name) for form in ("NFC", "NFD", "NFKC")} - {name}:
         assert _nfd(feed_names.segment(other)) != _nfd(segment)
+
+
+@needs_shared(CORPUS)
+def test_every_name_of_the_real_corpus_has_a_link_and_a_file_name(routes: list[BaseRoute]) -> None:
+    """The sources and categories of the first 20,000 articles of the shared corpus."""
+    seen: dict[str, set[str]] = {"source": set(), "category": set()}
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as lines:
+        for line in itertools.islice(lines, 20_000):
+            record = orjson.loads(line)
+            for kind, names in seen.items():
+                if record.get(kind):
+                    names.add(unicodedata.normalize("NFC", record[kind]).strip())
+    assert sum("/" in name for name in seen["category"]) >= 50
+    for kind, names in seen.items():
+        stems = file_stems(sorted(names))
+        assert set(stems) == names  # short, and no two differ only in case: each has a file
+        for name in names:
+            url = FeedSpec(kind=kind, value=name).url(BASE, "rss")  # type: ignore[arg-type]
+            _, params = _route(routes, unquote(urlsplit(url).path))
+            assert feed_names.name(params["name"]) == name
+            assert "/" not in stems[name] and not stems[name].startswith(".")
 
 
 def test_ordinary_names_keep_their_links_and_old_links_still_work(names_client: TestClient) -> None:
