@@ -259,11 +259,12 @@ def static_server(root: Path) -> Iterator[str]:
 
 
 def test_static_feed_files_are_where_their_links_point(
-    names_home: NamesHome, names_client: TestClient, tmp_path: Path
+    names_home: NamesHome, names_client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     home = tmp_path / "home"
     shutil.copytree(names_home.path, home)
-    assert main(["--home", str(home), "feeds", "--base-url", BASE, "--quiet"]) == 0
+    assert main(["--home", str(home), "feeds", "--base-url", BASE]) == 0
+    assert "3 feeds served by the app only" in capsys.readouterr().err  # the report goes to stderr
     feeds = home / "feeds"
     opml = ElementTree.fromstring((feeds / "feeds.opml").read_bytes())
     links = [o.get("xmlUrl", "").removeprefix(BASE) for o in opml.iter("outline") if o.get("xmlUrl")]
