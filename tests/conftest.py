@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from opennews.cli import main
-from webhome import WebHome, build_web_home
+from webhome import NamesHome, WebHome, build_names_home, build_web_home
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -46,6 +46,12 @@ def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[i
 def web_home(tmp_path_factory: pytest.TempPathFactory) -> WebHome:
     """The demo home of ``webhome``, read-only: tests that change it work on a copy."""
     return build_web_home(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def names_home(tmp_path_factory: pytest.TempPathFactory) -> NamesHome:
+    """The home of hard names and spoofing headlines of ``webhome``, read-only."""
+    return build_names_home(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

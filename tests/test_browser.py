@@ -3,12 +3,18 @@
 The pages need no JavaScript, so a reader's path is followed by URLs taken from the
 rendered DOM (``--dump-dom``) and photographed at phone and desktop widths
 (``--screenshot``). One browser profile is kept across steps, so the language
-cookie must survive from one page to the next as it would for a person.
+cookie must survive from one page to the next as it would for a person. Where a test
+must know how the browser laid text out (bidi), it asks the page over the DevTools
+protocol (:class:`DevTools`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
+import select
 import socket
 import struct
 import subprocess
@@ -26,7 +32,7 @@ import pytest
 
 from opennews.vietnamese import fold, has_marks
 from tools import required
-from webhome import WebHome, build_web_home, serving
+from webhome import COMPANION_TITLE, SPOOF_TITLES, NamesHome, WebHome, build_web_home, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 _chromium = required(CHROMIUM, "Debian chromium is not installed (/usr/bin/chromium)")
@@ -195,3 +201,142 @@ def test_keep_alive_responses_are_not_held_back(server: str) -> None:
             assert client.get(server + "/healthz").status_code == 200
             times.append(time.perf_counter() - t0)
     assert sorted(times)[4] < 0.025, f"median {sorted(times)[4] * 1000:.1f} ms"
+
+
+# -- bidi: what the browser lays out -------------------------------------------------------------
+
+
+class DevTools:
+    """Headless Chromium driven over its DevTools pipe (``--remote-debugging-pipe``: JSON
+    messages ending in NUL, read from file descriptor 3 and written to 4), to ask a loaded
+    page where it put its characters. No WebSocket client needed."""
+
+    def __init__(self, profile: Path) -> None:
+        theirs_read, self._out = os.pipe()
+        self._in, theirs_write = os.pipe()
+        # above 9, so that moving them to 3 and 4 in the child never closes one of them
+        child_read, child_write = (
+            fcntl.fcntl(theirs_read, fcntl.F_DUPFD, 10),
+            fcntl.fcntl(theirs_write, fcntl.F_DUPFD, 10),
+        )
+        os.close(theirs_read)
+        os.close(theirs_write)
+        script = f'exec "$0" "$@" 3<&{child_read} 4>&{child_write} {child_read}<&- {child_write}>&-'
+        cmd = ["bash", "-c", script, str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe"]
+        self.proc = subprocess.Popen(
+            [*cmd, "about:blank"],
+            pass_fds=(child_read, child_write),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(child_read)
+        os.close(child_write)
+        self._buffer = b""
+        self._id = 0
+        self.session = ""
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        self.call("Page.setBypassCSP", enabled=True)  # our pages forbid scripts; the probe is ours
+        self.call("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1, mobile=False)
+
+    def call(self, method: str, **params: object) -> dict[str, object]:
+        self._id += 1
+        message: dict[str, object] = {"id": self._id, "method": method, "params": params}
+        if self.session:
+            message["sessionId"] = self.session
+        os.write(self._out, orjson.dumps(message) + b"\0")
+        deadline = time.monotonic() + 30
+        while True:
+            while b"\0" not in self._buffer:
+                if not select.select([self._in], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    raise TimeoutError(f"no answer to {method}")
+                chunk = os.read(self._in, 1 << 16)
+                if not chunk:
+                    raise RuntimeError("Chromium closed its DevTools pipe")
+                self._buffer += chunk
+            raw, _, self._buffer = self._buffer.partition(b"\0")
+            answer = orjson.loads(raw)
+            if answer.get("id") == self._id:  # anything else is an event
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer["result"]  # type: ignore[no-any-return]
+
+    def evaluate(self, expression: str) -> object:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")  # type: ignore[attr-defined]
+
+    def open(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + 30
+        while self.evaluate("document.readyState + ' ' + location.href") != f"complete {url}":
+            assert time.monotonic() < deadline, f"{url} did not load"
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+            self.call("Browser.close")
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._in)
+        os.close(self._out)
+
+
+#: For every date and count on the page (printed after a headline, a source or a category):
+#: where each of its characters starts, and where the element before it ends on its last line.
+PROBE = """
+[...document.querySelectorAll("time, .count")].map(el => {
+  const node = el.firstChild, xs = [];
+  for (let i = 0; node && node.nodeType === 3 && i < node.length; i++) {
+    const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+    const box = r.getBoundingClientRect(); if (box.width > 0) xs.push(box.left);
+  }
+  const box = el.getBoundingClientRect(), rects = el.previousElementSibling?.getClientRects() || [];
+  const before = rects.length ? rects[rects.length - 1] : null;  // its last line
+  const sameLine = before && before.top < box.bottom && box.top < before.bottom;
+  return {text: el.textContent, xs, left: box.left, after: sameLine ? before.right : null};
+})
+"""
+
+
+@pytest.fixture(scope="module")
+def names_server(names_home: NamesHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(names_home.path, log=tmp_path_factory.mktemp("serve-names") / "serve.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def devtools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
+    browser = DevTools(tmp_path_factory.mktemp("devtools-profile"))
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def test_a_headline_with_an_override_does_not_reorder_what_follows_it(names_server: str, devtools: DevTools) -> None:
+    """Headlines and categories holding U+202E (one behind a stray U+2069, which closes a
+    ``<bdi>`` early), printed before a source, a date or a count: those must still read
+    left to right, after them."""
+    results = httpx.get(names_server + "/api/search", params={"q": "giá vàng", "limit": 50}).json()["results"]
+    spoofing = [r for r in results if r["title"] in SPOOF_TITLES]
+    assert len(spoofing) == 2
+    # an article whose related list shows the spoofing headlines, each before its source and date
+    article = next(r for r in results if r["title"] == COMPANION_TITLE)
+    related = httpx.get(names_server + article["api_url"]).json()["related"]
+    assert {r["title"] for r in related} >= set(SPOOF_TITLES)
+    pages = [
+        "/?q=gi%C3%A1+v%C3%A0ng&limit=50",  # results, a category with an override, facet counts
+        "/?category=L%C5%A9+%E2%81%A9%E2%80%AEqu%C3%A9t&sort=newest",  # a category's listing
+        article["page_url"],
+    ]
+    for page in pages:
+        devtools.open(names_server + page)
+        assert devtools.evaluate("document.body.textContent.includes('\u202e')"), page
+        placed = devtools.evaluate(PROBE)
+        assert isinstance(placed, list) and len(placed) >= 3, page
+        for p in placed:
+            assert p["xs"] == sorted(p["xs"]) and len(set(p["xs"])) == len(p["xs"]), (page, p)
+            assert p["after"] is None or p["left"] >= p["after"] - 1, (page, p)

@@ -1,7 +1,8 @@
-"""The Vietnamese text layer: clean-up, NFC with mark order, tones, folding, tokens."""
+"""The Vietnamese text layer: clean-up, NFC with mark order, tones, folding, tokens, bidi controls."""
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 
 import pytest
@@ -9,17 +10,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opennews.vietnamese import (
+    balance_bidi,
     canonical_tones,
     clean,
     compose,
     fold,
     has_marks,
     is_combining,
+    isolate,
+    needs_isolation,
     normalize,
     place_tones,
+    strip_bidi,
     syllables,
     tokenize,
 )
+from opennews.vietnamese.bidi import BIDI_CONTROLS, FSI, PDF, PDI
 
 # The 15 oa/oe/uy pairs, first-vowel style -> second-vowel style (docs/vietnamese-search.md §3.2).
 PAIRS = [
@@ -193,3 +199,59 @@ def test_fold_never_leaves_a_mark_or_d_bar(text: str) -> None:
 def test_clean_is_idempotent_on_any_text(text: str) -> None:
     once = clean(text)
     assert clean(once) == once
+
+
+# -- bidi controls -------------------------------------------------------------------------
+
+_OPENERS = {"\u202a": PDF, "\u202b": PDF, "\u202d": PDF, "\u202e": PDF, "\u2066": PDI, "\u2067": PDI, FSI: PDI}
+BIDI_TEXT = st.text(alphabet=BIDI_CONTROLS + "ab ế1", max_size=40)
+
+
+def _pairs_up(text: str) -> bool:
+    """Every explicit control closes what it may (UAX #9 X6a, X7) and nothing stays open."""
+    open_: list[str] = []
+    for ch in text:
+        if ch in _OPENERS:
+            open_.append(_OPENERS[ch])
+        elif ch == PDF:
+            if not open_ or open_[-1] != PDF:
+                return False
+            open_.pop()
+        elif ch == PDI:
+            if PDI not in open_:
+                return False
+            while open_.pop() != PDI:
+                pass
+    return not open_
+
+
+@given(BIDI_TEXT)
+def test_balanced_bidi_pairs_up_and_keeps_everything_else(text: str) -> None:
+    balanced = balance_bidi(text)
+    assert _pairs_up(balanced) and balance_bidi(balanced) == balanced
+    assert strip_bidi(balanced) == strip_bidi(text)  # only controls dropped or added
+    if _pairs_up(text):
+        assert balanced == text
+
+
+@given(BIDI_TEXT)
+def test_strip_bidi_leaves_no_control_and_nothing_else_out(text: str) -> None:
+    stripped = strip_bidi(text)
+    assert not set(stripped) & set(BIDI_CONTROLS)
+    assert stripped == "".join(ch for ch in text if ch not in BIDI_CONTROLS)
+
+
+def test_isolation_where_it_matters_only() -> None:
+    assert isolate("Giá vàng hôm nay tăng 1,5%") == "Giá vàng hôm nay tăng 1,5%"
+    assert isolate("Giá \u202etăng") == f"{FSI}Giá \u202etăng{PDF}{PDI}"
+    assert isolate("Hãng tin الجزيرة") == f"{FSI}Hãng tin الجزيرة{PDI}"
+    assert isolate("") == ""
+    # every character that is right-to-left, an Arabic digit or an explicit control, in
+    # this Python's Unicode, is caught by the block ranges
+    kinds = {"R", "AL", "AN", "LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+    missed = [
+        hex(cp)
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.bidirectional(chr(cp)) in kinds and not needs_isolation(chr(cp))
+    ]
+    assert missed == []

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from opennews.archive import Archive
@@ -93,3 +94,86 @@ def serving(home: Path, *, workers: int = 1, access_log: bool = False, log: Path
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+# -- a home whose names are hard to put in a URL ----------------------------------------------
+
+#: Sources and categories written by us to break naive feed URLs and file names: slashes,
+#: route look-alikes, dots, URL and file-system specials, what looks like an escape, case
+#: twins (one file on macOS and Windows), right-to-left text, a bidi override (one behind a
+#: stray POP DIRECTIONAL ISOLATE), and a name too long for a file name. Ingest keeps each
+#: as given (NFC, trimmed).
+HARD_SOURCES = ("tin/nhanh.vn", "Bản Tin ~ Sáng", ".hậu trường", "C++ & C#")
+HARD_CATEGORIES = (
+    "Quốc tế / Châu Phi",
+    "Hỏi nhanh / Vì sao lại thế?",
+    "Giảm 50% hôm nay",
+    "#1 tin nóng",
+    "x.rss",
+    "..",
+    "kết thúc.",
+    "Tin/archive/2024-05",
+    "Bão\u202e lũ",
+    "Lũ \u2069\u202equét",
+    "أخبار العالم",
+    "a\\b",
+    "Q+A; hỏi đáp",
+    "Thể thao",
+    "Thể Thao",
+    "~7E không phải mã",
+    "%2F không phải gạch",
+    "Chuyên mục có tên dài" + " rất dài" * 30,
+)
+#: Headlines that try to spoof what a page prints after them: an override left open, and
+#: one behind a stray POP DIRECTIONAL ISOLATE (which closes a ``<bdi>`` early in Chromium).
+SPOOF_TITLES = ("Giá vàng hôm nay \u202etăng mạnh ở Hà Nội", "Tỷ giá đô la \u2069\u202egiảm sâu trong phiên sáng")
+#: Shares the rarer words of both: the spoofing headlines are its related articles.
+COMPANION_TITLE = "Giá vàng tăng mạnh ở Hà Nội, tỷ giá đô la giảm sâu trong phiên sáng"
+SPOOF_AUTHOR = "Nguyễn \u202eVăn A"
+SPOOF_TAG = "thị trường \u202evàng"
+
+
+@dataclass(frozen=True)
+class NamesHome:
+    path: Path
+    records: tuple[dict[str, object], ...]
+
+
+def hard_records() -> list[dict[str, object]]:
+    """Two articles per hard category, the sources in turn; the spoofing headlines and
+    their companion first."""
+    out: list[dict[str, object]] = []
+    titles = (*SPOOF_TITLES, COMPANION_TITLE)
+    for n, category in enumerate(c for c in HARD_CATEGORIES for _ in range(2)):
+        title = titles[n] if n < len(titles) else f"Bản tin số {n + 1} về giá vàng và tỷ giá"
+        out.append(
+            {
+                "url": f"https://tin.example/bai-{n + 1}.html",
+                "source": HARD_SOURCES[n % len(HARD_SOURCES)],
+                "category": category,
+                "title": title,
+                "sapo": f"Tóm tắt bản tin số {n + 1}: giá vàng và tỷ giá hôm nay.",
+                "body": f"Đoạn một của bản tin số {n + 1} về giá vàng.\n\nĐoạn hai nói về tỷ giá đô la.",
+                "author": SPOOF_AUTHOR if n < 2 else "Trần Thị B",
+                "tags": [SPOOF_TAG, "tỷ giá"] if n < 2 else ["tỷ giá"],
+                "published": f"2024-0{5 + n % 2}-{1 + n % 28:02d}T08:00:00+07:00",
+            }
+        )
+    return out
+
+
+def build_names_home(tmp_path_factory: pytest.TempPathFactory) -> NamesHome:
+    """The hard-names home, built once per session with the real CLI (ingest indexes it and
+    writes its static feeds); tests that change it work on a copy."""
+    path = tmp_path_factory.getbasetemp() / "names-home"
+    records = tuple(hard_records())
+    marker = path / "built.txt"
+    if not marker.exists():
+        path.mkdir(exist_ok=True)
+        data = path.parent / "names-home.ndjson"
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+        quiet = io.StringIO()
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            assert main(["--home", str(path), "ingest", "--quiet", str(data)]) == 0, quiet.getvalue()
+        marker.write_text("ok")
+    return NamesHome(path, records)

@@ -124,6 +124,8 @@ class FeedsCopy:
         detail = (
             f"{len(report.written):,} files written, {report.unchanged:,} unchanged, {len(report.removed):,} removed"
         )
+        if report.left_to_app:
+            detail += f", {len(report.left_to_app):,} feeds served by the app only (names with no file)"
         return PartReport(self.name, before, upto, time.monotonic() - started, detail)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ..archive import Archive
 from ..search import SearchRequest, SearchResponse
 from .catalog import Catalog, read_catalog
-from .model import LICENCE_PATH, VN, Feed, FeedItem, item_from_record, parse_time, tombstone
+from .model import LICENCE_PATH, VN, Feed, FeedItem, item_from_record, parse_time, plain, tombstone
 from .spec import FORMATS, FeedSpec, month_range
 
 __all__ = ["MAX_ARCHIVE_ITEMS", "RECENT_TOMBSTONES", "ArchiveReader", "Reader", "collect"]
@@ -151,10 +151,11 @@ def collect(spec: FeedSpec, reader: Reader, base_url: str) -> Feed:
         elif items:
             newest = max(i.published for i in items).astimezone(VN).strftime("%Y-%m")
             links["prev-archive"] = {fmt: spec.at_month(newest).url(base_url, fmt) for fmt in FORMATS}
-    subtitle = "Lưu trữ mở tin tức tiếng Việt: " + spec.title.removeprefix("opennews · ")
+    title = plain(spec.title)  # the name in it is archive text
+    subtitle = "Lưu trữ mở tin tức tiếng Việt: " + title.removeprefix("opennews · ")
     return Feed(
         id=f"urn:opennews:feed:{spec.url('', 'atom')}",
-        title=spec.title,
+        title=title,
         subtitle=subtitle,
         home_url=spec.html_url(base_url),
         site_url=f"{base_url}/",

@@ -2,8 +2,8 @@
 
 Every writer (RSS, Atom, JSON Feed) renders the same :class:`Feed`, so an article has
 the same id, dates, text and links in all of them. Cleaning happens here, not in the
-writers: NFC, no XML-illegal characters (lxml refuses them, clients mangle them),
-absolute URLs, timezone-aware dates.
+writers: NFC, no XML-illegal characters (lxml refuses them, clients mangle them), no
+bidi controls (:func:`plain`), absolute URLs, timezone-aware dates.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from html import escape
 from typing import Any
 from urllib.parse import quote, urljoin
+
+from ..vietnamese import strip_bidi
 
 __all__ = [
     "EPOCH",
@@ -30,6 +32,7 @@ __all__ = [
     "clean",
     "item_from_record",
     "parse_time",
+    "plain",
 ]
 
 #: Vietnam time (UTC+07:00, no daylight saving): what dates are written in.
@@ -50,10 +53,30 @@ _IMAGE_TYPES = {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
 
 
 def clean(text: str | None) -> str:
-    """Text safe in any feed: NFC, XML-legal, no stray whitespace at the ends."""
+    """A name as feeds look it up (the catalog, the feeds a change touched): NFC,
+    XML-legal, no stray whitespace at the ends. What feeds print goes through :func:`plain`."""
     if not text:
         return ""
     return unicodedata.normalize("NFC", _ILLEGAL.sub("", text)).strip()
+
+
+def plain(text: str | None) -> str:
+    """Text as a feed prints it: :func:`clean`, and no bidi control (U+202A-U+202E,
+    U+2066-U+2069, LRM, RLM, ALM).
+
+    Stripped here, on the way out, not at ingest. The archive is the truth and already
+    holds whatever came in: stripping at ingest would leave every archive written before
+    unprotected, make a new version (a changed content hash) of each affected article when
+    its source is next read, and break the byte-identical dump round trip. Pages keep
+    the characters and isolate the text instead (``<bdi>``); a feed cannot, because a
+    reader prints our titles, authors and category names in its own lists, next to its
+    own text, with no markup of ours around them, so an override there would spoof
+    whatever the reader prints after it. In the shared corpus (90,159 articles) these
+    characters are rare and meaningless: 57 marks (53 LRM, 4 RLM), all in bodies and
+    leads, mostly inside a word (an LRM between the "l" and "ý" of "lý"); not one
+    override, embedding or isolate.
+    """
+    return strip_bidi(clean(text))
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -158,7 +181,7 @@ class Feed:
 def _absolute(url: str | None, base: str) -> str:
     if not url:
         return ""
-    url = clean(url)
+    url = plain(url)
     return urljoin(base, url) if base else url
 
 
@@ -167,11 +190,11 @@ def item_from_record(record: Mapping[str, Any], base_url: str) -> FeedItem:
     article_id = str(record["id"])
     page = f"{base_url}/articles/{quote(article_id, safe='')}"
     original = _absolute(record.get("url"), "")
-    title = clean(record.get("title")) or article_id
-    sapo = clean(record.get("sapo"))
-    paragraphs = [clean(p) for p in (record.get("body") or "").split("\n\n")]
+    title = plain(record.get("title")) or article_id
+    sapo = plain(record.get("sapo"))
+    paragraphs = [plain(p) for p in (record.get("body") or "").split("\n\n")]
     images = tuple(
-        Image(url, clean(img.get("caption")), _image_type(url))
+        Image(url, plain(img.get("caption")), _image_type(url))
         for img in record.get("images") or []
         if isinstance(img, Mapping) and (url := _absolute(img.get("url"), original or page)).startswith("http")
     )
@@ -183,13 +206,13 @@ def item_from_record(record: Mapping[str, Any], base_url: str) -> FeedItem:
         caption = f"<figcaption>{escape(img.caption)}</figcaption>" if img.caption else ""
         html.append(f'<figure><img src="{escape(img.url)}" alt="{escape(img.caption)}">{caption}</figure>')
     if original:
-        html.append(f'<p><a href="{escape(original)}">{escape(clean(record.get("source")))}</a></p>')
+        html.append(f'<p><a href="{escape(original)}">{escape(plain(record.get("source")))}</a></p>')
     ingested = parse_time(record.get("ingested_at")) or EPOCH
     published = parse_time(record.get("published")) or ingested
     updated = max(parse_time(record.get("updated")) or published, published)
     categories: list[str] = []
     for name in [record.get("category"), *(record.get("tags") or [])]:
-        text = clean(name) if isinstance(name, str) else ""
+        text = plain(name) if isinstance(name, str) else ""
         if text and text not in categories:
             categories.append(text)
     return FeedItem(
@@ -198,10 +221,10 @@ def item_from_record(record: Mapping[str, Any], base_url: str) -> FeedItem:
         title=title,
         link=page,
         external_url=original,
-        source=clean(record.get("source")),
+        source=plain(record.get("source")),
         summary=sapo,
         content_html="".join(html),
-        author=clean(record.get("author")),
+        author=plain(record.get("author")),
         categories=tuple(categories),
         images=images,
         published=published,
@@ -215,7 +238,7 @@ def tombstone(withdrawal: Mapping[str, Any], base_url: str) -> Tombstone:
     return Tombstone(
         guid=article_guid(article_id),
         when=(parse_time(withdrawal.get("withdrawn_at")) or EPOCH).astimezone(VN),
-        reason=clean(withdrawal.get("reason")),
+        reason=plain(withdrawal.get("reason")),
         link=f"{base_url}/articles/{quote(article_id, safe='')}",
     )
 

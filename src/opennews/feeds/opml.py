@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 from lxml import etree
 
-from .model import EPOCH, clean
+from .model import EPOCH, plain
 from .spec import FeedSpec
 
 __all__ = ["render_opml"]
@@ -19,8 +19,8 @@ def _outline(parent: etree._Element, spec: FeedSpec, base_url: str, text: str) -
         parent,
         "outline",
         type="rss",
-        text=clean(text),
-        title=clean(text),
+        text=plain(text),
+        title=plain(text),
         xmlUrl=spec.url(base_url, "rss"),
         htmlUrl=spec.html_url(base_url),
         language="vi",

@@ -2,6 +2,7 @@
 
 A :class:`FeedSpec` is what a feed URL means, and the one place that turns it back into
 URLs, so the web app, the static files, OPML and HTML autodiscovery all agree on them.
+A name in a path is written by :mod:`.names` (and read back by ``names.name``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import calendar
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from ..search import SearchRequest
+from .names import url_segment
 
 __all__ = ["DEFAULT_LIMIT", "FORMATS", "KINDS", "MAX_LIMIT", "FeedSpec", "month_range"]
 
@@ -68,7 +70,7 @@ class FeedSpec:
     def path(self) -> str:
         if self.kind in ("latest", "search"):
             return f"/feeds/{self.kind}"
-        return f"/feeds/{self.kind}/{quote(self.value, safe='')}"
+        return f"/feeds/{self.kind}/{url_segment(self.value)}"
 
     def query_pairs(self) -> dict[str, str]:
         pairs = {

@@ -73,7 +73,10 @@ def filters(parsed: ParsedQuery, sets: DocSets) -> int:
     """The documents the filters allow (all live ones when there are none)."""
     bits = sets.live
     if parsed.source:
-        bits &= sets.term("source", parsed.source.strip().lower())
+        # The index keeps a source as archived ("VnExpress", "C++ & C#"); a domain typed
+        # in lower case still finds a source archived in lower case.
+        source = parsed.source.strip()
+        bits &= sets.term("source", source) | sets.term("source", source.lower())
     if parsed.category:
         bits &= sets.term("category_key", category_key(parsed.category))
     if parsed.author:

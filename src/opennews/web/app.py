@@ -153,6 +153,7 @@ def create_app(settings: Settings, *, follow: bool = True) -> Starlette:
         Route("/sitemaps/articles-{n:int}.xml", discovery.sitemap, name="sitemap"),
         Route("/feeds", feeds.page, name="feeds"),
         Route("/feeds.opml", feeds.opml, name="feeds_opml"),
+        Route("/feeds/feeds.opml", feeds.opml, name="feeds_opml_file"),  # where the static copy lives
         Route("/feeds/latest.{fmt}", feeds.latest, name="feed_latest"),
         Route("/feeds/search.{fmt}", feeds.search, name="feed_search"),
         Route("/feeds/latest/archive/{month}.{fmt}", feeds.archive, name="feed_latest_archive"),

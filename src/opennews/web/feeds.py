@@ -34,6 +34,7 @@ from ..feeds import (
 )
 from ..feeds.http import make_document
 from ..feeds.model import EPOCH
+from ..feeds.names import name as name_of_segment
 from ..feeds.spec import month_range
 from .backend import Unavailable
 from .i18n import N_
@@ -153,18 +154,22 @@ class FeedViews:
     async def search(self, request: Request) -> Response:
         return await self._serve(request, self._spec(request, "search"), request.path_params["fmt"])
 
-    async def named(self, request: Request) -> Response:
-        kind, name = request.path_params["kind"], request.path_params["name"].strip()
-        if kind not in _NAMED or not name or len(name) > 200:
+    @staticmethod
+    def _name(request: Request) -> str:
+        """The source, category or author a feed path names (written by ``feeds.names``)."""
+        name = name_of_segment(request.path_params["name"])
+        if request.path_params["kind"] not in _NAMED or name is None:
             raise HTTPException(404)
+        return name
+
+    async def named(self, request: Request) -> Response:
+        kind, name = request.path_params["kind"], self._name(request)
         return await self._serve(request, self._spec(request, kind, name), request.path_params["fmt"])
 
     async def archive(self, request: Request) -> Response:
         kind = request.path_params.get("kind", "latest")
-        name = request.path_params.get("name", "").strip()
+        name = self._name(request) if "name" in request.path_params else ""
         month = request.path_params["month"]
-        if kind not in ("latest", *_NAMED) or (kind != "latest" and not name) or len(name) > 200:
-            raise HTTPException(404)
         try:
             month_range(month)
         except ValueError:

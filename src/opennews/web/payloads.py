@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 import nh3
 
+from ..feeds import FORMATS, FeedSpec
 from ..search import Hit, SearchResponse
 from .backend import Backend
 from .params import MAX_PAGE, SearchParams
@@ -110,9 +111,16 @@ def search_payload(params: SearchParams, response: SearchResponse) -> dict[str, 
 
 
 def search_feed_urls(params: SearchParams) -> dict[str, str]:
-    """The feeds of a search (its query and filters; not its page, size or sort), per format."""
+    """The feeds of a search (its query and filters; not its page, size or sort), per format.
+
+    A page listing one source or one category and nothing else is that source's or
+    category's own feed (the link OPML and article pages give), not a search feed.
+    """
+    if not (params.q or params.date_from or params.date_to) and bool(params.source) != bool(params.category):
+        kind = "source" if params.source else "category"
+        return {fmt: named_feed_url(kind, params.source or params.category, fmt) for fmt in FORMATS}
     query = params.query_string(page="", limit="", sort="")
-    return {fmt: f"/feeds/search.{fmt}?{query}" for fmt in ("rss", "atom", "json")}
+    return {fmt: f"/feeds/search.{fmt}?{query}" for fmt in FORMATS}
 
 
 def article_payload(record: dict[str, Any], related: list[Hit]) -> dict[str, Any]:
@@ -125,8 +133,8 @@ def article_payload(record: dict[str, Any], related: list[Hit]) -> dict[str, Any
 
 
 def named_feed_url(kind: str, name: str, fmt: str = "rss") -> str:
-    """The feed of one source, category or author."""
-    return f"/feeds/{kind}/{quote(name, safe='')}.{fmt}"
+    """The feed of one source, category or author: the path ``FeedSpec`` writes for it."""
+    return FeedSpec(kind=kind, value=name).url("", fmt)  # type: ignore[arg-type]
 
 
 def stats_payload(stats: dict[str, Any], index_documents: int | None) -> dict[str, Any]:

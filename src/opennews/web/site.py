@@ -14,10 +14,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..settings import Settings
+from ..vietnamese import balance_bidi, isolate, needs_isolation
 from .assets import Assets
 from .backend import Backend
 from .i18n import DEFAULT, LANGUAGES, Language, load_languages
@@ -56,6 +58,26 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+def bdi(value: Any) -> Markup:
+    """The ``|bdi`` filter: archive text (a headline, a source, a category, a byline, a tag)
+    printed in a line with other text, inside ``<bdi>`` where it could reorder that line,
+    its bidi controls balanced so that none closes the ``<bdi>`` itself (see
+    :mod:`opennews.vietnamese.bidi`). Already-escaped markup (highlights) stays markup."""
+    if value is None:
+        return Markup("")
+    text = str(value)
+    if not needs_isolation(text):
+        return escape(value)
+    inner = Markup(balance_bidi(text)) if isinstance(value, Markup) else escape(balance_bidi(text))
+    return Markup("<bdi>") + inner + Markup("</bdi>")
+
+
+def isolated(value: Any) -> str:
+    """The ``|isolated`` filter: the same for plain text, where no element can go (``<title>``,
+    attribute values, ``<option>``): FSI and PDI around the balanced text."""
+    return isolate(str(value)) if value else ""
+
+
 class Site:
     def __init__(self, settings: Settings, backend: Backend | None = None) -> None:
         self.settings = settings
@@ -75,6 +97,7 @@ class Site:
             default.gettext, default.ngettext, newstyle=True
         )
         self.env.globals.update(static=self.assets.url, languages=LANGUAGES)
+        self.env.filters.update(bdi=bdi, isolated=isolated)
 
     # -- language -------------------------------------------------------------------
 
