@@ -50,6 +50,11 @@ def test_minimal_record_is_normalised() -> None:
         ({"id": "has spaces in it"}, "id must be"),
         ({"title": {"nested": 1}}, "must be text"),
         ({"images": [{"url": "javascript:alert(1)"}]}, "image url"),
+        ({"tags": 1}, "tags must be text or a list"),
+        ({"images": 7}, "images must be a URL, an object or a list"),
+        ({"published": 1e30}, "published: not a date: timestamp 1e\\+30 is out of range"),
+        ({"published": "99999999999999999999"}, "not a recognised date"),
+        ({"updated": float("nan")}, "updated: not a date"),
     ],
 )
 def test_invalid_records_say_why(change: dict, message: str) -> None:

@@ -278,6 +278,8 @@ def _images(value: Any, base: str | None) -> tuple[Image, ...]:
         return ()
     if isinstance(value, (str, Mapping)):
         value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"images must be a URL, an object or a list of them, not {type(value).__name__}")
     out: list[Image] = []
     seen: set[tuple[str | None, str | None]] = set()
     for item in value:
@@ -314,6 +316,8 @@ def _tags(value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         value = value.split(",")
+    if not isinstance(value, (list, tuple)):
+        raise ValidationError(f"tags must be text or a list of texts, not {type(value).__name__}")
     out: dict[str, None] = {}
     for tag in value:
         text = _text(tag, "tag", MAX_SHORT)

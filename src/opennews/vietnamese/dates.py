@@ -72,6 +72,15 @@ def _from_parts(m: re.Match[str]) -> datetime | date:
     return to_vietnam(naive.replace(tzinfo=zone) if zone else naive)
 
 
+def _from_timestamp(seconds: float, shown: str) -> datetime:
+    """Seconds since 1970 as a date-time; one too large or not a number for the platform's
+    clock (``1e30``, ``nan``) is not a date, rather than an OverflowError or OSError."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(VN_TZ)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"not a date: timestamp {shown[:40]} is out of range") from None
+
+
 def parse_datetime(text: str | int | float) -> datetime | date:
     """Parse a date or date-time as written in Vietnamese news, feeds and dumps.
 
@@ -79,7 +88,7 @@ def parse_datetime(text: str | int | float) -> datetime | date:
     is given. Raises :class:`ValueError` with the input quoted when it is not a date.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return datetime.fromtimestamp(float(text), UTC).astimezone(VN_TZ)
+        return _from_timestamp(float(text), repr(text))
     if not isinstance(text, str):
         raise ValueError(f"not a date: {text!r}")
     s = unicodedata.normalize("NFC", text).strip().lower()
@@ -87,7 +96,7 @@ def parse_datetime(text: str | int | float) -> datetime | date:
         raise ValueError("empty date")
     try:
         if _TIMESTAMP.match(s):
-            return datetime.fromtimestamp(float(s), UTC).astimezone(VN_TZ)
+            return _from_timestamp(float(s), repr(text))
         if _ISO.match(s):
             iso = s.upper().replace(" ", "T", 1)
             if len(iso) == 10:
