@@ -448,3 +448,21 @@ def test_limits_come_from_flags_then_environment(
     assert code == 2 and "OPENNEWS_MAX_RATIO" in err
     with pytest.raises(SystemExit):
         cli("ingest", "--max-depth", "-1", str(path))
+
+
+def test_records_after_a_leading_blank_stretch_are_read_with_their_line_numbers(
+    cli: Cli, home: Path, tmp_path: Path
+) -> None:
+    """The first 64 KiB decide the format; a blank stretch there is skipped, not an
+    "empty input", and lines keep their numbers in rejects."""
+    data = tmp_path / "late.ndjson"
+    data.write_bytes(b"\n" * 100_000 + b"   \n" + good(1) + b"{not json\n")
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(data))
+    assert code == 0 and "added 1" in out
+    [rej] = rejects(home)
+    assert rej["where"] == "line 100003"
+    assert titles(home) == ["Bài số 1"]
+    blank = tmp_path / "blank.ndjson"
+    blank.write_bytes(b"\n \t\n" * 50_000)
+    cli("ingest", "--quiet", "--no-index", "--no-dumps", str(blank))
+    assert rejects(home)[-1]["reason"] == "empty input"

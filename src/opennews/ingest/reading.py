@@ -50,6 +50,12 @@ def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptio
     try:
         stream, info.compression = open_stream(raw, limits, member=item.info)
         head = stream.peek(65536)[:65536]
+        # Leading blank space tells nothing about the format: skipped (within the bounds
+        # on decompressed bytes), so records after a blank stretch are still found.
+        skipped_lines = 0
+        while head and not head.strip():
+            skipped_lines += stream.read(len(head)).count(b"\n")
+            head = stream.peek(65536)[:65536]
     except BadInput as exc:
         yield Reject(exc.where, exc.reason)
         return
@@ -65,7 +71,7 @@ def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptio
     info.format = fmt
     if fmt == "ndjson":
         info.encoding = "utf-8"
-        yield from read_ndjson(stream, max_record_bytes=limits.max_record_bytes)
+        yield from read_ndjson(stream, max_record_bytes=limits.max_record_bytes, first_line=1 + skipped_lines)
         return
     if fmt == "json":
         try:

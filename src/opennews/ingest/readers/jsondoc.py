@@ -76,18 +76,19 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
-def read_ndjson(stream: io.BufferedIOBase, *, max_record_bytes: int) -> Iterator[Found | Reject]:
+def read_ndjson(stream: io.BufferedIOBase, *, max_record_bytes: int, first_line: int = 1) -> Iterator[Found | Reject]:
     """One record per line, read a block at a time: memory stays flat whatever the file
     size, and a run of blank lines costs a scan of its bytes, not a turn per line.
 
     Lines come out raw (blank lines skipped); :func:`parse_ndjson_line` turns them into
-    fields later. A line longer than ``max_record_bytes`` is rejected and skipped.
+    fields later. ``first_line`` numbers the stream's first line (blank lines already
+    skipped before it count). A line longer than ``max_record_bytes`` is rejected and skipped.
     Blocks are taken with ``read1``, which hands out what one read of the stream gave:
     when a compressed stream breaks, every line before the break has come out already.
     """
     cap = max_record_bytes or None
     buf = b""  # the start of a line that the next block goes on with
-    lineno = 1  # the line that buf (or the next block) starts
+    lineno = first_line  # the line that buf (or the next block) starts
     long_size = 0  # bytes so far of an over-long line being skipped
 
     def too_long(size: int) -> Reject:
