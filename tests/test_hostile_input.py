@@ -136,9 +136,14 @@ def test_an_exception_from_validation_is_that_records_reject(cli: Cli, home: Pat
     reasons = {r["where"]: r["reason"] for r in rejects(home)}
     assert reasons["line 2"] == "tags must be text or a list of texts, not int"
     assert reasons["line 3"] == "published: not a date: timestamp 1e+30 is out of range"
+
     # and a shape nobody foresaw still ends as that record's reject, naming what was raised
-    checked = validate_batch([("x", ["not", "an", "object"], None)], None)  # type: ignore[list-item]
-    assert checked[0].reject is not None and "could not be read: AttributeError" in checked[0].reject.reason
+    class Hostile(dict):
+        def get(self, *args: object) -> object:
+            raise RuntimeError("boom")
+
+    checked = validate_batch([("x", Hostile(title="t"), None)], None)
+    assert checked[0].reject is not None and checked[0].reject.reason == "could not be read: RuntimeError: boom"
 
 
 def _recurse(n: int) -> int:
