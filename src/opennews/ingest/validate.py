@@ -83,10 +83,19 @@ def validate_batch(
         try:
             out.append(Checked(to_row(make_article(fields, default_source=default_source)), None, note))
         except Exception as exc:
-            title = fields.get("title") if isinstance(fields, dict) else None
             why = str(exc) if isinstance(exc, ValidationError) else f"could not be read: {type(exc).__name__}: {exc}"
-            out.append(Checked(None, Reject(where, why[:300], str(title)[:160] if title else ""), note))
+            out.append(Checked(None, Reject(where, why[:300], _title_of(fields)), note))
     return out
+
+
+def _title_of(fields: object) -> str:
+    """The record's title for its reject, if one can be had: the record is hostile, so
+    looking must not raise in turn."""
+    try:
+        title = dict.get(fields, "title") if isinstance(fields, dict) else None
+        return str(title)[:160] if title else ""
+    except Exception:
+        return ""
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
