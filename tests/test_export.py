@@ -188,11 +188,43 @@ def test_export_of_a_search_gives_every_match(client: TestClient, openapi: dict[
 
 @pytest.mark.parametrize(
     "query",
-    ["format=xml", "since=yesterday", "since=2024-01-01&format=csv", "since=2024-01-01&q=a", "cursor=-1", "from=x"],
+    [
+        "format=xml",
+        "format=",
+        "since=yesterday",
+        "since=2024-01-01T00:00",  # RFC 3339 wants the zone; fromisoformat alone would take it
+        "since=" + "2" * 100,
+        "cursor=-1",
+        "cursor=%C2%B2",
+        "cursor=" + "9" * 19,
+        "from=x",
+    ],
 )
 def test_export_refuses_bad_requests(client: TestClient, query: str) -> None:
     r = client.get("/api/export?" + query)
     assert r.status_code == 400 and r.json()["error"]["status"] == 400
+
+
+@pytest.mark.parametrize("query", ["since=2024-01-01&format=csv", "since=2024-01-01&q=a", "cursor=0&source=x"])
+def test_export_refuses_parameters_that_cannot_go_together(client: TestClient, query: str) -> None:
+    r = client.get("/api/export?" + query)
+    assert r.status_code == 422 and r.json()["error"]["status"] == 422
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "0001-01-01T00:00:00+14:00",  # before UTC's first moment: everything
+        "9999-12-31T23:59:59-14:00",  # after its last: nothing
+        "2016-12-31T23:59:60Z",  # a leap second
+        "2020-01-01t00:00:00.123456789z",
+    ],
+)
+def test_export_since_takes_every_rfc3339_moment(client: TestClient, since: str, stored: list[bytes]) -> None:
+    """The first two were a 500 (OverflowError in the conversion to UTC)."""
+    r = client.get("/api/export", params={"since": since})
+    assert r.status_code == 200 and int(r.headers["x-next-cursor"]) > 0
+    assert r.content.count(b"\n") == (0 if since.startswith("9999") else len(stored) + 1)
 
 
 def test_incremental_export_with_cursor_and_tombstones(web_home: WebHome, tmp_path: Path) -> None:

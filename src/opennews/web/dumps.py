@@ -26,6 +26,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -54,7 +55,7 @@ from ..dumps.formats import Format
 from .api import JSONResponse, error_json
 from .backend import Unavailable
 from .i18n import N_
-from .params import BadRequest, Query, SearchParams, parse_search
+from .params import BadRequest, Query, SearchParams, Unprocessable, bounded, parse_search
 from .site import Site
 
 __all__ = ["Dumps"]
@@ -123,6 +124,33 @@ def _read(fd: int, start: int, end: int) -> Iterator[bytes]:
             yield block
     finally:
         os.close(fd)
+
+
+#: The largest cursor /api/export takes: 18 digits, within SQLite's 64-bit integers.
+MAX_CURSOR = 10**18 - 1
+#: RFC 3339: a full-date, or a date-time (T, Z in either case; fractions of any length; a leap second).
+_MOMENT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+)
+
+
+def _since(text: str) -> datetime:
+    """``since`` as the OpenAPI document describes it: an RFC 3339 date-time or full-date, and
+    nothing else ``datetime.fromisoformat`` would also take. Fractions beyond microseconds are
+    dropped and a leap second is read as the second before it (Python has neither)."""
+    if len(text) > 64 or not _MOMENT.match(text):
+        raise BadRequest(N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00."))
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)].ljust(6, '0')}{rest[digits:]}"
+    if text[17:19] == "60":
+        text = text[:17] + "59" + text[19:]
+    try:
+        return parse_since(text)
+    except ExportError:
+        raise BadRequest(N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00.")) from None
 
 
 def _closing(chunks: Iterator[bytes], archive: Archive) -> Iterator[bytes]:
@@ -286,28 +314,21 @@ class Dumps:
 
     async def export(self, request: Request) -> Response:
         query = Query(request.scope["query_string"])
-        fmt = query.get("format").strip() or "ndjson"
+        params = parse_search(query, strict=True)
+        fmt = query.values.get("format", "ndjson")
         if fmt not in FORMATS:
             raise BadRequest(N_("format must be one of: ndjson, json, csv."))
-        params = parse_search(query)
-        since_text, cursor_text = query.get("since").strip(), query.get("cursor").strip()
-        incremental = bool(since_text or cursor_text)
-        if incremental and (params.q or params.filtered):
-            raise BadRequest(N_("since and cursor cannot be combined with a search."))
-        if incremental and fmt == "csv":
-            raise BadRequest(N_("CSV cannot carry tombstones: use ndjson or json with since or cursor."))
+        since_text, cursor_text = query.values.get("since"), query.values.get("cursor")
         since, cursor = None, None
-        if cursor_text:
-            if not cursor_text.isdigit() or len(cursor_text) > 18:
-                raise BadRequest(N_("%(name)s must be a whole number."), name="cursor")
-            cursor = int(cursor_text)
-        elif since_text:
-            try:
-                since = parse_since(since_text[:64])
-            except ExportError:
-                raise BadRequest(
-                    N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00.")
-                ) from None
+        if cursor_text is not None:
+            cursor = bounded(cursor_text, "cursor", 0, MAX_CURSOR)
+        if since_text is not None:
+            since = _since(since_text)
+        incremental = since is not None or cursor is not None
+        if incremental and (params.q or params.filtered):
+            raise Unprocessable(N_("since and cursor cannot be combined with a search."))
+        if incremental and fmt == "csv":
+            raise Unprocessable(N_("CSV cannot carry tombstones: use ndjson or json with since or cursor."))
         headers = {"cache-control": "no-store", "access-control-allow-origin": "*", "x-content-type-options": "nosniff"}
         if fmt == "csv":
             headers["content-disposition"] = 'attachment; filename="opennews-export.csv"'
