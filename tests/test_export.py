@@ -10,6 +10,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -109,9 +110,72 @@ def test_ranges_resume_a_download(client: TestClient) -> None:
     r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=0-9", "if-range": '"sha256-other"'})
     assert r.status_code == 200 and r.content == whole  # the file changed: start again
     r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=0-1,5-9"})
-    assert r.status_code == 200 and r.content == whole  # several ranges: the whole file
+    assert r.status_code == 206 and r.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    boundary = r.headers["content-type"].split("boundary=")[1].encode()
+    parts = [p for p in r.content.split(b"--" + boundary) if p.strip(b"-\r\n")]
+    assert [p.split(b"\r\n\r\n", 1)[1][:-2] for p in parts] == [whole[0:2], whole[5:10]]
+    assert f"Content-Range: bytes 5-9/{size}".encode() in parts[1]
     r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": "lines=0-9"})
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.content == whole  # a unit we do not know: ignored (RFC 9110 §14.2)
+    head = client.head("/dumps/articles-all.ndjson.gz", headers={"range": "bytes=10-99"})
+    assert head.status_code == 206 and head.content == b"" and head.headers["content-length"] == "90"
+
+
+@pytest.mark.parametrize(
+    "value", ["bytes=" + "9" * 5000 + "-", "bytes=-" + "9" * 5000, "bytes=0-" + "9" * 5000, "bytes=5-2", "bytes=x-y"]
+)
+def test_a_range_that_does_not_parse_is_a_400(client: TestClient, value: str) -> None:
+    """A range of 5,000 digits was a 500 (int() refuses more than 4,300)."""
+    r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": value})
+    assert r.status_code == 400 and "etag" not in r.headers
+
+
+def _open_copies(path: Path) -> int:
+    """How many descriptors of this process have ``path`` open."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            count += os.readlink(fd) == str(path)
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads descriptors in /proc")
+def test_every_answer_closes_the_file_it_opened(client: TestClient, web_home: WebHome) -> None:
+    """The file is opened here and handed to FileResponse: whatever the answer (whole, ranges,
+    416, 400, 304, HEAD), its descriptor is closed."""
+    url = "/dumps/articles-all.ndjson.gz"
+    path = (web_home.path / "dumps" / "articles-all.ndjson.gz").resolve()
+    etag = client.head(url).headers["etag"]
+    asks = [{}, {"range": "bytes=0-9"}, {"range": "bytes=0-1,4-5"}, {"range": "bytes=99999999-"}]
+    asks += [{"range": "bytes=x"}, {"if-none-match": etag}, {"range": "lines=1-2"}]
+    for headers in asks * 3:
+        assert client.get(url, headers=headers).status_code in (200, 206, 304, 400, 416)
+        assert client.head(url, headers=headers).status_code in (200, 206, 304, 400, 416)
+    assert _open_copies(path) == 0
+
+
+def test_if_modified_since(client: TestClient) -> None:
+    last = client.get("/dumps/manifest.json").headers["last-modified"]
+    for since, status in ((last, 304), ("Sat, 01 Jan 2000 00:00:00 GMT", 200), ("not a date", 200)):
+        assert client.get("/dumps/manifest.json", headers={"if-modified-since": since}).status_code == status
+
+
+def test_article_files_are_withheld_while_they_may_hold_a_withdrawn_article(web_home: WebHome, tmp_path: Path) -> None:
+    """A manifest written before the last withdrawal (the sync rewriting the files): the article
+    files answer 503 with Retry-After, ranges or not; the withdrawals and the metadata are served."""
+    home = tmp_path / "home"
+    shutil.copytree(web_home.path, home)
+    manifest = load_manifest(home / "dumps")
+    assert manifest is not None
+    manifest["archive"]["last_change"] = 0
+    (home / "dumps" / "manifest.json").write_bytes(orjson.dumps(manifest))
+    with TestClient(create_app(Settings(home), follow=False)) as c:
+        for headers in ({}, {"range": "bytes=0-9"}):
+            r = c.get("/dumps/articles-all.ndjson.gz", headers=headers)
+            assert r.status_code == 503 and r.headers["retry-after"] == "30"
+            assert r.headers["cache-control"] == "no-store"
+        assert c.get("/dumps/withdrawals.ndjson.gz").status_code == 200
+        assert c.get("/dumps/manifest.json", headers={"range": "bytes=0-9"}).status_code == 206
 
 
 @pytest.mark.parametrize(
@@ -188,11 +252,43 @@ def test_export_of_a_search_gives_every_match(client: TestClient, openapi: dict[
 
 @pytest.mark.parametrize(
     "query",
-    ["format=xml", "since=yesterday", "since=2024-01-01&format=csv", "since=2024-01-01&q=a", "cursor=-1", "from=x"],
+    [
+        "format=xml",
+        "format=",
+        "since=yesterday",
+        "since=2024-01-01T00:00",  # RFC 3339 wants the zone; fromisoformat alone would take it
+        "since=" + "2" * 100,
+        "cursor=-1",
+        "cursor=%C2%B2",
+        "cursor=" + "9" * 19,
+        "from=x",
+    ],
 )
 def test_export_refuses_bad_requests(client: TestClient, query: str) -> None:
     r = client.get("/api/export?" + query)
     assert r.status_code == 400 and r.json()["error"]["status"] == 400
+
+
+@pytest.mark.parametrize("query", ["since=2024-01-01&format=csv", "since=2024-01-01&q=a", "cursor=0&source=x"])
+def test_export_refuses_parameters_that_cannot_go_together(client: TestClient, query: str) -> None:
+    r = client.get("/api/export?" + query)
+    assert r.status_code == 422 and r.json()["error"]["status"] == 422
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "0001-01-01T00:00:00+14:00",  # before UTC's first moment: everything
+        "9999-12-31T23:59:59-14:00",  # after its last: nothing
+        "2016-12-31T23:59:60Z",  # a leap second
+        "2020-01-01t00:00:00.123456789z",
+    ],
+)
+def test_export_since_takes_every_rfc3339_moment(client: TestClient, since: str, stored: list[bytes]) -> None:
+    """The first two were a 500 (OverflowError in the conversion to UTC)."""
+    r = client.get("/api/export", params={"since": since})
+    assert r.status_code == 200 and int(r.headers["x-next-cursor"]) > 0
+    assert r.content.count(b"\n") == (0 if since.startswith("9999") else len(stored) + 1)
 
 
 def test_incremental_export_with_cursor_and_tombstones(web_home: WebHome, tmp_path: Path) -> None:

@@ -1,16 +1,21 @@
-"""Taking turns on the shared listening socket (the whole server is tested in test_browser.py)."""
+"""Taking turns on the shared listening socket (the whole server is tested in test_browser.py),
+and a real server cutting off clients that send their request heads too slowly."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from opennews.web.serving import LONGEST_PAUSE, PATIENCE, _FairSocket, _Held
+from opennews.cli import build_parser
+from opennews.web.serving import HEADER_TIMEOUT, LONGEST_PAUSE, PATIENCE, _FairSocket, _Held
+from webhome import WebHome, serving
 
 Listening = tuple[_FairSocket, list[socket.socket]]
 
@@ -160,3 +165,79 @@ def test_the_socket_closed_while_its_worker_stands_aside_is_not_watched_again() 
         return errors
 
     assert asyncio.run(close_while_aside()) == []
+
+
+# -- slow request heads ----------------------------------------------------------------
+
+
+def _closed(sock: socket.socket) -> bool:
+    """Whether the server has closed ``sock`` (it never sends these clients anything)."""
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """One whole response (its head and Content-Length bytes of body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(h[15:]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+def test_serve_takes_a_header_timeout() -> None:
+    assert build_parser().parse_args(["serve"]).header_timeout == HEADER_TIMEOUT == 5.0
+    assert build_parser().parse_args(["serve", "--header-timeout", "2.5"]).header_timeout == 2.5
+
+
+def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(web_home: WebHome) -> None:
+    """Eight clients dribbling header bytes, one sending nothing and one dribbling its second
+    request on a kept-alive connection are all closed once the deadline passes (they used to
+    hold their connections for as long as they liked), while ordinary requests, and a head
+    sent in pieces within the deadline, are answered meanwhile. Two workers: the protocol
+    reaches each spawned worker."""
+    deadline = 1.0
+    with serving(web_home.path, workers=2, options=["--header-timeout", str(deadline)]) as base:
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        started = time.monotonic()
+        clients = [socket.create_connection(address, timeout=5) for _ in range(9)]
+        for client in clients[:8]:
+            client.sendall(b"GET /api/stats HTTP/1.1\r\nHost: test\r\n")
+        with httpx.Client(base_url=base, timeout=5) as kept:
+            assert kept.get("/healthz").status_code == 200
+        again = socket.create_connection(address, timeout=5)
+        again.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert _answer(again).startswith(b"HTTP/1.1 200")
+        again_started = time.monotonic()
+        again.sendall(b"GET /healthz HTTP/1.1\r\n")  # the next request's head starts its own clock
+        for client in [*clients, again]:
+            client.settimeout(0.01)
+        closed: dict[int, float] = {}
+        served = 0
+        while len(closed) < 10 and time.monotonic() - started < deadline * 5:
+            for i, client in enumerate([*clients, again]):
+                if i not in closed and _closed(client):
+                    closed[i] = time.monotonic() - (again_started if i == 9 else started)
+                elif i not in closed and i != 8:
+                    with contextlib.suppress(OSError):
+                        client.sendall(b"X")  # a byte of a header line now and then
+            assert httpx.get(base + "/healthz", timeout=5).status_code == 200  # others are served
+            served += not closed  # while all ten are held
+            time.sleep(0.1)
+        for client in [*clients, again]:
+            client.close()
+        assert sorted(closed) == list(range(10)), f"still open: {set(range(10)) - set(closed)}"
+        assert all(deadline * 0.9 <= t < deadline + 1.5 for t in closed.values()), closed
+        assert served >= 2
+        with socket.create_connection(address, timeout=5) as patient:  # slow, but within the deadline
+            for piece in (b"GET /healthz HTTP/1.1\r\n", b"Host: test\r\n", b"\r\n"):
+                patient.sendall(piece)
+                time.sleep(deadline / 4)
+            assert _answer(patient).startswith(b"HTTP/1.1 200")

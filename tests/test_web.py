@@ -158,7 +158,7 @@ def test_source_and_category_filters_and_facet_links(client: TestClient) -> None
 
 
 def test_date_range_and_sort(client: TestClient) -> None:
-    body = client.get("/api/search", params={"from": "2020-01-01", "to": "31/12/2020", "limit": "100"}).json()
+    body = client.get("/api/search", params={"from": "2020-01-01", "to": "2020-12-31", "limit": "100"}).json()
     assert body["total"] > 0 and body["filters"] == {
         "source": None,
         "category": None,
@@ -167,6 +167,10 @@ def test_date_range_and_sort(client: TestClient) -> None:
     }
     assert all(h["published"].startswith("2020") for h in body["results"])
     assert [f["value"] for f in body["facets"]["year"]] == ["2020"] and body["facets"]["year"][0]["selected"]
+    page = client.get("/", params={"from": "2020-01-01", "to": "31/12/2020", "limit": "100"})  # a reader's way
+    twin = re.search(r'<link rel="alternate" type="application/json" title="JSON" href="([^"]+)"', page.text)
+    assert twin and "to=2020-12-31" in unescape(twin.group(1))
+    assert client.get(unescape(twin.group(1))).json()["results"] == body["results"]
     oldest = client.get("/api/search", params={"sort": "oldest", "limit": "20"}).json()["results"]
     assert [h["published"] for h in oldest] == sorted(h["published"] for h in oldest)
 
@@ -386,12 +390,15 @@ def test_no_inline_script_or_style_and_security_headers(client: TestClient, web_
         ("page=-1", "page phải là số nguyên"),
         ("page=1e3", "page phải là số nguyên"),
         ("from=hôm+qua", "from không phải ngày tháng"),
-        ("from=2021-01-01&to=2020-01-01", "Ngày bắt đầu nằm sau ngày kết thúc"),
         ("to=2020-13-45", "to không phải ngày tháng"),
-        ("q=abc%00def", "ký tự NUL"),
+        ("q=abc%00def", "ký tự điều khiển"),
+        ("source=a%1Bb", "ký tự điều khiển"),
+        ("q=%EF%BF%BF", "ký tự điều khiển"),  # U+FFFF: no XML document can hold it
         ("q=%ff%fe", "UTF-8"),
         ("sort=random", "sort chỉ nhận"),
-        ("q=" + "x" * 5000, "Địa chỉ quá dài"),
+        ("page=%C2%B2", "page phải là số nguyên"),  # "²": str.isdigit says yes, int() says no
+        ("limit=" + "9" * 5000, "limit phải nằm trong khoảng 1 đến 100"),
+        ("q=" + "x" * 12000, "Địa chỉ quá dài"),
     ],
 )
 def test_hostile_input_is_a_clear_400(client: TestClient, openapi: dict[str, Any], query: str, message: str) -> None:
@@ -402,6 +409,72 @@ def test_hostile_input_is_a_clear_400(client: TestClient, openapi: dict[str, Any
     api = client.get("/api/search?" + query)
     body = check(openapi, "/api/search", api, 400)
     assert body["error"]["status"] == 400 and body["error"]["message"]
+
+
+def test_parameters_that_cannot_go_together_are_a_422(client: TestClient, openapi: dict[str, Any]) -> None:
+    query = "from=2021-01-01&to=2020-01-01"
+    page = client.get("/?" + query)
+    assert page.status_code == 422 and "Ngày bắt đầu nằm sau ngày kết thúc" in page.text
+    body = check(openapi, "/api/search", client.get("/api/search?" + query), 422)
+    assert body["error"] == {"status": 422, "message": "The start date is after the end date."}
+
+
+def test_the_api_reads_exactly_what_its_document_allows(client: TestClient, openapi: dict[str, Any]) -> None:
+    """Pages read a form (a blank field is no filter; dates as readers write them); the API reads
+    what /api/openapi.json promises: an empty value is an error, dates are RFC 3339 full-dates of
+    any year Python holds, and a valid q of 500 Vietnamese characters fits the address limit."""
+    for query in ("to=", "page=", "sort=", "limit=", "from=31/12/2020", "from=+2020-01-01", "page=+1", "to=0000-01-01"):
+        assert client.get("/?" + query).status_code in (200, 400)
+        api = client.get("/api/search?" + query)
+        assert api.status_code == 400, query
+        check(openapi, "/api/search", api, 400)
+    assert client.get("/?to=&page=&sort=").status_code == 200
+    for query in ("to=1578-08-04", "from=0001-01-01&to=9999-12-31", "page=001", "q=" + "ữ" * 500):
+        assert client.get("/api/search?" + query).status_code == 200, query
+    early = client.get("/api/search?to=1578-08-04").json()
+    assert early["total"] == 0 and early["filters"]["to"] == "1578-08-04"
+
+
+def test_every_route_answers_405_with_allow(client: TestClient, web_home: WebHome) -> None:
+    """RFC 9110 §15.5.6: a 405 names the methods the address answers."""
+    paths = [r.path for r in client.app.routes]  # type: ignore[attr-defined]
+    assert len(paths) > 20
+    for path in paths:
+        url = (
+            path.replace("{id}", "x")
+            .replace("{n:int}", "1")
+            .replace("{fmt}", "rss")
+            .replace("{month}", "2020-01")
+            .replace("{kind}", "source")
+            .replace("{name}", "x")
+            .replace("{path:path}", "x")
+        )
+        for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE"):
+            r = client.request(method, url)
+            assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"GET", "HEAD"}, (method, url)
+            if url.startswith("/api/"):
+                assert r.json()["error"]["status"] == 405
+            else:
+                assert "Địa chỉ này chỉ trả lời yêu cầu GET." in r.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/source/%00.rss",  # was a 500: the feed's XML writer refused the NUL
+        "/articles/%07",
+        "/api/articles/a%0Bb",
+        "/%ff",
+        "/dumps/%c3%28",
+        "/feeds/author/%EF%BF%BE.atom",
+    ],
+)
+def test_a_path_that_is_not_text_is_a_400_on_every_route(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 400 and "Traceback" not in r.text, path
+    assert r.headers["x-content-type-options"] == "nosniff"
+    if path.startswith("/api/"):
+        assert r.json()["error"] == {"status": 400, "message": "The address contains a control character."}
 
 
 def test_failures_never_show_a_traceback(web_home: WebHome, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,16 +63,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(home: Path, *, workers: int = 1, access_log: bool = False, log: Path | None = None) -> Iterator[str]:
+def serving(
+    home: Path, *, workers: int = 1, access_log: bool = False, log: Path | None = None, options: Sequence[str] = ()
+) -> Iterator[str]:
     """Run ``opennews serve`` on ``home`` in a subprocess and yield its base URL once ``/healthz`` answers.
 
     A subprocess, not the app in-process, because these tests are about what a real client
     sees over a real socket. Its output goes to ``log`` (kept for reading when a test fails)
-    or nowhere. The server is stopped on the way out, whatever happened.
+    or nowhere; ``options`` are more of ``serve``'s options. The server is stopped on the way
+    out, whatever happened.
     """
     port = free_port()
     cmd = [sys.executable, "-m", "opennews", "--home", str(home), "serve", "--port", str(port)]
-    cmd += ["--workers", str(workers)]
+    cmd += ["--workers", str(workers), *options]
     if not access_log:
         cmd.append("--no-access-log")
     with contextlib.ExitStack() as stack:

@@ -288,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log every request")
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="close a connection whose request line and headers take longer than this (default 5; 0: never)",
+    )
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -269,5 +269,6 @@ def cmd_serve(args: argparse.Namespace, home: Home) -> int:
         workers=args.workers,
         log_level=args.log_level,
         access_log=args.access_log,
+        header_timeout=args.header_timeout,
     )
     return 0

@@ -59,7 +59,9 @@ class ExportError(ValueError):
 
 
 def parse_since(text: str) -> datetime:
-    """An ISO 8601 moment; a date alone means its midnight, a moment without a zone is Vietnam time."""
+    """An ISO 8601 moment, in UTC; a date alone means its midnight, a moment without a zone is
+    Vietnam time. One that UTC cannot hold (0001-01-01T00:00+07:00 is in year 0 there) is the
+    first or last moment UTC can (every change is after the first, none after the last)."""
     text = text.strip()
     try:
         moment = datetime.fromisoformat(text.replace("z", "Z"))
@@ -70,7 +72,10 @@ def parse_since(text: str) -> datetime:
             raise ExportError(f"since is not an ISO 8601 date or time: {text[:60]!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=VN_TZ)
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def _first_seq_after(archive: Archive, moment: datetime) -> int:

@@ -56,7 +56,7 @@ class Api:
         self._openapi = orjson.dumps(openapi_document())
 
     async def search(self, request: Request) -> Response:
-        params = parse_search(Query(request.scope["query_string"]))
+        params = parse_search(Query(request.scope["query_string"]), strict=True)
         response = await run_in_threadpool(run_search, self.site.backend, params)
         return JSONResponse(search_payload(params, response))
 

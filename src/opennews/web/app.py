@@ -5,7 +5,8 @@ factory ``opennews serve`` hands to uvicorn (each worker process calls it and
 opens its own archive connection and Searcher, in the lifespan).
 
 Errors are answered in the shape the client asked for: JSON under ``/api/``, a
-page in the reader's language elsewhere. Nothing ever shows a traceback.
+page in the reader's language elsewhere. Nothing ever shows a traceback. A 405
+names the methods the address answers (``Allow``), as RFC 9110 requires.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .discovery import Discovery
 from .dumps import Dumps
 from .feeds import FeedViews
 from .follow import Follower
+from .guard import PathGuard
 from .i18n import N_
 from .pages import Pages
 from .params import BadRequest
@@ -43,6 +45,7 @@ log = logging.getLogger("opennews.web")
 
 _TITLES = {
     400: N_("This request cannot be answered"),
+    422: N_("This request cannot be answered"),
     404: N_("Page not found"),
     405: N_("This method is not allowed here"),
     410: N_("This article was withdrawn"),
@@ -76,13 +79,18 @@ def _error_page(site: Site, request: Request, status: int, message: str) -> Resp
         return HTMLResponse(f"<!doctype html><title>{status}</title><h1>{status}</h1>\n", status, headers=headers)
 
 
+def bad_request_response(site: Site, request: Request, exc: BadRequest) -> Response:
+    """The answer to a request that cannot be answered as asked (400, or 422), in the client's shape."""
+    if _wants_json(request):
+        return error_json(exc.status, str(exc))
+    text = site.language(request).gettext(exc.message)
+    return _error_page(site, request, exc.status, text % exc.values if exc.values else text)
+
+
 def _handlers(site: Site) -> dict[type[Exception] | int, object]:
     async def bad_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, BadRequest)
-        if _wants_json(request):
-            return error_json(400, str(exc))
-        text = site.language(request).gettext(exc.message)
-        return _error_page(site, request, 400, text % exc.values if exc.values else text)
+        return bad_request_response(site, request, exc)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.warning("unavailable: %s", exc)
@@ -96,9 +104,13 @@ def _handlers(site: Site) -> dict[type[Exception] | int, object]:
         assert isinstance(exc, HTTPException)
         status = exc.status_code
         if _wants_json(request):
-            return error_json(status, exc.detail)
-        message = site.language(request).gettext(_MESSAGES.get(status, _TITLES.get(status, _TITLES[400])))
-        return _error_page(site, request, status, message)
+            response: Response = error_json(status, exc.detail)
+        else:
+            message = site.language(request).gettext(_MESSAGES.get(status, _TITLES.get(status, _TITLES[400])))
+            response = _error_page(site, request, status, message)
+        for name, value in (exc.headers or {}).items():  # the router's Allow on a 405
+            response.headers[name] = value
+        return response
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("error answering %s %s", request.method, request.url.path, exc_info=exc)
@@ -185,6 +197,7 @@ def create_app(settings: Settings, *, follow: bool = True) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(PathGuard, refuse=lambda request, exc: bad_request_response(site, request, exc)),
             # Compressed downloads keep their Content-Length and byte ranges: never gzip them again.
             Middleware(
                 GZipMiddleware,

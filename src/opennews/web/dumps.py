@@ -2,10 +2,21 @@
 
 ``/dumps/`` lists the files (HTML; ``/api/dumps`` and ``/dumps/manifest.json`` as JSON).
 ``/dumps/{name}`` serves a file with ``Content-Length``, a strong ``ETag`` (its SHA-256
-from the manifest), ``Last-Modified``, ``Accept-Ranges`` and single-range ``206``
-responses, so ``curl -C -`` and ``wget -c`` resume. Only names the manifest lists (or
-the three metadata files) are served, opened without following symlinks: nothing
-outside the dumps folder can be reached.
+from the manifest), ``Last-Modified`` (both answered with 304) and byte ranges, so
+``curl -C -`` and ``wget -c`` resume. Only names the manifest lists (or the three
+metadata files) are served, opened without following symlinks: nothing outside the
+dumps folder can be reached.
+
+Ranges are Starlette's ``FileResponse``: one range (206), several (a
+``multipart/byteranges`` 206), ``If-Range``, 416 for a range past the end, and 400
+for one that does not parse (ranges used to be parsed here, and one of 5,000 digits
+was a 500). Two things it does not do are done around it. It opens the file by its
+path, after the headers are made: the sync renames rewritten files into place, and
+a rename in between would send one file's bytes under another's length and hash;
+so it is given the descriptor this process opened (without following symlinks) as
+``/proc/self/fd/N``, which opens that very file, and the descriptor is closed when
+the response ends, however it ends. And a Range in another unit than bytes is
+ignored, as RFC 9110 §14.2 requires, where it would answer 400.
 
 A takedown is honoured at once here too: while the dump files still hold an article
 withdrawn after the position their manifest records (the home's sync is rewriting
@@ -26,7 +37,9 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -34,7 +47,8 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from ..archive import Archive, ArchiveError
 from ..dumps import (
@@ -54,14 +68,12 @@ from ..dumps.formats import Format
 from .api import JSONResponse, error_json
 from .backend import Unavailable
 from .i18n import N_
-from .params import BadRequest, Query, SearchParams, parse_search
+from .params import BadRequest, Query, SearchParams, Unprocessable, bounded, parse_search
 from .site import Site
 
 __all__ = ["Dumps"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,100}$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_BLOCK = 256 * 1024
 _CONTENT_TYPES = {
     ".ndjson.gz": "application/gzip",
     ".csv.gz": "application/gzip",
@@ -81,8 +93,7 @@ def _content_type(name: str) -> str:
 @dataclass
 class _Opened:
     fd: int
-    size: int
-    mtime: float
+    stat: os.stat_result
     etag: str
 
 
@@ -90,39 +101,72 @@ def _etags(header: str) -> list[str]:
     return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int] | bool | None:
-    """(first, last) of a single satisfiable range; None to ignore the header (malformed or
-    several ranges: a full 200 is allowed); False when it cannot be satisfied (416)."""
-    m = _RANGE.match(header.strip().replace(" ", ""))
-    if not m or (not m.group(1) and not m.group(2)):
-        return None
-    first, last = m.group(1), m.group(2)
-    if not first:  # the last N bytes
-        n = int(last)
-        if n == 0 or size == 0:
-            return False
-        return max(0, size - n), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if last and int(last) < start:
-        return None
-    if start >= size:
+#: Where an open descriptor can be opened again: Linux's /proc, else the BSDs' and macOS's /dev/fd.
+_FD_DIR = Path("/proc/self/fd") if Path("/proc/self/fd").is_dir() else Path("/dev/fd")
+
+
+class _OpenFile(FileResponse):
+    """A FileResponse for a file this process holds open, closed whatever becomes of the response."""
+
+    def __init__(self, opened: _Opened, headers: dict[str, str], media_type: str) -> None:
+        super().__init__(_FD_DIR / str(opened.fd), headers=headers, media_type=media_type, stat_result=opened.stat)
+        self.fd = opened.fd
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(_bytes_ranges_only(scope), receive, send)
+        finally:
+            os.close(self.fd)
+
+
+def _bytes_ranges_only(scope: Scope) -> Scope:
+    """The scope without a Range header whose unit is not bytes."""
+    headers = scope["headers"]
+    kept = [(k, v) for k, v in headers if k != b"range" or v.partition(b"=")[0].strip().lower() == b"bytes"]
+    return scope if len(kept) == len(headers) else {**scope, "headers": kept}
+
+
+def _not_modified(request: Request, f: _Opened) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
+    if_none = request.headers.get("if-none-match")
+    if if_none is not None:
+        tags = _etags(if_none)
+        return "*" in tags or f.etag in tags
+    since_text = request.headers.get("if-modified-since")
+    if not since_text:
         return False
-    return start, end
-
-
-def _read(fd: int, start: int, end: int) -> Iterator[bytes]:
-    """Bytes ``start..end`` of an open file, a block at a time; closes the file when done."""
     try:
-        at = start
-        while at <= end:
-            block = os.pread(fd, min(_BLOCK, end - at + 1), at)
-            if not block:
-                break
-            at += len(block)
-            yield block
-    finally:
-        os.close(fd)
+        since = parsedate_to_datetime(since_text)
+    except (TypeError, ValueError, IndexError):
+        return False
+    return since.tzinfo is not None and int(f.stat.st_mtime) <= since.timestamp()
+
+
+#: The largest cursor /api/export takes: 18 digits, within SQLite's 64-bit integers.
+MAX_CURSOR = 10**18 - 1
+#: RFC 3339: a full-date, or a date-time (T, Z in either case; fractions of any length; a leap second).
+_MOMENT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?$"
+)
+
+
+def _since(text: str) -> datetime:
+    """``since`` as the OpenAPI document describes it: an RFC 3339 date-time or full-date, and
+    nothing else ``datetime.fromisoformat`` would also take. Fractions beyond microseconds are
+    dropped and a leap second is read as the second before it (Python has neither)."""
+    if len(text) > 64 or not _MOMENT.match(text):
+        raise BadRequest(N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00."))
+    head, dot, rest = text.partition(".")
+    if dot:
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[: min(digits, 6)].ljust(6, '0')}{rest[digits:]}"
+    if text[17:19] == "60":
+        text = text[:17] + "59" + text[19:]
+    try:
+        return parse_since(text)
+    except ExportError:
+        raise BadRequest(N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00.")) from None
 
 
 def _closing(chunks: Iterator[bytes], archive: Archive) -> Iterator[bytes]:
@@ -190,7 +234,7 @@ class Dumps:
         else:  # metadata files are small: hash what is served
             digest = hashlib.sha256(os.pread(fd, st.st_size, 0)).hexdigest() if st.st_size < 1 << 24 else None
             etag = f'"sha256-{digest}"' if digest else f'"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"'
-        return _Opened(fd, st.st_size, st.st_mtime, etag)
+        return _Opened(fd, st, etag)
 
     def _withheld(self, name: str) -> bool:
         """Whether an article file may still hold an article withdrawn since it was written."""
@@ -229,48 +273,14 @@ class Dumps:
     def _respond(self, request: Request, name: str, f: _Opened) -> Response:
         headers = {
             "etag": f.etag,
-            "last-modified": formatdate(f.mtime, usegmt=True),
-            "accept-ranges": "bytes",
+            "last-modified": formatdate(f.stat.st_mtime, usegmt=True),
             "cache-control": "public, max-age=300",
             "access-control-allow-origin": "*",
         }
-        media = _content_type(name)
-        if_none = request.headers.get("if-none-match")
-        if if_none is not None and ("*" in _etags(if_none) or f.etag in _etags(if_none)):
+        if _not_modified(request, f):
             os.close(f.fd)
             return Response(status_code=304, headers=headers)
-        wanted = request.headers.get("range")
-        if wanted is not None and not self._if_range_holds(request.headers.get("if-range"), f):
-            wanted = None
-        span = _byte_range(wanted, f.size) if wanted is not None else None
-        if span is False:
-            os.close(f.fd)
-            headers["content-range"] = f"bytes */{f.size}"
-            return Response(status_code=416, headers=headers, media_type=media)
-        status = 200
-        start, end = 0, f.size - 1
-        if isinstance(span, tuple):
-            start, end = span
-            status = 206
-            headers["content-range"] = f"bytes {start}-{end}/{f.size}"
-        headers["content-length"] = str(end - start + 1)
-        if request.method == "HEAD":
-            os.close(f.fd)
-            return Response(status_code=status, headers=headers, media_type=media)
-        return StreamingResponse(_read(f.fd, start, end), status_code=status, headers=headers, media_type=media)
-
-    @staticmethod
-    def _if_range_holds(value: str | None, f: _Opened) -> bool:
-        """``If-Range``: honour the range only if the file is still the one the client has."""
-        if value is None:
-            return True
-        value = value.strip()
-        if value.startswith(('"', "W/")):
-            return value == f.etag  # strong comparison only
-        try:
-            return int(parsedate_to_datetime(value).timestamp()) == int(f.mtime)
-        except (TypeError, ValueError):
-            return False
+        return _OpenFile(f, headers, _content_type(name))
 
     # -- export ---------------------------------------------------------------------
 
@@ -286,28 +296,21 @@ class Dumps:
 
     async def export(self, request: Request) -> Response:
         query = Query(request.scope["query_string"])
-        fmt = query.get("format").strip() or "ndjson"
+        params = parse_search(query, strict=True)
+        fmt = query.values.get("format", "ndjson")
         if fmt not in FORMATS:
             raise BadRequest(N_("format must be one of: ndjson, json, csv."))
-        params = parse_search(query)
-        since_text, cursor_text = query.get("since").strip(), query.get("cursor").strip()
-        incremental = bool(since_text or cursor_text)
-        if incremental and (params.q or params.filtered):
-            raise BadRequest(N_("since and cursor cannot be combined with a search."))
-        if incremental and fmt == "csv":
-            raise BadRequest(N_("CSV cannot carry tombstones: use ndjson or json with since or cursor."))
+        since_text, cursor_text = query.values.get("since"), query.values.get("cursor")
         since, cursor = None, None
-        if cursor_text:
-            if not cursor_text.isdigit() or len(cursor_text) > 18:
-                raise BadRequest(N_("%(name)s must be a whole number."), name="cursor")
-            cursor = int(cursor_text)
-        elif since_text:
-            try:
-                since = parse_since(since_text[:64])
-            except ExportError:
-                raise BadRequest(
-                    N_("since must be an ISO 8601 date or time, e.g. 2024-05-01T00:00:00+07:00.")
-                ) from None
+        if cursor_text is not None:
+            cursor = bounded(cursor_text, "cursor", 0, MAX_CURSOR)
+        if since_text is not None:
+            since = _since(since_text)
+        incremental = since is not None or cursor is not None
+        if incremental and (params.q or params.filtered):
+            raise Unprocessable(N_("since and cursor cannot be combined with a search."))
+        if incremental and fmt == "csv":
+            raise Unprocessable(N_("CSV cannot carry tombstones: use ndjson or json with since or cursor."))
         headers = {"cache-control": "no-store", "access-control-allow-origin": "*", "x-content-type-options": "nosniff"}
         if fmt == "csv":
             headers["content-disposition"] = 'attachment; filename="opennews-export.csv"'

@@ -4,6 +4,12 @@ Schemas are JSON Schema 2020-12 (what OpenAPI 3.1 uses), with ``additionalProper
 false`` on the objects we build, so a field added to a response without adding it
 here fails the tests. The article record keeps its schema open: it is the archive's
 record, which may grow.
+
+The parameters say exactly what the API's parser (``params.parse_search(strict=True)``)
+accepts, limits, formats and forbidden characters included: schemathesis sends what
+this document allows and what it does not, and a 400 for the one or a 200 for the
+other fails tests/test_api_contract.py. What no schema can say (a start date after
+the end date, ``since`` with a search) is a 422, documented as such.
 """
 
 from __future__ import annotations
@@ -11,11 +17,19 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from .params import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
+from .params import MAX_NAME, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
-__all__ = ["openapi_document"]
+__all__ = ["TEXT", "openapi_document"]
 
 _STR_OR_NULL = {"type": ["string", "null"]}
+
+#: Text parameters: any text but the characters params.CONTROL refuses (C0 controls other than
+#: tab, line feed and carriage return; U+FFFE, U+FFFF).
+TEXT: dict[str, Any] = {"type": "string", "pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"}
+
+#: A date parameter: an RFC 3339 full-date. Python's dates start at year 1, so year 0000 (which the
+#: format allows) is refused, and the pattern says so.
+_DATE: dict[str, Any] = {"type": "string", "format": "date", "pattern": "^(?:[1-9]|0[1-9]|00[1-9]|000[1-9])"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -36,9 +50,12 @@ def _json(schema: dict[str, Any], description: str, media_type: str = "applicati
 
 
 _ERRORS = {
-    "400": _json(_ref("Error"), "The request asks for something invalid (too long, bad date, page beyond the cap…)."),
+    "400": _json(
+        _ref("Error"), "The request asks for something invalid (too long, bad date, empty value, page beyond the cap…)."
+    ),
     "503": _json(_ref("Error"), "The archive or the search index is not available yet."),
 }
+_CONFLICT = {"422": _json(_ref("Error"), "Parameters valid on their own that cannot go together.")}
 
 _SEARCH_PARAMETERS = [
     {
@@ -46,23 +63,22 @@ _SEARCH_PARAMETERS = [
         "in": "query",
         "description": 'The query: words (accents optional), "phrases", OR, -exclude, title:, source:, '
         "category:, author:, from:/to:. Empty lists the newest articles.",
-        "schema": {"type": "string", "maxLength": MAX_QUERY},
+        "schema": {**TEXT, "maxLength": MAX_QUERY},
     },
-    {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "Only this outlet."},
-    {"name": "category", "in": "query", "schema": {"type": "string"}, "description": "Only this section."},
+    {"name": "source", "in": "query", "schema": {**TEXT, "maxLength": MAX_NAME}, "description": "Only this outlet."},
+    {"name": "category", "in": "query", "schema": {**TEXT, "maxLength": MAX_NAME}, "description": "Only this section."},
     {
         "name": "from",
         "in": "query",
-        "schema": {"type": "string", "format": "date"},
-        "description": "Published on or after (YYYY-MM-DD or DD/MM/YYYY).",
+        "schema": _DATE,
+        "description": "Published on or after (YYYY-MM-DD). Not after `to` (a 422).",
     },
+    {"name": "to", "in": "query", "schema": _DATE, "description": "Published on or before (YYYY-MM-DD)."},
     {
-        "name": "to",
+        "name": "sort",
         "in": "query",
-        "schema": {"type": "string", "format": "date"},
-        "description": "Published on or before.",
+        "schema": {"type": "string", "enum": ["relevance", "newest", "oldest"], "default": "relevance"},
     },
-    {"name": "sort", "in": "query", "schema": {"enum": ["relevance", "newest", "oldest"], "default": "relevance"}},
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
     {
         "name": "limit",
@@ -236,21 +252,24 @@ _EXPORT_PARAMETERS = [
     {
         "name": "format",
         "in": "query",
-        "schema": {"enum": ["ndjson", "json", "csv"], "default": "ndjson"},
-        "description": "NDJSON (one record per line), a JSON array, or CSV (lists as JSON text).",
+        "schema": {"type": "string", "enum": ["ndjson", "json", "csv"], "default": "ndjson"},
+        "description": "NDJSON (one record per line), a JSON array, or CSV (lists as JSON text). "
+        "CSV cannot carry tombstones: not with since or cursor (a 422).",
     },
     {
         "name": "since",
         "in": "query",
-        "schema": {"type": "string"},
-        "description": "ISO 8601 moment: only articles ingested, changed or withdrawn after it (withdrawn ones "
-        "as tombstones). The X-Next-Cursor header gives the cursor for the next call.",
+        "schema": {"type": "string", "maxLength": 64, "anyOf": [{"format": "date-time"}, {"format": "date"}]},
+        "description": "An RFC 3339 moment, or a date (its midnight in Vietnam time): only articles ingested, "
+        "changed or withdrawn after it (withdrawn ones as tombstones). The X-Next-Cursor header gives the cursor "
+        "for the next call. Not with a search (a 422).",
     },
     {
         "name": "cursor",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 0},
-        "description": "Only changes after this cursor (exact; prefer it to since for repeated calls).",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "description": "Only changes after this cursor (exact; prefer it to since for repeated calls, and it "
+        "wins over since when both are given). Not with a search (a 422).",
     },
     *[p for p in _SEARCH_PARAMETERS if p["name"] in ("q", "source", "category", "from", "to")],
 ]
@@ -271,13 +290,13 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "Search articles (Vietnamese-aware; accents optional)",
                     "parameters": _SEARCH_PARAMETERS,
-                    "responses": {"200": _json(_ref("SearchResponse"), "One page of results."), **_ERRORS},
+                    "responses": {"200": _json(_ref("SearchResponse"), "One page of results."), **_ERRORS, **_CONFLICT},
                 }
             },
             "/api/articles/{id}": {
                 "get": {
                     "summary": "One article with related articles",
-                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {**TEXT, "minLength": 1}}],
                     "responses": {
                         "200": _json(_ref("ArticleResponse"), "The article as archived."),
                         "404": _json(_ref("Error"), "No article with this id."),
@@ -330,6 +349,7 @@ def openapi_document() -> dict[str, Any]:
                             },
                         },
                         **_ERRORS,
+                        **_CONFLICT,
                     },
                 }
             },
@@ -343,7 +363,10 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/api/openapi.json": {
-                "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+                }
             },
         },
         "components": {"schemas": _SCHEMAS},

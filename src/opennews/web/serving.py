@@ -23,9 +23,9 @@ a worker that defers stops watching the socket for a moment (2 ms, doubling up t
 31 ms while the same wait goes on, never past the waiting connection's patience):
 13 calls in those 0.25 s.
 
-Each connection also gets ``TCP_NODELAY``: responses are written as headers
-then body, and Nagle's algorithm would otherwise hold the body until the
-client's delayed ACK (about 40 ms on every keep-alive request).
+Each connection also gets ``TCP_NODELAY`` and a deadline for every request's
+line and headers (``header_timeout``, default 5 s): see uvicorn_internals.py, which
+holds every use of uvicorn beyond its documented API.
 """
 
 from __future__ import annotations
@@ -37,13 +37,15 @@ import os
 import signal
 import socket
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["NoDelayH11Protocol", "run", "serve"]
+from .uvicorn_internals import HEADER_TIMEOUT, GuardedH11Protocol, NotifyingServer
+
+__all__ = ["HEADER_TIMEOUT", "ServingProtocol", "run", "serve"]
 
 #: Pending connections the shared socket holds.
 BACKLOG = 2048
@@ -59,13 +61,8 @@ LONGEST_PAUSE = PATIENCE / 8
 _held: _Held | None = None
 
 
-class NoDelayH11Protocol(H11Protocol):
-    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def,override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
+class ServingProtocol(GuardedH11Protocol):
+    """The protocol of every connection: counted out of this worker's share when it ends."""
 
     def connection_lost(self, exc: Exception | None) -> None:
         if _held is not None:
@@ -171,20 +168,6 @@ class _FairSocket(socket.socket):
             selector.register(fd, key.events, key.data)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, counted in or out of the shared connection counts as it starts and stops."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if _held is not None and self.started:
-            _held.serve(True)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if _held is not None:
-            _held.serve(False)  # closing: the others stop deferring to it
-        await super().shutdown(sockets)
-
-
 def serve(
     home: Path,
     *,
@@ -193,6 +176,7 @@ def serve(
     workers: int = 1,
     log_level: str = "info",
     access_log: bool = True,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> None:
     """Serve ``home``; every worker process builds its app from ``OPENNEWS_HOME`` (set here)."""
     os.environ["OPENNEWS_HOME"] = str(Path(home).resolve())
@@ -201,6 +185,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        header_timeout=header_timeout,
         log_level=log_level,
         access_log=access_log,
         proxy_headers=True,
@@ -208,11 +193,16 @@ def serve(
     )
 
 
-def run(app: str, *, host: str, port: int, workers: int = 1, **options: Any) -> None:
-    """Serve the app factory ``app`` ("module:function") with ``workers`` processes."""
+def run(
+    app: str, *, host: str, port: int, workers: int = 1, header_timeout: float = HEADER_TIMEOUT, **options: Any
+) -> None:
+    """Serve the app factory ``app`` ("module:function") with ``workers`` processes; a request's
+    line and headers must arrive within ``header_timeout`` seconds (0: no limit)."""
     # asyncio's own loop, always: the fair accept above lives in its selector event loop, and
-    # uvloop (which uvicorn picks by itself when installed) would never call it.
-    options = {"factory": True, "http": NoDelayH11Protocol, "loop": "asyncio", **options}
+    # uvloop (which uvicorn picks by itself when installed) would never call it. The protocol is
+    # a partial (uvicorn calls it as it would the class), which pickles for the spawned workers.
+    protocol = partial(ServingProtocol, header_timeout=header_timeout)
+    options = {"factory": True, "http": protocol, "loop": "asyncio", **options}
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
@@ -283,4 +273,4 @@ def _worker(
     fair = _FairSocket(fileno=sock.detach())
     fair.held = _held
     config = uvicorn.Config(app, host=host, port=port, backlog=BACKLOG, **options)
-    _Server(config).run(sockets=[fair])
+    NotifyingServer(config, on_serving=_held.serve).run(sockets=[fair])  # in the shared counts while serving
