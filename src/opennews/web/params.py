@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Any, cast
 from urllib.parse import quote_plus, unquote_to_bytes
 
+from ..article import MAX_SHORT
 from ..search import SearchRequest
 from ..vietnamese import parse_datetime
 from .i18n import N_
@@ -47,7 +48,9 @@ __all__ = [
 ]
 
 MAX_QUERY = 500  # characters of q
-MAX_NAME = 200  # characters of source, category (and a feed's author)
+#: Characters of source, category (and a feed's author): as long as the archive lets a name
+#: be, so every name it publishes can be asked for.
+MAX_NAME = MAX_SHORT
 #: Bytes of the whole raw query string: the longest a valid request can make, every character of q,
 #: source and category being 4 UTF-8 bytes percent-encoded (12), plus room for the short parameters.
 #: It was 4,096, which turned away a valid q of 500 Vietnamese characters (up to 9 bytes each).
