@@ -61,13 +61,15 @@ MAX_TAGS = 100
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")
 # Query parameters that say how a reader arrived, never which article: ad and social
-# click ids, campaign tags, analytics cookies carried in links. Each name here also
-# leaves the id's URL, so an addition changes the id of a URL that carries it.
+# click ids, campaign tags, analytics cookies carried in links. Dropped from the stored url.
 _TRACKING = re.compile(
     r"^(?:utm_\w+|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|ysclid|twclid|ttclid|li_fat_id|igshid|igsh|"
     r"mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|vero_id|zarsrc|ref_src)$",
     re.I,
 )
+# The ones the id ignores: frozen, because a name added here would give every article
+# already archived from a URL carrying it a second id when its source is read again.
+_ID_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|msclkid|zarsrc|_ga|mc_cid|mc_eid|ref_src|igshid)$", re.I)
 _SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "info", "biz", "name", "pro", "health", "int", "co"}
 _UNTIDY_LINE = re.compile(r"\s{2}|[\t\n]|^\s|\s$")
 _ABSOLUTE_URL = re.compile(r"https?://[^/\s?#]+\S*", re.I)
@@ -154,25 +156,25 @@ def _iso(value: datetime | date | None) -> str | None:
 # -- URLs and ids ---------------------------------------------------------------
 
 
-def _is_tracking(pair: str) -> bool:
+def _is_tracking(pair: str, names: re.Pattern[str]) -> bool:
     # The name decoded as parse_qsl decodes it, so "utm%5Fsource" is caught too.
-    return bool(_TRACKING.match(unquote_plus(pair.partition("=")[0])))
+    return bool(names.match(unquote_plus(pair.partition("=")[0])))
 
 
-def strip_tracking(url: str) -> str:
+def strip_tracking(url: str, names: re.Pattern[str] = _TRACKING) -> str:
     """The URL without its tracking parameters (utm_*, fbclid, gclid…); all else as given.
 
-    The stored ``url`` and the id (:func:`canonical_url`) both come from here, so
-    they always agree on what a tracking parameter is. Other parameters keep their
-    order and their exact spelling ("?id=123", "q=a%20b"); a URL without tracking
-    parameters comes back untouched.
+    The stored ``url`` and the id (:func:`canonical_url`) both come from here; the id
+    with its own, frozen list of names. Other parameters keep their order and their
+    exact spelling ("?id=123", "q=a%20b"); a URL without tracking parameters comes
+    back untouched.
     """
     head, hashmark, fragment = url.partition("#")
     base, qmark, query = head.partition("?")
     if not qmark:
         return url
     pairs = query.split("&")
-    kept = [pair for pair in pairs if not _is_tracking(pair)]
+    kept = [pair for pair in pairs if not _is_tracking(pair, names)]
     if len(kept) == len(pairs):
         return url
     query = "&".join(kept)
@@ -183,7 +185,7 @@ def canonical_url(url: str) -> str:
     """The form of a URL that identifies an article: lower-case host, no fragment,
     no default port, no tracking parameters. Raises ValidationError if not absolute."""
     url = url.strip()
-    parts = urlsplit(strip_tracking(url))
+    parts = urlsplit(strip_tracking(url, _ID_TRACKING))
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValidationError(f"url is not an absolute http(s) URL: {url[:200]!r}")
     host = parts.hostname.lower().rstrip(".")
@@ -353,14 +355,14 @@ def make_article(
         body = sapo
 
     raw_url = fields.get("url")
-    url = None
+    url = given_url = None
     if raw_url not in (None, ""):
         if not isinstance(raw_url, str):
             raise ValidationError(f"url must be text, not {type(raw_url).__name__}")
         url = clean(raw_url).strip()
         if not _ABSOLUTE_URL.fullmatch(url):
             raise ValidationError(f"url is not an absolute http(s) URL: {url[:200]!r}")
-        url = strip_tracking(url)
+        given_url, url = url, strip_tracking(url)
     source = _text(fields.get("source"), "source", MAX_SHORT) or default_source
     if not source:
         source = source_from_url(url) if url else "unknown"
@@ -395,7 +397,7 @@ def make_article(
             raise ValidationError(f"id must be 1-128 letters, digits or ._:~- : {str(given_id)[:80]!r}")
         ident = given_id
     else:
-        ident = article_id(url, source, digest)
+        ident = article_id(given_url, source, digest)  # as given: the id drops its own names
 
     when = ingested_at or datetime.now(UTC).replace(microsecond=0)
     given_ingested = fields.get("ingested_at")
