@@ -348,13 +348,46 @@ def test_record_size_in_a_json_document(cli: Cli, home: Path, tmp_path: Path) ->
     assert rej["reason"] == "record too large (over 1,000 bytes; --max-record-bytes or OPENNEWS_MAX_RECORD_BYTES)"
 
 
+def test_a_string_over_the_record_limit_rejects_its_record_and_the_next_ones_are_read() -> None:
+    """A string longer than max_record_bytes is dropped as it streams (the parser would
+    hold all of it): its record is rejected, the records after it are read."""
+    long = "Hà " * (MIB // 2)  # 2 MiB of UTF-8
+    doc = '[{"title": "a"}, {"title": "b", "body": "' + long + '\\" x"}, {"title": "c"}]'
+    too_large = "record too large (over 1 MiB; --max-record-bytes or OPENNEWS_MAX_RECORD_BYTES)"
+    assert _read(doc, max_record_bytes=MIB) == [("entry 1", "a"), ("entry 2", too_large), ("entry 3", "c")]
+    key = '[{"title": "a", "' + "k" * (2 * MIB) + '": 1}, "' + "s" * (2 * MIB) + '", {"title": "c"}]'
+    assert _read(key, max_record_bytes=MIB) == [
+        ("entry 1", too_large),
+        ("entry 2", "expected a JSON object, got str"),
+        ("entry 3", "c"),
+    ]
+    # a string that never ends: the document is cut off, what came before is kept
+    assert _read('[{"title": "a"}, {"title": "b", "body": "' + "x" * (3 * MIB), max_record_bytes=MIB) == [
+        ("entry 1", "a"),
+        ("entry 2", "input ends in the middle of a JSON value (truncated file?)"),
+    ]
+    number = _read('[{"title": "a"}, {"n": ' + "1" * (2 * MIB) + "}]", max_record_bytes=MIB)
+    assert number[0] == ("entry 1", "a") and number[1][0] == "entry 2" and "1 MiB" in number[1][1]
+
+
+def test_blank_space_in_a_json_document_is_not_a_record() -> None:
+    """Whitespace between values does not count toward the record size, wherever it is."""
+    blank = " " * (3 * MIB)
+    assert _read('[{"title": "a"},' + blank + '{"title": "c"}]', max_record_bytes=MIB) == [
+        ("entry 1", "a"),
+        ("entry 2", "c"),
+    ]
+    assert _read('[{"title": "a"}]' + "\n" * (3 * MIB), max_record_bytes=MIB) == [("entry 1", "a")]
+    assert _read('{"title": ' + blank + '"a"}', max_record_bytes=MIB) == [("entry 1", "a")]
+
+
 def test_one_value_that_never_ends_stops_the_document(cli: Cli, home: Path, tmp_path: Path) -> None:
     path = tmp_path / "doc.json"
-    path.write_text('[{"title": "Một", "body": "a"},\n{"title": "Hai", "body": "' + "x" * (400 * 1024) + '"}]')
+    path.write_text('[{"title": "Một", "body": "a"},\n{"title": "Hai", "body": "' + "x" * (400 * 1024))
     code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-record-bytes", "100K", str(path))
     assert code == 0 and "added 1" in out
     [rej] = rejects(home)
-    assert rej["where"] == "entry 2" and rej["reason"].startswith("no JSON value ends within")
+    assert rej["where"] == "entry 2" and rej["reason"].startswith("input ends in the middle of a JSON value")
 
 
 def test_records_per_input_are_capped(cli: Cli, home: Path, tmp_path: Path) -> None:
