@@ -473,6 +473,34 @@ def test_json_documents_in_utf16_and_windows_1258_are_streamed(cli: Cli, home: P
     assert titles(home) == ["Hà Phòng khởi công cảng", "Hải Phòng khởi công cảng"]
 
 
+def test_windows_1258_after_64_kib_of_ascii_is_told_by_its_first_accented_bytes(
+    cli: Cli, home: Path, tmp_path: Path
+) -> None:
+    """The first 64 KiB used to choose the encoding: plain ASCII there meant UTF-8, and the
+    first Windows-1258 letter lost its entry and all after it."""
+    from conftest import to_cp1258
+
+    ascii_records = ",".join(f'{{"title": "Tin so {i}", "body": "Noi dung."}}' for i in range(1500))
+    doc = "[" + ascii_records + ', {"title": "Hà Phòng", "body": "Cảng biển."}, {"title": "Sau đó", "body": "x"}]'
+    data = to_cp1258(doc)
+    assert len(data) > 65536 and data[:65536].isascii()
+    (tmp_path / "cp.json").write_bytes(data)
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(tmp_path / "cp.json"))
+    assert code == 0 and "added 1,502" in out and "rejected 0" in out, out
+    assert "windows-1258" in out
+    assert {"Hà Phòng", "Sau đó"} <= set(titles(home))
+    start = '[{"title": "a", "body": "'
+    utf8 = (start + "x" * (65535 - len(start)) + 'à"}, {"title": "Hà"}]').encode()  # "à" cut by the block
+    assert utf8[65535:65537] == "à".encode()
+    assert _read(utf8) == [("entry 1", "a"), ("entry 2", "Hà")]
+
+
+def test_a_parse_error_reason_is_short_text() -> None:
+    [(where, reason)] = _read(b'[{"title": "\x81\x8d' + b"x" * 500 + b'"}]')
+    assert where == "entry 1" and reason.startswith("invalid JSON: lexical error: invalid bytes in UTF8 string")
+    assert "b'" not in reason and "\\n" not in reason and len(reason) < 160
+
+
 def test_limits_come_from_flags_then_environment(
     cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,14 +22,14 @@ import codecs
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ijson
 import orjson
 
 from ...settings import IngestLimits, format_size, limit_names
-from ..inputs import _plausible
+from ..inputs import _plausible, sniff_encoding
 from ..records import BadInput, Document, Found, Reject, excerpt
 from .jsonevents import Entries, deeper_than
 from .jsonmap import map_object
@@ -190,30 +190,54 @@ def _commas_between_values(head: str) -> bool:
     return s[end:].lstrip().startswith(",")
 
 
-def _utf8_blocks(stream: io.BufferedIOBase, encoding: str) -> Iterator[bytes]:
-    """The stream's text as UTF-8 (what the parser reads), a block at a time."""
+def _utf8_blocks(stream: io.BufferedIOBase, encoding: str, found: Callable[[str], None]) -> Iterator[bytes]:
+    """The stream's text as UTF-8 (what the parser reads), a block at a time.
+
+    A document read as UTF-8 only because it was plain ASCII so far is decided again at
+    its first block with other bytes, by :func:`~opennews.ingest.inputs.decode`'s rule
+    (UTF-8 if they are, else Windows-1258 if that reads as text): a Windows-1258 dump
+    can run for megabytes of ASCII before its first accented letter. ``found`` is told
+    the encoding chosen then. The blocks before that one are ASCII, so it starts on a
+    character; a UTF-8 character cut at its end is not held against UTF-8.
+    """
     first = True
     if encoding == "utf-8":
+        undecided = True
         while block := stream.read1(_CHUNK):
             if first and block.startswith(b"\xef\xbb\xbf"):
-                block = block[3:]
+                block, undecided = block[3:], False  # a BOM says UTF-8
             first = False
+            if undecided and not block.isascii():
+                undecided = False
+                try:
+                    encoding = sniff_encoding(block)
+                except BadInput:
+                    encoding = "utf-8"  # neither: the parser says where it breaks
+                if encoding != "utf-8":
+                    found(encoding)
+                    break
             yield block
-        return
-    decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "cp1258")()
+        else:
+            return
+        decoder = codecs.getincrementaldecoder("cp1258")()
+        yield decoder.decode(block).encode("utf-8")
+    else:
+        decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "cp1258")()
     while block := stream.read1(_CHUNK):
         yield decoder.decode(block).encode("utf-8")
     yield decoder.decode(b"", final=True).encode("utf-8")
 
 
 def _parse_error(exc: Exception) -> tuple[str, str]:
-    """yajl's message, split into a reason and the excerpt it points at."""
-    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    """yajl's message (bytes from the C parser), split into a short reason and the excerpt it points at."""
+    message = exc.args[0] if exc.args else ""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
     first = lines[0] if lines else type(exc).__name__
     if "premature EOF" in first:
         return "input ends in the middle of a JSON value (truncated file?)", ""
     sample = lines[1] if len(lines) > 1 and "(right here)" not in lines[1] else ""
-    return f"invalid JSON: {first.removeprefix('parse error: ')}", excerpt(sample)
+    return f"invalid JSON: {first.removeprefix('parse error: ')[:120]}", excerpt(sample)
 
 
 _STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.S)  # a string's bytes up to its closing quote
@@ -317,12 +341,18 @@ class _LongStrings:
 
 
 def read_json_stream(
-    stream: io.BufferedIOBase, *, encoding: str = "utf-8", limits: IngestLimits | None = None, head: str = ""
+    stream: io.BufferedIOBase,
+    *,
+    encoding: str = "utf-8",
+    limits: IngestLimits | None = None,
+    head: str = "",
+    encoding_found: Callable[[str], None] | None = None,
 ) -> Iterator[Found | Reject]:
     """Objects from a JSON document, in order, read as a stream (see the module's doc).
 
     ``encoding`` is the document's (see :func:`~opennews.ingest.inputs.sniff_encoding`);
     ``head``, its first characters, tells whether objects are separated by commas.
+    ``encoding_found`` is told when an ASCII start turns out to be another encoding.
     """
     limits = limits or IngestLimits()
     wrap = _commas_between_values(head)
@@ -334,7 +364,7 @@ def read_json_stream(
     try:
         if wrap:
             parser.send(b"[")
-        for block in _utf8_blocks(stream, encoding):
+        for block in _utf8_blocks(stream, encoding, encoding_found or (lambda _: None)):
             if data := guard.pass_on(block):  # (an empty block would tell the parser the input ended)
                 parser.send(data)
             if events:
