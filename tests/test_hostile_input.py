@@ -124,6 +124,17 @@ def test_depth_bound_is_configurable_and_applies_to_ndjson(cli: Cli, home: Path,
     assert code == 0 and "added 1" in out and "Sâu" in titles(home)
 
 
+def test_an_ndjson_line_past_the_parsers_own_depth_limit_names_the_bound() -> None:
+    """orjson stops at 1,024 levels with "depth limit exceeded": the reject names --max-depth."""
+    from opennews.ingest.readers.jsondoc import parse_ndjson_line
+
+    line = b'{"a":' + b"[" * 2000 + b"]" * 2000 + b"}\n"
+    with pytest.raises(ValueError, match=r"^nested deeper than 64 levels \(--max-depth or OPENNEWS_MAX_DEPTH\)$"):
+        parse_ndjson_line(line, max_depth=64)
+    with pytest.raises(ValueError, match="nested deeper than 1500 levels"):
+        parse_ndjson_line(line, max_depth=1500)
+
+
 def test_an_exception_from_validation_is_that_records_reject(cli: Cli, home: Path, tmp_path: Path) -> None:
     """Shapes the article maker does not expect raise TypeError or OverflowError there;
     once that stopped the run and lost every good record of the batch."""

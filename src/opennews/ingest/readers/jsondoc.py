@@ -64,6 +64,19 @@ def _decode_line(line: bytes) -> tuple[Any, str | None]:
         raise ValueError(f"invalid JSON: {exc}") from None
 
 
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _nesting(line: bytes) -> int:
+    """How deep arrays and objects nest in a line no parser would take (brackets in strings not counted)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(_JSON_STRING.sub(b"", line)):
+        depth += 1 if m.group() in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _too_deep(value: Any, limit: int) -> bool:
     """Whether arrays and objects nest deeper than ``limit`` levels (without recursion)."""
     stack = [(value, 1)]
@@ -165,6 +178,11 @@ def parse_ndjson_line(line: bytes, max_depth: int = 0) -> tuple[dict[str, Any], 
         reason = str(exc)
         if deep_enough and ("recursion" in reason or "too deep" in reason):
             raise ValueError(deeper_than(max_depth)) from None
+        if reason.startswith("invalid JSON: depth limit exceeded"):  # orjson's own bound, 1,024 levels
+            depth = _nesting(line)
+            if max_depth and depth > max_depth:
+                raise ValueError(deeper_than(max_depth)) from None
+            raise ValueError(f"nested {depth:,} levels deep: deeper than the JSON parser reads (1,024)") from None
         if not line.endswith(b"\n"):
             reason = f"input ended in the middle of a record ({reason})"
         raise ValueError(reason) from None
