@@ -445,3 +445,25 @@ def test_chrome_and_date_below_the_title() -> None:
         "Đoạn hai.",
     ]
     assert [x.kind for x in label_lines(lines)] == ["title", "chrome", "date", "lead", "body", "body"]
+
+
+def test_long_hostile_lines_are_read_in_linear_time() -> None:
+    """Each pattern searched in a line of any length, fed the line that made it quadratic:
+    a megabyte each, so a quadratic search comes back as a test that hangs for minutes
+    (0.4 s for 40 KB of "(ảnh " and 23 s for 40,000 blanks before the bounds)."""
+    from opennews.ingest.readers.pagelines import _crumbs, strip_inline_footer
+    from opennews.ingest.readers.pagetext import read_headers, read_keyvalue
+
+    n = 200_000
+    assert not caption("(ảnh " * n + "x.")
+    assert caption("Bến Nhà Rồng buổi sáng (ảnh: Lê Hà).")  # the bounded form still finds a credit
+    assert strip_inline_footer("Đoạn cuối" + " " * n + "bài.") == "Đoạn cuối" + " " * n + "bài."
+    assert strip_inline_footer("Đoạn cuối." + " " * n + "© 2024 Báo") == "Đoạn cuối."
+    assert _crumbs("Thời sự" + " " * n + "x") == ["Thời sự" + " " * n + "x"]
+    assert _crumbs("Thời sự  »  Giao thông") == ["Thời sự", "Giao thông"]
+    headers = "# a" + " " * n + "b\n# title = Tiêu đề\nDòng thân bài một.\n"
+    [found] = read_headers(Document("h.txt", headers, "utf-8"))
+    assert found.fields["title"] == "Tiêu đề"
+    kv = "Title: Tin" + " " * n + "x - VnExpress\nSource: VnExpress\nContent: a\n"
+    [found] = read_keyvalue(Document("k.txt", kv, "utf-8"))
+    assert found.fields["title"] == "Tin" + " " * n + "x"

@@ -21,7 +21,7 @@ __all__ = ["desegment", "read_headers", "read_keyvalue", "read_pagetext", "strip
 
 _SEGMENTED = re.compile(r"(?<=[^\W\d_])_(?=[^\W\d_])")
 _DOC_ID_SECTION = re.compile(r"^news_([a-z]+)_\d+$")
-_HEADER = re.compile(r"^#\s*([\w .-]+?)\s*=\s*(.*)$")
+_HEADER = re.compile(r"^#\s*([\w .-]{1,60}?)\s*=\s*(.*)$")  # bounded: lazy, it rescanned blank runs
 _KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z ]{0,30}):\s?(.*)$")
 
 _KV_FIELDS = {
@@ -121,7 +121,7 @@ def read_keyvalue(doc: Document) -> Iterator[Found | Reject]:
     title = fields.get("title")
     if outlet and isinstance(title, str):
         # "Headline - VnExpress Đời sống": the outlet's name is not part of the headline.
-        fields["title"] = re.sub(rf"\s+[-–|]\s+{re.escape(outlet)}(?:\s+[^-–|]{{1,30}})?$", "", title)
+        fields["title"] = re.sub(rf"(?<!\s)\s+[-–|]\s+{re.escape(outlet)}(?:\s+[^-–|]{{1,30}})?$", "", title)
     if isinstance(fields.get("author"), str) and not fields["author"].strip():
         fields["author"] = None
     yield Found("file", fields)
