@@ -252,6 +252,30 @@ def test_every_compression_is_held_to_the_ratio(kind: str) -> None:
     assert int(caught.value.where.removeprefix("byte ")) < 8 * MIB
 
 
+def test_an_xz_stream_declaring_a_huge_dictionary_is_refused() -> None:
+    """liblzma allocates the dictionary an xz header declares: 1.5 GiB for a 100-byte file."""
+    import lzma
+    import struct
+    import zlib
+
+    from opennews.ingest.streams import XZ_MEMLIMIT
+
+    small = lzma.compress(good(1), format=lzma.FORMAT_XZ, filters=[{"id": lzma.FILTER_LZMA2, "dict_size": MIB}])
+    header = bytearray(small[12 : 12 + (small[12] + 1) * 4])  # the block header, after the stream header
+    at = header.index(b"\x21\x01") + 2  # LZMA2's one property byte: the dictionary size
+    header[at] = 37  # 1.5 GiB (2 MiB was 18)
+    header[-4:] = struct.pack("<I", zlib.crc32(bytes(header[:-4])))
+    bomb = small[:12] + bytes(header) + small[12 + len(header) :]
+    assert len(lzma.LZMADecompressor().decompress(bomb)) == len(good(1))  # valid: only the memory is refused
+    stream, compression = open_stream(io.BytesIO(bomb))
+    assert compression == "xz" and XZ_MEMLIMIT == 256 * MIB
+    with pytest.raises(BadInput) as caught:
+        stream.read()
+    assert caught.value.reason.startswith("xz stream needs more than 256 MiB of memory to decompress")
+    stream, _ = open_stream(io.BytesIO(small))  # the same with its real dictionary
+    assert stream.read() == good(1)
+
+
 def test_blank_lines_cost_next_to_nothing_without_the_ratio(cli: Cli, home: Path, tmp_path: Path) -> None:
     """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan."""
     bomb = gzip_of_newlines(tmp_path / "blank.ndjson.gz", 50, head=good(1))

@@ -28,15 +28,23 @@ from typing import BinaryIO, Protocol
 from ..settings import MIB, IngestLimits, format_size, limit_names
 from .records import BadInput
 
-__all__ = ["RATIO_GRACE", "open_stream"]
+__all__ = ["RATIO_GRACE", "XZ_MEMLIMIT", "open_stream"]
 
 CHUNK = 1 << 16  # compressed bytes read at a time
 RATIO_GRACE = 4 * MIB
+#: Memory an xz stream may make its decompressor take. An xz header declares its
+#: dictionary (up to 4 GiB) and liblzma allocates it; a tiny file can ask for gigabytes.
+#: ``xz -9`` uses 64 MiB (65 MiB to decompress), so real dumps stay far below.
+XZ_MEMLIMIT = 256 * MIB
 _ZSTD_SLICE = 1024  # compressed bytes per zstd call: a 128 KiB block fits in 4, so 32 MiB out at most
 
 
 class _Corrupt(Exception):
     """A decompressor's complaint, turned into a BadInput with the byte offset above."""
+
+
+class _Refused(_Corrupt):
+    """A stream that is not corrupt but asks more than we give (its reason is used as is)."""
 
 
 class _Source(Protocol):
@@ -121,7 +129,15 @@ class _Lib:
 
     def take(self, n: int) -> bytes:
         data, self.buf = self.buf, b""
-        return self.d.decompress(data, n)
+        try:
+            return self.d.decompress(data, n)
+        except lzma.LZMAError as exc:
+            if "memory usage limit" in str(exc).lower():
+                raise _Refused(
+                    f"xz stream needs more than {format_size(XZ_MEMLIMIT)} of memory to decompress "
+                    "(the dictionary its header declares); not read"
+                ) from None
+            raise
 
 
 class _Zstd:
@@ -176,6 +192,8 @@ class _Inflating:
     def _take(self, n: int) -> bytes:
         try:
             out = self._d.take(n)
+        except _Refused:
+            raise
         except self._errors as exc:
             raise _Corrupt(str(exc) or type(exc).__name__) from None
         if len(out) > n:
@@ -276,6 +294,8 @@ class _Bounded(io.RawIOBase):
             want = min(want, self._cap - self._out) or 1  # one byte more tells whether there is more
         try:
             data = self._engine.read(want)
+        except _Refused as exc:
+            raise self._stop(str(exc)) from None
         except _Corrupt as exc:
             raise self._stop(f"{self._kind} stream is truncated or corrupt after {self._out:,} bytes ({exc})") from None
         if not data:
@@ -304,7 +324,7 @@ def _magic(head: bytes) -> tuple[Callable[[], _Decompressor], str] | None:
     if head[:3] == b"BZh":
         return (lambda: _Lib(bz2.BZ2Decompressor())), "bzip2"
     if head[:6] == b"\xfd7zXZ\x00":
-        return (lambda: _Lib(lzma.LZMADecompressor())), "xz"
+        return (lambda: _Lib(lzma.LZMADecompressor(memlimit=XZ_MEMLIMIT))), "xz"
     if head[:4] == b"\x28\xb5\x2f\xfd":
         try:
             import zstandard  # noqa: F401
