@@ -276,6 +276,51 @@ def test_an_xz_stream_declaring_a_huge_dictionary_is_refused() -> None:
     assert stream.read() == good(1)
 
 
+def test_zero_padding_after_the_last_gzip_member_ends_the_stream(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """Tape-style zero padding after a member is tolerated (as gzip does) but not read
+    forever: past 1 MiB of zeros the input stops, with a reject saying so."""
+    padded = tmp_path / "padded.ndjson.gz"
+    padded.write_bytes(gzip.compress(good(1)) + bytes(10_240) + gzip.compress(good(2)) + bytes(10_240))
+    endless = tmp_path / "endless.ndjson.gz"
+    endless.write_bytes(gzip.compress(good(3)) + bytes(3 * MIB))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(padded), str(endless))
+    assert code == 0 and "added 3" in out, out
+    [rej] = rejects(home)
+    assert rej["input"] == str(endless) and rej["where"] == f"byte {len(good(3))}"
+    assert rej["reason"] == "gzip stream has more than 1 MiB of zero bytes after its last member; the rest was not read"
+
+
+def test_zeros_after_a_gzip_member_on_stdin_do_not_keep_the_run_reading(home: Path, tmp_path: Path) -> None:
+    """``(cat a.gz; cat /dev/zero) | opennews ingest -``: the run ends while zeros still come."""
+    import subprocess
+    import sys
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opennews", "--home", str(home), "ingest", "--quiet", "--no-index", "--no-dumps", "-"],
+        stdin=subprocess.PIPE,
+        stdout=(tmp_path / "out").open("wb"),
+        stderr=subprocess.DEVNULL,
+    )
+
+    def zeros() -> None:
+        try:
+            proc.stdin.write(gzip.compress(good(1)))  # type: ignore[union-attr]
+            while proc.poll() is None:
+                proc.stdin.write(bytes(65536))  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError):
+            pass
+
+    writer = threading.Thread(target=zeros, daemon=True)
+    writer.start()
+    try:
+        proc.wait(timeout=120)  # stdin stays open: a run that reads it to the end fails here
+    finally:
+        proc.kill()
+    assert b"added 1" in (tmp_path / "out").read_bytes()
+    assert titles(home) == ["Bài số 1"]
+
+
 def test_blank_lines_cost_next_to_nothing_without_the_ratio(cli: Cli, home: Path, tmp_path: Path) -> None:
     """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan."""
     bomb = gzip_of_newlines(tmp_path / "blank.ndjson.gz", 50, head=good(1))

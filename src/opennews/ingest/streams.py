@@ -28,7 +28,7 @@ from typing import BinaryIO, Protocol
 from ..settings import MIB, IngestLimits, format_size, limit_names
 from .records import BadInput
 
-__all__ = ["RATIO_GRACE", "XZ_MEMLIMIT", "open_stream"]
+__all__ = ["MAX_ZERO_PADDING", "RATIO_GRACE", "XZ_MEMLIMIT", "open_stream"]
 
 CHUNK = 1 << 16  # compressed bytes read at a time
 RATIO_GRACE = 4 * MIB
@@ -36,6 +36,8 @@ RATIO_GRACE = 4 * MIB
 #: dictionary (up to 4 GiB) and liblzma allocates it; a tiny file can ask for gigabytes.
 #: ``xz -9`` uses 64 MiB (65 MiB to decompress), so real dumps stay far below.
 XZ_MEMLIMIT = 256 * MIB
+#: Zero bytes skipped after a compressed member before the input is stopped.
+MAX_ZERO_PADDING = MIB
 _ZSTD_SLICE = 1024  # compressed bytes per zstd call: a 128 KiB block fits in 4, so 32 MiB out at most
 
 
@@ -180,7 +182,10 @@ def _zstd_errors() -> tuple[type[BaseException], ...]:
 class _Inflating:
     """Hands out at most ``n`` decompressed bytes a read, from one or more members."""
 
-    def __init__(self, src: _Source, make: Callable[[], _Decompressor], *, members: bool = True) -> None:
+    def __init__(
+        self, src: _Source, make: Callable[[], _Decompressor], *, members: bool = True, kind: str = ""
+    ) -> None:
+        self.kind = kind
         self._src = src
         self._make = make
         self._d = make()
@@ -202,16 +207,30 @@ class _Inflating:
         return out
 
     def _next_member(self) -> bool:
-        """After a member's end: start the next one if data follows; False at the end."""
+        """After a member's end: start the next one if data follows; False at the end.
+
+        Zero bytes after a member (tape blocks, xz stream padding) are skipped, as gzip
+        does, up to :data:`MAX_ZERO_PADDING`: past it the input stops there, so zeros
+        without end (``cat a.gz /dev/zero``) are not read forever."""
         rest = self._d.leftover()
         if not self._members:
             return False
-        while not rest.strip(b"\0"):  # nothing yet, or zero padding after the last member
+        zeros = 0
+        while True:
+            data = rest.lstrip(b"\0")
+            zeros += len(rest) - len(data)
+            if data:
+                break
+            if zeros > MAX_ZERO_PADDING:
+                raise _Refused(
+                    f"{self.kind} stream has more than {format_size(MAX_ZERO_PADDING)} of zero bytes after its "
+                    "last member; the rest was not read"
+                )
             rest = self._src.read(CHUNK)
             if not rest:
                 return False
         self._d = self._make()
-        self._d.give(rest)
+        self._d.give(data)
         return True
 
     def read(self, n: int) -> bytes:
@@ -368,6 +387,6 @@ def open_stream(
         source = _Bounded(plain, disk, kind=kind, cap=cap, cap_limit=cap_limit, ratio=limits.max_ratio)
         return io.BufferedReader(source, buffer_size=1 << 20), None
     make, compression = found
-    engine = _Inflating(plain, make)
+    engine = _Inflating(plain, make, kind=compression)
     source = _Bounded(engine, disk, kind=compression, cap=cap, cap_limit=cap_limit, ratio=limits.max_ratio)
     return io.BufferedReader(source, buffer_size=1 << 20), compression
