@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
@@ -221,9 +220,7 @@ def test_gzip_bomb_is_stopped_by_the_ratio_early(cli: Cli, home: Path, tmp_path:
     bomb = gzip_of_newlines(tmp_path / "bomb.ndjson.gz", 50, head=good(1))
     assert bomb.stat().st_size < 60_000
     (tmp_path / "after.ndjson").write_bytes(good(2))
-    started = time.monotonic()
     code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(bomb), str(tmp_path / "after.ndjson"))
-    assert time.monotonic() - started < 10
     assert code == 0 and "added 2" in out
     [rej] = rejects(home)
     assert "gzip data expands more than 100:1" in rej["reason"] and "--max-ratio" in rej["reason"]
@@ -322,15 +319,28 @@ def test_zeros_after_a_gzip_member_on_stdin_do_not_keep_the_run_reading(home: Pa
 
 
 def test_blank_lines_cost_next_to_nothing_without_the_ratio(cli: Cli, home: Path, tmp_path: Path) -> None:
-    """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan."""
+    """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan of each
+    1 MiB block (bench/hostile.py times it: about 1.4 s for the whole ingest)."""
+    from opennews.ingest.readers.jsondoc import read_ndjson
+
     bomb = gzip_of_newlines(tmp_path / "blank.ndjson.gz", 50, head=good(1))
     with open(bomb, "ab") as out:
         out.write(gzip.compress(good(2)))  # a second member, after the blank run
-    started = time.process_time()
     code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-ratio", "0", str(bomb))
-    assert time.process_time() - started < 3
     assert code == 0 and "added 2" in out and "rejected 0" in out
     assert titles(home) == ["Bài số 1", "Bài số 2"]
+
+    class Blocks(io.BytesIO):
+        reads = 0
+
+        def read1(self, n: int = -1) -> bytes:
+            Blocks.reads += 1
+            return super().read1(n)
+
+    blank = Blocks(good(1) + b"\n \t\r" * (5 * MIB) + good(2))  # 20 MiB, 5 Mi lines
+    found = list(read_ndjson(blank, max_record_bytes=MIB))  # type: ignore[arg-type]
+    assert [f.where for f in found] == ["line 1", f"line {5 * MIB + 2}"]
+    assert Blocks.reads <= 22, "read a 1 MiB block at a time"
 
 
 def test_zip_of_blank_lines_commits_the_record_at_its_head(cli: Cli, home: Path, tmp_path: Path) -> None:
