@@ -623,3 +623,23 @@ def test_records_after_a_leading_blank_stretch_are_read_with_their_line_numbers(
     blank.write_bytes(b"\n \t\n" * 50_000)
     cli("ingest", "--quiet", "--no-index", "--no-dumps", str(blank))
     assert rejects(home)[-1]["reason"] == "empty input"
+
+
+def test_documents_read_whole_are_capped(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """Page text and HTML pages are read whole: one over --max-document-bytes is rejected,
+    the inputs beside it are read."""
+    page = "Tin trong giới hạn\nLời dẫn của bài.\nĐoạn thân bài đầu tiên.\n"
+    (tmp_path / "a.txt").write_text(page, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(page.replace("trong", "quá") + "Đoạn dài. " * 2000, encoding="utf-8")
+    html = "<html><head><title>Trang quá lớn</title></head><body>" + "<p>Đoạn.</p>" * 3000 + "</body></html>"
+    (tmp_path / "c.html").write_text(html, encoding="utf-8")
+    # NDJSON streams: a 12 KB record is bound by --max-record-bytes, not by this cap
+    (tmp_path / "d.ndjson").write_bytes(orjson.dumps(article(1, "Nội dung. " * 1000)) + b"\n")
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-document-bytes", "10K", str(tmp_path))
+    assert code == 0 and "added 2" in out, out
+    found = {Path(r["input"]).name: r for r in rejects(home)}
+    assert set(found) == {"b.txt", "c.html"}
+    for rej in found.values():
+        assert rej["where"] == "file"
+        assert rej["reason"].startswith("document too large to read whole (over 10 KiB; --max-document-bytes")
+    assert titles(home) == ["Tin số 1", "Tin trong giới hạn"]
