@@ -409,6 +409,37 @@ def test_zip_member_bytes_and_member_count_are_capped(cli: Cli, home: Path, tmp_
     assert rej["reason"].startswith("zip archive lists 5 members, over the limit of 3 (--max-zip-members")
 
 
+def test_a_zip_whose_end_record_understates_its_members_is_refused_before_loading_them(tmp_path: Path) -> None:
+    """zipfile loads the whole central directory (some 400 bytes of memory per entry):
+    the entries are counted first, up to the bound, whatever the end record says."""
+    import struct
+
+    from opennews.ingest.zips import count_members, list_members
+
+    lying = tmp_path / "lying.zip"
+    with zipfile.ZipFile(lying, "w") as z:
+        for i in range(5000):
+            z.writestr(f"{i:04}.ndjson", b"")
+    data = bytearray(lying.read_bytes())
+    at = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<2H", data, at + 8, 1, 1)  # "1 member" on this disk and in all
+    lying.write_bytes(bytes(data))
+    assert count_members(lying) == 1
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadInput) as caught:
+            list_members(lying, IngestLimits(max_zip_members=10))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.reason == (
+        "zip archive has more than 10 members (its end record says 1; --max-zip-members or "
+        "OPENNEWS_MAX_ZIP_MEMBERS); nothing in it was read"
+    )
+    assert peak < 256 * 1024, f"{peak / MIB:.1f} MiB: the directory was loaded"
+    assert len(list_members(lying, IngestLimits(max_zip_members=5000))) == 5000
+
+
 def test_a_corrupt_zip_member_keeps_what_came_before(cli: Cli, home: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
