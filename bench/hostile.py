@@ -10,7 +10,11 @@ validating workers, from wait4). The inputs, made in a temporary folder:
 - the same records as NDJSON, gzipped: the baseline, read line by line in the same run;
 - a gzip bomb: one good record, then 50 MiB of newlines (about 51 KB on disk);
 - a bigger gzip bomb: one good record, then 10 GiB of newlines (gzip members back to back);
-- a zip bomb: one good record, then 1 GiB of blank lines in one deflated member.
+- a zip bomb: one good record, then 1 GiB of blank lines in one deflated member;
+- 50 MiB of newlines between two records with the ratio off (``--max-ratio 0``): the
+  cost of scanning blank space;
+- broken HTML: 40,000 ``<div>`` never closed (240 KB; 119 s when every paragraph
+  scanned the stack of open elements).
 
 Articles come from the shared corpus when it is there (real text compresses about 4:1),
 else from a generator of varied Vietnamese-like words. To compare with another tree, run
@@ -113,10 +117,23 @@ def make_zip_bomb(path: Path, newlines_mib: int) -> Path:
     return path
 
 
-def ingest(path: Path, home: Path, timeout: float) -> tuple[float, float, str]:
+def make_blank_between(path: Path, newlines_mib: int) -> Path:
+    """A record, ``newlines_mib`` MiB of newlines, a second gzip member with a record."""
+    make_gzip_bomb(path, newlines_mib)
+    with open(path, "ab") as out:
+        out.write(gzip.compress(good_record().replace(b"head-1", b"tail-1") + b"\n"))
+    return path
+
+
+def make_broken_html(path: Path, divs: int) -> Path:
+    path.write_text("<html><head><title>Tin chưa đóng thẻ</title></head><body>" + "<div>x " * divs, encoding="utf-8")
+    return path
+
+
+def ingest(path: Path, home: Path, timeout: float, *flags: str) -> tuple[float, float, str]:
     """Ingest one input into a fresh home: (seconds, peak RSS MB, what happened)."""
     cmd = [sys.executable, "-m", "opennews", "--home", str(home)]
-    cmd += ["ingest", "--quiet", "--json", "--no-index", "--no-dumps", str(path)]
+    cmd += ["ingest", "--quiet", "--json", "--no-index", "--no-dumps", *flags, str(path)]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, start_new_session=True)
@@ -156,15 +173,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="opennews-hostile-") as tmp:
         work = Path(tmp)
         doc, lines, n = make_big(work, args.mib, args.corpus)
-        inputs = [
-            (f"JSON array document, {args.mib} MiB ({n:,} articles)", doc),
-            ("NDJSON, the same articles (baseline)", lines),
-            ("gzip bomb: 1 record + 50 MiB of newlines", make_gzip_bomb(work / "bomb50.ndjson.gz", 50)),
-            ("gzip bomb: 1 record + 10 GiB of newlines", make_gzip_bomb(work / "bomb10g.ndjson.gz", 10 * 1024)),
-            ("zip bomb: 1 record + 1 GiB of blank lines", make_zip_bomb(work / "bomb.zip", 1024)),
+        no_ratio = ("--max-ratio", "0")
+        inputs: list[tuple[str, Path, tuple[str, ...]]] = [
+            (f"JSON array document, {args.mib} MiB ({n:,} articles)", doc, ()),
+            ("NDJSON, the same articles (baseline)", lines, ()),
+            ("gzip bomb: 1 record + 50 MiB of newlines", make_gzip_bomb(work / "bomb50.ndjson.gz", 50), ()),
+            ("gzip bomb: 1 record + 10 GiB of newlines", make_gzip_bomb(work / "bomb10g.ndjson.gz", 10 * 1024), ()),
+            ("zip bomb: 1 record + 1 GiB of blank lines", make_zip_bomb(work / "bomb.zip", 1024), ()),
+            ("2 records, 50 MiB of newlines between, no ratio", make_blank_between(work / "gap.gz", 50), no_ratio),
+            ("broken HTML: 40,000 unclosed <div>", make_broken_html(work / "broken.html", 40_000), ()),
         ]
-        for i, (name, path) in enumerate(inputs):
-            secs, rss, what = ingest(path, work / f"home{i}", args.timeout)
+        for i, (name, path, flags) in enumerate(inputs):
+            secs, rss, what = ingest(path, work / f"home{i}", args.timeout, *flags)
             rows.append((name, path.stat().st_size, secs, rss, what))
     source = "shared corpus" if args.corpus.exists() else "generated text"
     try:

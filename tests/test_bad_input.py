@@ -151,3 +151,20 @@ def test_stdin_is_read(home: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert b"added 2" in proc.stdout
     assert b"read <stdin>" in proc.stderr  # plain progress lines when not on a terminal
+
+
+def test_a_fifo_in_a_folder_is_skipped_and_named_alone_is_rejected(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """Opening a FIFO to see whether it is a zip waited for a writer forever."""
+    import os
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.ndjson").write_bytes(good(1))
+    os.mkfifo(folder / "pipe.ndjson")
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(folder))
+    assert code == 0 and "added 1" in out and "rejected 0" in out, out
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(folder / "pipe.ndjson"))
+    [rej] = rejects(home)
+    assert rej["input"] == str(folder / "pipe.ndjson")
+    assert rej["reason"] == "not a regular file (a FIFO): not read"
+    assert titles(home) == ["Bài số 1"]

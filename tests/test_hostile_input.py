@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
@@ -124,6 +123,17 @@ def test_depth_bound_is_configurable_and_applies_to_ndjson(cli: Cli, home: Path,
     assert code == 0 and "added 1" in out and "Sâu" in titles(home)
 
 
+def test_an_ndjson_line_past_the_parsers_own_depth_limit_names_the_bound() -> None:
+    """orjson stops at 1,024 levels with "depth limit exceeded": the reject names --max-depth."""
+    from opennews.ingest.readers.jsondoc import parse_ndjson_line
+
+    line = b'{"a":' + b"[" * 2000 + b"]" * 2000 + b"}\n"
+    with pytest.raises(ValueError, match=r"^nested deeper than 64 levels \(--max-depth or OPENNEWS_MAX_DEPTH\)$"):
+        parse_ndjson_line(line, max_depth=64)
+    with pytest.raises(ValueError, match="nested deeper than 1500 levels"):
+        parse_ndjson_line(line, max_depth=1500)
+
+
 def test_an_exception_from_validation_is_that_records_reject(cli: Cli, home: Path, tmp_path: Path) -> None:
     """Shapes the article maker does not expect raise TypeError or OverflowError there;
     once that stopped the run and lost every good record of the batch."""
@@ -210,9 +220,7 @@ def test_gzip_bomb_is_stopped_by_the_ratio_early(cli: Cli, home: Path, tmp_path:
     bomb = gzip_of_newlines(tmp_path / "bomb.ndjson.gz", 50, head=good(1))
     assert bomb.stat().st_size < 60_000
     (tmp_path / "after.ndjson").write_bytes(good(2))
-    started = time.monotonic()
     code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(bomb), str(tmp_path / "after.ndjson"))
-    assert time.monotonic() - started < 10
     assert code == 0 and "added 2" in out
     [rej] = rejects(home)
     assert "gzip data expands more than 100:1" in rej["reason"] and "--max-ratio" in rej["reason"]
@@ -241,16 +249,98 @@ def test_every_compression_is_held_to_the_ratio(kind: str) -> None:
     assert int(caught.value.where.removeprefix("byte ")) < 8 * MIB
 
 
+def test_an_xz_stream_declaring_a_huge_dictionary_is_refused() -> None:
+    """liblzma allocates the dictionary an xz header declares: 1.5 GiB for a 100-byte file."""
+    import lzma
+    import struct
+    import zlib
+
+    from opennews.ingest.streams import XZ_MEMLIMIT
+
+    small = lzma.compress(good(1), format=lzma.FORMAT_XZ, filters=[{"id": lzma.FILTER_LZMA2, "dict_size": MIB}])
+    header = bytearray(small[12 : 12 + (small[12] + 1) * 4])  # the block header, after the stream header
+    at = header.index(b"\x21\x01") + 2  # LZMA2's one property byte: the dictionary size
+    header[at] = 37  # 1.5 GiB (2 MiB was 18)
+    header[-4:] = struct.pack("<I", zlib.crc32(bytes(header[:-4])))
+    bomb = small[:12] + bytes(header) + small[12 + len(header) :]
+    assert len(lzma.LZMADecompressor().decompress(bomb)) == len(good(1))  # valid: only the memory is refused
+    stream, compression = open_stream(io.BytesIO(bomb))
+    assert compression == "xz" and XZ_MEMLIMIT == 256 * MIB
+    with pytest.raises(BadInput) as caught:
+        stream.read()
+    assert caught.value.reason.startswith("xz stream needs more than 256 MiB of memory to decompress")
+    stream, _ = open_stream(io.BytesIO(small))  # the same with its real dictionary
+    assert stream.read() == good(1)
+
+
+def test_zero_padding_after_the_last_gzip_member_ends_the_stream(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """Tape-style zero padding after a member is tolerated (as gzip does) but not read
+    forever: past 1 MiB of zeros the input stops, with a reject saying so."""
+    padded = tmp_path / "padded.ndjson.gz"
+    padded.write_bytes(gzip.compress(good(1)) + bytes(10_240) + gzip.compress(good(2)) + bytes(10_240))
+    endless = tmp_path / "endless.ndjson.gz"
+    endless.write_bytes(gzip.compress(good(3)) + bytes(3 * MIB))
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(padded), str(endless))
+    assert code == 0 and "added 3" in out, out
+    [rej] = rejects(home)
+    assert rej["input"] == str(endless) and rej["where"] == f"byte {len(good(3))}"
+    assert rej["reason"] == "gzip stream has more than 1 MiB of zero bytes after its last member; the rest was not read"
+
+
+def test_zeros_after_a_gzip_member_on_stdin_do_not_keep_the_run_reading(home: Path, tmp_path: Path) -> None:
+    """``(cat a.gz; cat /dev/zero) | opennews ingest -``: the run ends while zeros still come."""
+    import subprocess
+    import sys
+    import threading
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opennews", "--home", str(home), "ingest", "--quiet", "--no-index", "--no-dumps", "-"],
+        stdin=subprocess.PIPE,
+        stdout=(tmp_path / "out").open("wb"),
+        stderr=subprocess.DEVNULL,
+    )
+
+    def zeros() -> None:
+        try:
+            proc.stdin.write(gzip.compress(good(1)))  # type: ignore[union-attr]
+            while proc.poll() is None:
+                proc.stdin.write(bytes(65536))  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError):
+            pass
+
+    writer = threading.Thread(target=zeros, daemon=True)
+    writer.start()
+    try:
+        proc.wait(timeout=120)  # stdin stays open: a run that reads it to the end fails here
+    finally:
+        proc.kill()
+    assert b"added 1" in (tmp_path / "out").read_bytes()
+    assert titles(home) == ["Bài số 1"]
+
+
 def test_blank_lines_cost_next_to_nothing_without_the_ratio(cli: Cli, home: Path, tmp_path: Path) -> None:
-    """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan."""
+    """50 MiB of newlines took 25 s of CPU when each was a loop turn; now a scan of each
+    1 MiB block (bench/hostile.py times it: about 1.4 s for the whole ingest)."""
+    from opennews.ingest.readers.jsondoc import read_ndjson
+
     bomb = gzip_of_newlines(tmp_path / "blank.ndjson.gz", 50, head=good(1))
     with open(bomb, "ab") as out:
         out.write(gzip.compress(good(2)))  # a second member, after the blank run
-    started = time.process_time()
     code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-ratio", "0", str(bomb))
-    assert time.process_time() - started < 3
     assert code == 0 and "added 2" in out and "rejected 0" in out
     assert titles(home) == ["Bài số 1", "Bài số 2"]
+
+    class Blocks(io.BytesIO):
+        reads = 0
+
+        def read1(self, n: int = -1) -> bytes:
+            Blocks.reads += 1
+            return super().read1(n)
+
+    blank = Blocks(good(1) + b"\n \t\r" * (5 * MIB) + good(2))  # 20 MiB, 5 Mi lines
+    found = list(read_ndjson(blank, max_record_bytes=MIB))  # type: ignore[arg-type]
+    assert [f.where for f in found] == ["line 1", f"line {5 * MIB + 2}"]
+    assert Blocks.reads <= 22, "read a 1 MiB block at a time"
 
 
 def test_zip_of_blank_lines_commits_the_record_at_its_head(cli: Cli, home: Path, tmp_path: Path) -> None:
@@ -319,6 +409,37 @@ def test_zip_member_bytes_and_member_count_are_capped(cli: Cli, home: Path, tmp_
     assert rej["reason"].startswith("zip archive lists 5 members, over the limit of 3 (--max-zip-members")
 
 
+def test_a_zip_whose_end_record_understates_its_members_is_refused_before_loading_them(tmp_path: Path) -> None:
+    """zipfile loads the whole central directory (some 400 bytes of memory per entry):
+    the entries are counted first, up to the bound, whatever the end record says."""
+    import struct
+
+    from opennews.ingest.zips import count_members, list_members
+
+    lying = tmp_path / "lying.zip"
+    with zipfile.ZipFile(lying, "w") as z:
+        for i in range(5000):
+            z.writestr(f"{i:04}.ndjson", b"")
+    data = bytearray(lying.read_bytes())
+    at = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<2H", data, at + 8, 1, 1)  # "1 member" on this disk and in all
+    lying.write_bytes(bytes(data))
+    assert count_members(lying) == 1
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadInput) as caught:
+            list_members(lying, IngestLimits(max_zip_members=10))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.reason == (
+        "zip archive has more than 10 members (its end record says 1; --max-zip-members or "
+        "OPENNEWS_MAX_ZIP_MEMBERS); nothing in it was read"
+    )
+    assert peak < 256 * 1024, f"{peak / MIB:.1f} MiB: the directory was loaded"
+    assert len(list_members(lying, IngestLimits(max_zip_members=5000))) == 5000
+
+
 def test_a_corrupt_zip_member_keeps_what_came_before(cli: Cli, home: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
@@ -348,13 +469,46 @@ def test_record_size_in_a_json_document(cli: Cli, home: Path, tmp_path: Path) ->
     assert rej["reason"] == "record too large (over 1,000 bytes; --max-record-bytes or OPENNEWS_MAX_RECORD_BYTES)"
 
 
+def test_a_string_over_the_record_limit_rejects_its_record_and_the_next_ones_are_read() -> None:
+    """A string longer than max_record_bytes is dropped as it streams (the parser would
+    hold all of it): its record is rejected, the records after it are read."""
+    long = "Hà " * (MIB // 2)  # 2 MiB of UTF-8
+    doc = '[{"title": "a"}, {"title": "b", "body": "' + long + '\\" x"}, {"title": "c"}]'
+    too_large = "record too large (over 1 MiB; --max-record-bytes or OPENNEWS_MAX_RECORD_BYTES)"
+    assert _read(doc, max_record_bytes=MIB) == [("entry 1", "a"), ("entry 2", too_large), ("entry 3", "c")]
+    key = '[{"title": "a", "' + "k" * (2 * MIB) + '": 1}, "' + "s" * (2 * MIB) + '", {"title": "c"}]'
+    assert _read(key, max_record_bytes=MIB) == [
+        ("entry 1", too_large),
+        ("entry 2", "expected a JSON object, got str"),
+        ("entry 3", "c"),
+    ]
+    # a string that never ends: the document is cut off, what came before is kept
+    assert _read('[{"title": "a"}, {"title": "b", "body": "' + "x" * (3 * MIB), max_record_bytes=MIB) == [
+        ("entry 1", "a"),
+        ("entry 2", "input ends in the middle of a JSON value (truncated file?)"),
+    ]
+    number = _read('[{"title": "a"}, {"n": ' + "1" * (2 * MIB) + "}]", max_record_bytes=MIB)
+    assert number[0] == ("entry 1", "a") and number[1][0] == "entry 2" and "1 MiB" in number[1][1]
+
+
+def test_blank_space_in_a_json_document_is_not_a_record() -> None:
+    """Whitespace between values does not count toward the record size, wherever it is."""
+    blank = " " * (3 * MIB)
+    assert _read('[{"title": "a"},' + blank + '{"title": "c"}]', max_record_bytes=MIB) == [
+        ("entry 1", "a"),
+        ("entry 2", "c"),
+    ]
+    assert _read('[{"title": "a"}]' + "\n" * (3 * MIB), max_record_bytes=MIB) == [("entry 1", "a")]
+    assert _read('{"title": ' + blank + '"a"}', max_record_bytes=MIB) == [("entry 1", "a")]
+
+
 def test_one_value_that_never_ends_stops_the_document(cli: Cli, home: Path, tmp_path: Path) -> None:
     path = tmp_path / "doc.json"
-    path.write_text('[{"title": "Một", "body": "a"},\n{"title": "Hai", "body": "' + "x" * (400 * 1024) + '"}]')
+    path.write_text('[{"title": "Một", "body": "a"},\n{"title": "Hai", "body": "' + "x" * (400 * 1024))
     code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-record-bytes", "100K", str(path))
     assert code == 0 and "added 1" in out
     [rej] = rejects(home)
-    assert rej["where"] == "entry 2" and rej["reason"].startswith("no JSON value ends within")
+    assert rej["where"] == "entry 2" and rej["reason"].startswith("input ends in the middle of a JSON value")
 
 
 def test_records_per_input_are_capped(cli: Cli, home: Path, tmp_path: Path) -> None:
@@ -440,6 +594,34 @@ def test_json_documents_in_utf16_and_windows_1258_are_streamed(cli: Cli, home: P
     assert titles(home) == ["Hà Phòng khởi công cảng", "Hải Phòng khởi công cảng"]
 
 
+def test_windows_1258_after_64_kib_of_ascii_is_told_by_its_first_accented_bytes(
+    cli: Cli, home: Path, tmp_path: Path
+) -> None:
+    """The first 64 KiB used to choose the encoding: plain ASCII there meant UTF-8, and the
+    first Windows-1258 letter lost its entry and all after it."""
+    from conftest import to_cp1258
+
+    ascii_records = ",".join(f'{{"title": "Tin so {i}", "body": "Noi dung."}}' for i in range(1500))
+    doc = "[" + ascii_records + ', {"title": "Hà Phòng", "body": "Cảng biển."}, {"title": "Sau đó", "body": "x"}]'
+    data = to_cp1258(doc)
+    assert len(data) > 65536 and data[:65536].isascii()
+    (tmp_path / "cp.json").write_bytes(data)
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", str(tmp_path / "cp.json"))
+    assert code == 0 and "added 1,502" in out and "rejected 0" in out, out
+    assert "windows-1258" in out
+    assert {"Hà Phòng", "Sau đó"} <= set(titles(home))
+    start = '[{"title": "a", "body": "'
+    utf8 = (start + "x" * (65535 - len(start)) + 'à"}, {"title": "Hà"}]').encode()  # "à" cut by the block
+    assert utf8[65535:65537] == "à".encode()
+    assert _read(utf8) == [("entry 1", "a"), ("entry 2", "Hà")]
+
+
+def test_a_parse_error_reason_is_short_text() -> None:
+    [(where, reason)] = _read(b'[{"title": "\x81\x8d' + b"x" * 500 + b'"}]')
+    assert where == "entry 1" and reason.startswith("invalid JSON: lexical error: invalid bytes in UTF8 string")
+    assert "b'" not in reason and "\\n" not in reason and len(reason) < 160
+
+
 def test_limits_come_from_flags_then_environment(
     cli: Cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -472,3 +654,23 @@ def test_records_after_a_leading_blank_stretch_are_read_with_their_line_numbers(
     blank.write_bytes(b"\n \t\n" * 50_000)
     cli("ingest", "--quiet", "--no-index", "--no-dumps", str(blank))
     assert rejects(home)[-1]["reason"] == "empty input"
+
+
+def test_documents_read_whole_are_capped(cli: Cli, home: Path, tmp_path: Path) -> None:
+    """Page text and HTML pages are read whole: one over --max-document-bytes is rejected,
+    the inputs beside it are read."""
+    page = "Tin trong giới hạn\nLời dẫn của bài.\nĐoạn thân bài đầu tiên.\n"
+    (tmp_path / "a.txt").write_text(page, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(page.replace("trong", "quá") + "Đoạn dài. " * 2000, encoding="utf-8")
+    html = "<html><head><title>Trang quá lớn</title></head><body>" + "<p>Đoạn.</p>" * 3000 + "</body></html>"
+    (tmp_path / "c.html").write_text(html, encoding="utf-8")
+    # NDJSON streams: a 12 KB record is bound by --max-record-bytes, not by this cap
+    (tmp_path / "d.ndjson").write_bytes(orjson.dumps(article(1, "Nội dung. " * 1000)) + b"\n")
+    code, out, _ = cli("ingest", "--quiet", "--no-index", "--no-dumps", "--max-document-bytes", "10K", str(tmp_path))
+    assert code == 0 and "added 2" in out, out
+    found = {Path(r["input"]).name: r for r in rejects(home)}
+    assert set(found) == {"b.txt", "c.html"}
+    for rej in found.values():
+        assert rej["where"] == "file"
+        assert rej["reason"].startswith("document too large to read whole (over 10 KiB; --max-document-bytes")
+    assert titles(home) == ["Tin số 1", "Tin trong giới hạn"]

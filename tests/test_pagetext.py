@@ -445,3 +445,45 @@ def test_chrome_and_date_below_the_title() -> None:
         "Đoạn hai.",
     ]
     assert [x.kind for x in label_lines(lines)] == ["title", "chrome", "date", "lead", "body", "body"]
+
+
+def test_long_hostile_lines_are_read_in_linear_time() -> None:
+    """Each pattern searched in a line of any length, fed the line that made it quadratic:
+    a megabyte each, so a quadratic search comes back as a test that hangs for minutes
+    (0.4 s for 40 KB of "(ảnh " and 23 s for 40,000 blanks before the bounds)."""
+    from opennews.ingest.readers.pagelines import _crumbs, strip_inline_footer
+    from opennews.ingest.readers.pagetext import read_headers, read_keyvalue
+
+    n = 200_000
+    assert not caption("(ảnh " * n + "x.")
+    assert caption("Bến Nhà Rồng buổi sáng (ảnh: Lê Hà).")  # the bounded form still finds a credit
+    assert strip_inline_footer("Đoạn cuối" + " " * n + "bài.") == "Đoạn cuối" + " " * n + "bài."
+    assert strip_inline_footer("Đoạn cuối." + " " * n + "© 2024 Báo") == "Đoạn cuối."
+    assert _crumbs("Thời sự" + " " * n + "x") == ["Thời sự" + " " * n + "x"]
+    assert _crumbs("Thời sự  »  Giao thông") == ["Thời sự", "Giao thông"]
+    headers = "# a" + " " * n + "b\n# title = Tiêu đề\nDòng thân bài một.\n"
+    [found] = read_headers(Document("h.txt", headers, "utf-8"))
+    assert found.fields["title"] == "Tiêu đề"
+    kv = "Title: Tin" + " " * n + "x - VnExpress\nSource: VnExpress\nContent: a\n"
+    [found] = read_keyvalue(Document("k.txt", kv, "utf-8"))
+    assert found.fields["title"] == "Tin" + " " * n + "x"
+
+
+def test_blank_runs_in_page_text_cost_no_memory_per_line() -> None:
+    """4 Mi blank lines were two lists of 4 Mi strings (16 MiB of newlines: +298 MiB RSS)."""
+    import tracemalloc
+
+    from opennews.ingest.readers.pagetext import read_headers
+
+    page = "Tiêu đề bài\n" + "\n \t\r\n\u2028" * (1 << 20) + "Lời dẫn của bài.\n\n\n  Đoạn một.  \n" + "\n" * (1 << 20)
+    expected = {"title": "Tiêu đề bài", "sapo": "Lời dẫn của bài.", "body": "Đoạn một."}
+    for reader, text in ((read_pagetext, page), (read_headers, "# title = Tiêu đề bài\n" + page.split("\n", 1)[1])):
+        doc = Document("p.txt", text, "utf-8")
+        tracemalloc.start()
+        try:
+            [found] = reader(doc)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert {k: found.fields.get(k) for k in expected} == expected
+        assert peak < len(text) // 2, f"{reader.__name__}: peak {peak / 2**20:.1f} MiB"

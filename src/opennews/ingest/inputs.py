@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -91,15 +92,31 @@ def iter_inputs(paths: list[str], limits: IngestLimits | None = None) -> Iterato
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
                 for name in sorted(files):
-                    if name.startswith(".") or name in _SKIP_NAMES:
-                        continue
+                    if name.startswith(".") or name in _SKIP_NAMES or _special(Path(root) / name):
+                        continue  # a FIFO, socket or device in a folder is no input: opening one can block
                     yield from _expand(Path(root) / name, limits)
         elif path.is_file():
             yield from _expand(path, limits)
         else:
-            err = BadInput(f"no such file or folder: {raw}")
+            kind = _special(path)
+            err = BadInput(f"not a regular file (a {kind}): not read" if kind else f"no such file or folder: {raw}")
             err.where = raw
             yield err
+
+
+def _special(path: Path) -> str | None:
+    """What a path that is neither a file nor a folder is ("FIFO", "socket", "device"), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return None
 
 
 def _expand(path: Path, limits: IngestLimits) -> Iterator[Input | BadInput]:

@@ -79,7 +79,11 @@ def _records(item: Input, raw: BinaryIO, info: InputReport, options: IngestOptio
         except BadInput as exc:
             yield Reject(exc.where, exc.reason)
             return
-        yield from read_json_stream(stream, encoding=info.encoding, limits=limits, head=head_text)
+
+        def found(encoding: str) -> None:
+            info.encoding = encoding
+
+        yield from read_json_stream(stream, encoding=info.encoding, limits=limits, head=head_text, encoding_found=found)
         return
     cap = limits.max_document_bytes
     try:

@@ -28,15 +28,25 @@ from typing import BinaryIO, Protocol
 from ..settings import MIB, IngestLimits, format_size, limit_names
 from .records import BadInput
 
-__all__ = ["RATIO_GRACE", "open_stream"]
+__all__ = ["MAX_ZERO_PADDING", "RATIO_GRACE", "XZ_MEMLIMIT", "open_stream"]
 
 CHUNK = 1 << 16  # compressed bytes read at a time
 RATIO_GRACE = 4 * MIB
+#: Memory an xz stream may make its decompressor take. An xz header declares its
+#: dictionary (up to 4 GiB) and liblzma allocates it; a tiny file can ask for gigabytes.
+#: ``xz -9`` uses 64 MiB (65 MiB to decompress), so real dumps stay far below.
+XZ_MEMLIMIT = 256 * MIB
+#: Zero bytes skipped after a compressed member before the input is stopped.
+MAX_ZERO_PADDING = MIB
 _ZSTD_SLICE = 1024  # compressed bytes per zstd call: a 128 KiB block fits in 4, so 32 MiB out at most
 
 
 class _Corrupt(Exception):
     """A decompressor's complaint, turned into a BadInput with the byte offset above."""
+
+
+class _Refused(_Corrupt):
+    """A stream that is not corrupt but asks more than we give (its reason is used as is)."""
 
 
 class _Source(Protocol):
@@ -121,7 +131,15 @@ class _Lib:
 
     def take(self, n: int) -> bytes:
         data, self.buf = self.buf, b""
-        return self.d.decompress(data, n)
+        try:
+            return self.d.decompress(data, n)
+        except lzma.LZMAError as exc:
+            if "memory usage limit" in str(exc).lower():
+                raise _Refused(
+                    f"xz stream needs more than {format_size(XZ_MEMLIMIT)} of memory to decompress "
+                    "(the dictionary its header declares); not read"
+                ) from None
+            raise
 
 
 class _Zstd:
@@ -164,7 +182,10 @@ def _zstd_errors() -> tuple[type[BaseException], ...]:
 class _Inflating:
     """Hands out at most ``n`` decompressed bytes a read, from one or more members."""
 
-    def __init__(self, src: _Source, make: Callable[[], _Decompressor], *, members: bool = True) -> None:
+    def __init__(
+        self, src: _Source, make: Callable[[], _Decompressor], *, members: bool = True, kind: str = ""
+    ) -> None:
+        self.kind = kind
         self._src = src
         self._make = make
         self._d = make()
@@ -176,6 +197,8 @@ class _Inflating:
     def _take(self, n: int) -> bytes:
         try:
             out = self._d.take(n)
+        except _Refused:
+            raise
         except self._errors as exc:
             raise _Corrupt(str(exc) or type(exc).__name__) from None
         if len(out) > n:
@@ -184,16 +207,30 @@ class _Inflating:
         return out
 
     def _next_member(self) -> bool:
-        """After a member's end: start the next one if data follows; False at the end."""
+        """After a member's end: start the next one if data follows; False at the end.
+
+        Zero bytes after a member (tape blocks, xz stream padding) are skipped, as gzip
+        does, up to :data:`MAX_ZERO_PADDING`: past it the input stops there, so zeros
+        without end (``cat a.gz /dev/zero``) are not read forever."""
         rest = self._d.leftover()
         if not self._members:
             return False
-        while not rest.strip(b"\0"):  # nothing yet, or zero padding after the last member
+        zeros = 0
+        while True:
+            data = rest.lstrip(b"\0")
+            zeros += len(rest) - len(data)
+            if data:
+                break
+            if zeros > MAX_ZERO_PADDING:
+                raise _Refused(
+                    f"{self.kind} stream has more than {format_size(MAX_ZERO_PADDING)} of zero bytes after its "
+                    "last member; the rest was not read"
+                )
             rest = self._src.read(CHUNK)
             if not rest:
                 return False
         self._d = self._make()
-        self._d.give(rest)
+        self._d.give(data)
         return True
 
     def read(self, n: int) -> bytes:
@@ -276,6 +313,8 @@ class _Bounded(io.RawIOBase):
             want = min(want, self._cap - self._out) or 1  # one byte more tells whether there is more
         try:
             data = self._engine.read(want)
+        except _Refused as exc:
+            raise self._stop(str(exc)) from None
         except _Corrupt as exc:
             raise self._stop(f"{self._kind} stream is truncated or corrupt after {self._out:,} bytes ({exc})") from None
         if not data:
@@ -304,7 +343,7 @@ def _magic(head: bytes) -> tuple[Callable[[], _Decompressor], str] | None:
     if head[:3] == b"BZh":
         return (lambda: _Lib(bz2.BZ2Decompressor())), "bzip2"
     if head[:6] == b"\xfd7zXZ\x00":
-        return (lambda: _Lib(lzma.LZMADecompressor())), "xz"
+        return (lambda: _Lib(lzma.LZMADecompressor(memlimit=XZ_MEMLIMIT))), "xz"
     if head[:4] == b"\x28\xb5\x2f\xfd":
         try:
             import zstandard  # noqa: F401
@@ -348,6 +387,6 @@ def open_stream(
         source = _Bounded(plain, disk, kind=kind, cap=cap, cap_limit=cap_limit, ratio=limits.max_ratio)
         return io.BufferedReader(source, buffer_size=1 << 20), None
     make, compression = found
-    engine = _Inflating(plain, make)
+    engine = _Inflating(plain, make, kind=compression)
     source = _Bounded(engine, disk, kind=compression, cap=cap, cap_limit=cap_limit, ratio=limits.max_ratio)
     return io.BufferedReader(source, buffer_size=1 << 20), compression

@@ -10,9 +10,10 @@ ijson (the yajl C parser where it is installed) one 64 KiB block at a time, so a
 middle yields every object before the break, then a reject saying what broke.
 
 Bounds (:class:`~opennews.settings.IngestLimits`): an object larger than
-``max_record_bytes`` is rejected and skipped; one nested deeper than ``max_depth``
-(JSON that would blow the stack of a recursive parser) too, the reading going on
-after it.
+``max_record_bytes`` is rejected and skipped, also when one string in it is longer
+than that (dropped as it streams, see :class:`_LongStrings`); one nested deeper than
+``max_depth`` (JSON that would blow the stack of a recursive parser) too, the reading
+going on after it. Blank space between values counts toward no record.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ import codecs
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ijson
 import orjson
 
 from ...settings import IngestLimits, format_size, limit_names
-from ..inputs import _plausible
+from ..inputs import _plausible, sniff_encoding
 from ..records import BadInput, Document, Found, Reject, excerpt
 from .jsonevents import Entries, deeper_than
 from .jsonmap import map_object
@@ -61,6 +62,19 @@ def _decode_line(line: bytes) -> tuple[Any, str | None]:
             except RecursionError:
                 raise ValueError("invalid JSON: nested too deep") from None
         raise ValueError(f"invalid JSON: {exc}") from None
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def _nesting(line: bytes) -> int:
+    """How deep arrays and objects nest in a line no parser would take (brackets in strings not counted)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(_JSON_STRING.sub(b"", line)):
+        depth += 1 if m.group() in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -164,6 +178,11 @@ def parse_ndjson_line(line: bytes, max_depth: int = 0) -> tuple[dict[str, Any], 
         reason = str(exc)
         if deep_enough and ("recursion" in reason or "too deep" in reason):
             raise ValueError(deeper_than(max_depth)) from None
+        if reason.startswith("invalid JSON: depth limit exceeded"):  # orjson's own bound, 1,024 levels
+            depth = _nesting(line)
+            if max_depth and depth > max_depth:
+                raise ValueError(deeper_than(max_depth)) from None
+            raise ValueError(f"nested {depth:,} levels deep: deeper than the JSON parser reads (1,024)") from None
         if not line.endswith(b"\n"):
             reason = f"input ended in the middle of a record ({reason})"
         raise ValueError(reason) from None
@@ -189,66 +208,195 @@ def _commas_between_values(head: str) -> bool:
     return s[end:].lstrip().startswith(",")
 
 
-def _utf8_blocks(stream: io.BufferedIOBase, encoding: str) -> Iterator[bytes]:
-    """The stream's text as UTF-8 (what the parser reads), a block at a time."""
+def _utf8_blocks(stream: io.BufferedIOBase, encoding: str, found: Callable[[str], None]) -> Iterator[bytes]:
+    """The stream's text as UTF-8 (what the parser reads), a block at a time.
+
+    A document read as UTF-8 only because it was plain ASCII so far is decided again at
+    its first block with other bytes, by :func:`~opennews.ingest.inputs.decode`'s rule
+    (UTF-8 if they are, else Windows-1258 if that reads as text): a Windows-1258 dump
+    can run for megabytes of ASCII before its first accented letter. ``found`` is told
+    the encoding chosen then. The blocks before that one are ASCII, so it starts on a
+    character; a UTF-8 character cut at its end is not held against UTF-8.
+    """
     first = True
     if encoding == "utf-8":
+        undecided = True
         while block := stream.read1(_CHUNK):
             if first and block.startswith(b"\xef\xbb\xbf"):
-                block = block[3:]
+                block, undecided = block[3:], False  # a BOM says UTF-8
             first = False
+            if undecided and not block.isascii():
+                undecided = False
+                try:
+                    encoding = sniff_encoding(block)
+                except BadInput:
+                    encoding = "utf-8"  # neither: the parser says where it breaks
+                if encoding != "utf-8":
+                    found(encoding)
+                    break
             yield block
-        return
-    decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "cp1258")()
+        else:
+            return
+        decoder = codecs.getincrementaldecoder("cp1258")()
+        yield decoder.decode(block).encode("utf-8")
+    else:
+        decoder = codecs.getincrementaldecoder("utf-16" if encoding == "utf-16" else "cp1258")()
     while block := stream.read1(_CHUNK):
         yield decoder.decode(block).encode("utf-8")
     yield decoder.decode(b"", final=True).encode("utf-8")
 
 
 def _parse_error(exc: Exception) -> tuple[str, str]:
-    """yajl's message, split into a reason and the excerpt it points at."""
-    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    """yajl's message (bytes from the C parser), split into a short reason and the excerpt it points at."""
+    message = exc.args[0] if exc.args else ""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
     first = lines[0] if lines else type(exc).__name__
     if "premature EOF" in first:
         return "input ends in the middle of a JSON value (truncated file?)", ""
     sample = lines[1] if len(lines) > 1 and "(right here)" not in lines[1] else ""
-    return f"invalid JSON: {first.removeprefix('parse error: ')}", excerpt(sample)
+    return f"invalid JSON: {first.removeprefix('parse error: ')[:120]}", excerpt(sample)
+
+
+_STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.S)  # a string's bytes up to its closing quote
+_SCALAR_BYTES = b"0123456789+-.eEtruefalsn"  # what numbers and literals are made of
+
+
+def _string_end(block: bytes, pos: int) -> int:
+    """Where the string going on at ``pos`` stops in ``block``: its closing quote, the
+    block's end, or a backslash that is the block's last byte (an escape that goes on in
+    the next block). Quotes are found with ``find`` and escaped ones told apart by the
+    backslashes before them; a long run of backslashes goes to the regular expression
+    (correct whatever the input, at a third of the parser's speed)."""
+    n = len(block)
+    quote = block.find(b'"', pos)
+    while True:
+        stop = quote if quote >= 0 else n
+        k = stop
+        while k > pos and block[k - 1] == 0x5C and stop - k < 16:
+            k -= 1
+        if stop - k == 16:
+            return _STRING_BODY.match(block, pos).end()  # type: ignore[union-attr]
+        if quote < 0:
+            return n - (stop - k) % 2
+        if (stop - k) % 2 == 0:
+            return quote
+        quote = block.find(b'"', quote + 1)
+
+
+class _LongStrings:
+    """Keeps a string longer than the record bound away from the parser.
+
+    The parser holds a token that spans blocks whole until it ends, so one string
+    of gigabytes would cost gigabytes. Strings that run past the end of a block are
+    held here instead (up to ``cap`` bytes); one that grows past it is dropped as it
+    streams and the parser gets ``""`` in its place, its index in :attr:`cut`, so the
+    record it was in is rejected and the document read on. Whitespace between values
+    is passed on and never counted: it is no record. A number or literal (which the
+    parser also holds) longer than ``cap`` is :attr:`overlong`: nothing after it is read.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.in_string = False
+        self.escape = False  # the block ended on the backslash of an escape
+        self.held: list[bytes] = []
+        self.held_size = 0
+        self.dropping = False
+        self.strings = 0  # string tokens begun so far (the parser's "string" and "map_key" events)
+        self.cut: list[int] = []  # which of them were dropped, in order
+        self.scalar = 0  # bytes of the number or literal at the end of what was passed on
+        self.overlong = False
+
+    def pass_on(self, block: bytes) -> bytes:
+        """What of ``block`` the parser gets now."""
+        out: list[bytes] = []
+        pos, n = 0, len(block)
+        while pos < n:
+            if not self.in_string:
+                quote = block.find(b'"', pos)
+                if quote < 0:
+                    rest = block[pos:]
+                    tail = len(rest) - len(rest.rstrip(_SCALAR_BYTES))
+                    self.scalar = self.scalar + tail if tail == len(rest) else tail
+                    self.overlong = bool(self.cap) and self.scalar > self.cap
+                    out.append(rest)
+                    break
+                out.append(block[pos:quote])
+                self.scalar = 0
+                self.in_string, self.held, self.held_size = True, [], 0
+                self.strings += 1
+                start, pos = quote, quote + 1
+            else:
+                start = pos
+                if self.escape:
+                    pos, self.escape = pos + 1, False
+            end = _string_end(block, pos)
+            if end < n and block[end] == 0x22:  # the closing quote
+                self.in_string, pos = False, end + 1
+                if self.dropping:
+                    self.dropping = False
+                    out.append(b'""')
+                else:
+                    self.held.append(block[start:pos])
+                    out.append(b"".join(self.held))
+                    self.held, self.held_size = [], 0
+                continue
+            self.escape = end < n  # stopped on a backslash, the block's last byte
+            if not self.dropping:
+                self.held.append(block[start:])
+                self.held_size += n - start
+                if self.cap and self.held_size > self.cap:
+                    self.dropping, self.held, self.held_size = True, [], 0
+                    self.cut.append(self.strings - 1)
+            break
+        return b"".join(out)
+
+    def rest(self) -> bytes:
+        """At the end of the input: a string still held goes to the parser (which says it was cut off)."""
+        held, self.held = b"".join(self.held), []
+        return held if held or not self.dropping else b'"'
 
 
 def read_json_stream(
-    stream: io.BufferedIOBase, *, encoding: str = "utf-8", limits: IngestLimits | None = None, head: str = ""
+    stream: io.BufferedIOBase,
+    *,
+    encoding: str = "utf-8",
+    limits: IngestLimits | None = None,
+    head: str = "",
+    encoding_found: Callable[[str], None] | None = None,
 ) -> Iterator[Found | Reject]:
     """Objects from a JSON document, in order, read as a stream (see the module's doc).
 
     ``encoding`` is the document's (see :func:`~opennews.ingest.inputs.sniff_encoding`);
     ``head``, its first characters, tells whether objects are separated by commas.
+    ``encoding_found`` is told when an ASCII start turns out to be another encoding.
     """
     limits = limits or IngestLimits()
     wrap = _commas_between_values(head)
-    entries = Entries(limits, depth=-1 if wrap else 0)
+    cap = limits.max_record_bytes
+    guard = _LongStrings(cap)
+    entries = Entries(limits, depth=-1 if wrap else 0, cut=guard.cut)
     events = ijson.sendable_list()
     parser = ijson.basic_parse_coro(events, multiple_values=True, use_float=True)
-    silent = 0  # bytes fed since the last event: one value, or blank space, that never ends
-    cap = limits.max_record_bytes
     try:
         if wrap:
             parser.send(b"[")
-        for block in _utf8_blocks(stream, encoding):
-            parser.send(block)
+        for block in _utf8_blocks(stream, encoding, encoding_found or (lambda _: None)):
+            if data := guard.pass_on(block):  # (an empty block would tell the parser the input ended)
+                parser.send(data)
             if events:
-                silent = 0
                 yield from entries.feed(events)
                 del events[:]
-            else:
-                silent += len(block)
-                if cap and silent > cap:
-                    yield Reject(
-                        entries.next_where(),
-                        f"no JSON value ends within {format_size(silent)}: a record over the limit of "
-                        f"{format_size(cap)} ({limit_names('max_record_bytes')}), or that much blank space; "
-                        "the rest of the input was not read",
-                    )
-                    return
+            if guard.overlong:
+                yield Reject(
+                    entries.next_where(),
+                    f"a number or literal longer than the limit of {format_size(cap)} "
+                    f"({limit_names('max_record_bytes')}); the rest of the input was not read",
+                )
+                return
+        if data := guard.rest():
+            parser.send(data)
         if wrap:
             parser.send(b"]")
         parser.close()

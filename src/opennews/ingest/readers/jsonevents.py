@@ -40,7 +40,9 @@ class Entries:
     or in a wrapper's list. ``depth`` counts the arrays and objects open.
     """
 
-    def __init__(self, limits: IngestLimits, depth: int = 0) -> None:
+    def __init__(self, limits: IngestLimits, depth: int = 0, cut: list[int] | None = None) -> None:
+        """``cut``: indexes of the strings (values and keys, in document order) that were
+        too long and reached the parser as ``""``; filled as the document streams."""
         self.max_depth = limits.max_depth
         self.max_bytes = limits.max_record_bytes
         self.depth = depth
@@ -58,6 +60,9 @@ class Entries:
         self.back = _SPINE  # the mode to return to after the record or a skip
         self.skip_to = 0
         self.wrapper_depth = 0
+        self.cut = cut if cut is not None else []
+        self.strings = 0  # strings met so far
+        self.next_cut = 0  # the first entry of ``cut`` not met yet
 
     # -- helpers
 
@@ -101,6 +106,11 @@ class Entries:
             elif closes:
                 self.depth -= 1
             mode = self.mode
+            if (event == "string" or event == "map_key") and self._was_cut():
+                if mode == _RECORD:
+                    yield self._too_large()
+                    continue
+                value = "…"
             if mode == _SKIP:
                 if closes and self.depth == self.skip_to:
                     self.mode = self.back
@@ -184,11 +194,22 @@ class Entries:
                 stack.append(new)
                 keys.append(None)
         if self.max_bytes and self.size > self.max_bytes:
-            self._skip(self.base - 1, self.back)
-            yield Reject(
-                self.where,
-                f"record too large (over {format_size(self.max_bytes)}; {limit_names('max_record_bytes')})",
-            )
+            yield self._too_large()
+
+    def _was_cut(self) -> bool:
+        """Whether the string just met was too long (and replaced by ``""``)."""
+        self.strings += 1
+        if self.next_cut < len(self.cut) and self.cut[self.next_cut] == self.strings - 1:
+            self.next_cut += 1
+            return True
+        return False
+
+    def _too_large(self) -> Reject:
+        """The record being built is over the bound: skip the rest of it."""
+        self._skip(self.base - 1, self.back)
+        return Reject(
+            self.where, f"record too large (over {format_size(self.max_bytes)}; {limit_names('max_record_bytes')})"
+        )
 
     def _unwraps(self) -> bool:
         """A list under a wrapper key of a top-level object with no title: read its items."""
