@@ -38,7 +38,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -51,6 +51,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ..archive import Archive, ArchiveError
+from ..conditional import not_modified
 from ..dumps import (
     FORMATS,
     MEDIA_TYPES,
@@ -97,10 +98,6 @@ class _Opened:
     etag: str
 
 
-def _etags(header: str) -> list[str]:
-    return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
-
-
 #: Where an open descriptor can be opened again: Linux's /proc, else the BSDs' and macOS's /dev/fd.
 _FD_DIR = Path("/proc/self/fd") if Path("/proc/self/fd").is_dir() else Path("/dev/fd")
 
@@ -127,19 +124,8 @@ def _bytes_ranges_only(scope: Scope) -> Scope:
 
 
 def _not_modified(request: Request, f: _Opened) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
-    if_none = request.headers.get("if-none-match")
-    if if_none is not None:
-        tags = _etags(if_none)
-        return "*" in tags or f.etag in tags
-    since_text = request.headers.get("if-modified-since")
-    if not since_text:
-        return False
-    try:
-        since = parsedate_to_datetime(since_text)
-    except (TypeError, ValueError, IndexError):
-        return False
-    return since.tzinfo is not None and int(f.stat.st_mtime) <= since.timestamp()
+    headers = request.headers
+    return not_modified((f.etag,), int(f.stat.st_mtime), headers.get("if-none-match"), headers.get("if-modified-since"))
 
 
 #: The largest cursor /api/export takes: 18 digits, within SQLite's 64-bit integers.
