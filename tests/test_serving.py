@@ -9,11 +9,13 @@ import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from opennews.cli import build_parser
+from opennews.web.params import MAX_NAME, MAX_QUERY, MAX_QUERY_STRING
 from opennews.web.serving import HEADER_TIMEOUT, LONGEST_PAUSE, PATIENCE, _FairSocket, _Held
 from webhome import WebHome, serving
 
@@ -241,3 +243,37 @@ def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(w
                 patient.sendall(piece)
                 time.sleep(deadline / 4)
             assert _answer(patient).startswith(b"HTTP/1.1 200")
+
+
+def test_the_longest_valid_query_reaches_the_app_through_a_real_server(web_home: WebHome) -> None:
+    """The OpenAPI document allows q, source and category of their full length in any character:
+    500 four-byte characters each are 18,000 bytes percent-encoded, past the 16 KiB that h11 lets
+    an incomplete request head take by default. Sent in pieces, as a network delivers it (on
+    loopback one read takes it whole and h11 never sees it incomplete), the server takes it and
+    the app answers."""
+    wide = "\U00020000"  # 𠀀, four bytes in UTF-8
+    query = urlencode({"q": wide * MAX_QUERY, "source": wide * MAX_NAME, "category": wide * MAX_NAME})
+    assert 16 * 1024 < len(query) <= MAX_QUERY_STRING
+    browser = (
+        b"User-Agent: Mozilla/5.0 " + b"x" * 300 + b"\r\nAccept-Language: vi-VN,vi;q=0.9\r\nCookie: a=" + b"b" * 2000
+    )
+    with serving(web_home.path) as base:
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        for path in ("/api/search?", "/?", "/api/export?"):
+            head = b"GET %s%s HTTP/1.1\r\nHost: test\r\n%s\r\nConnection: close\r\n\r\n" % (
+                path.encode(),
+                query.encode(),
+                browser,
+            )
+            with socket.create_connection(address, timeout=10) as sock:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                answer = b""
+                with contextlib.suppress(OSError):  # a server that refuses the head closes the connection
+                    for at in range(0, len(head), 1448):  # an Ethernet frame's worth at a time
+                        sock.sendall(head[at : at + 1448])
+                        time.sleep(0.01)
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 "), (path, answer[:300])
+        api = httpx.get(base + "/api/search?" + query, timeout=30).json()
+        assert api["total"] == 0 and api["filters"]["source"] == wide * MAX_NAME

@@ -43,10 +43,17 @@ from typing import Any
 
 import uvicorn
 
+from .params import MAX_QUERY_STRING
 from .uvicorn_internals import HEADER_TIMEOUT, GuardedH11Protocol, NotifyingServer
 
-__all__ = ["HEADER_TIMEOUT", "ServingProtocol", "run", "serve"]
+__all__ = ["HEADER_TIMEOUT", "MAX_HEAD", "ServingProtocol", "run", "serve"]
 
+#: Bytes a request's line and headers may take while they arrive. h11 refuses a head that is
+#: still incomplete past 16 KiB by default (a 400, though only when it arrives in pieces, as
+#: over a network), but the longest query the OpenAPI document allows is MAX_QUERY_STRING
+#: bytes (q, source and category of 500 four-byte characters: 18,000 bytes percent-encoded):
+#: that much, with 16 KiB left for the method, path and headers.
+MAX_HEAD = MAX_QUERY_STRING + 16 * 1024
 #: Pending connections the shared socket holds.
 BACKLOG = 2048
 #: Seconds a connection waits for the worker whose turn it is before another takes it.
@@ -202,7 +209,13 @@ def run(
     # uvloop (which uvicorn picks by itself when installed) would never call it. The protocol is
     # a partial (uvicorn calls it as it would the class), which pickles for the spawned workers.
     protocol = partial(ServingProtocol, header_timeout=header_timeout)
-    options = {"factory": True, "http": protocol, "loop": "asyncio", **options}
+    options = {
+        "factory": True,
+        "http": protocol,
+        "loop": "asyncio",
+        "h11_max_incomplete_event_size": MAX_HEAD,
+        **options,
+    }
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
