@@ -154,6 +154,69 @@ def test_every_answer_closes_the_file_it_opened(client: TestClient, web_home: We
     assert _open_copies(path) == 0
 
 
+def _offering_pathsend(app: Any, sent: list[dict[str, Any]]) -> Any:
+    """``app`` in a scope offering the ``http.response.pathsend`` extension, as a server that sends
+    files by their path would; what it sends is noted in ``sent``."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "extensions": {**scope.get("extensions", {}), "http.response.pathsend": {}}}
+
+        async def noting(message: dict[str, Any]) -> None:
+            sent.append(message)
+            await send(message)
+
+        await app(scope, receive, noting)
+
+    return wrapped
+
+
+@pytest.mark.parametrize("fd_dir", ["as found", "missing"])
+@pytest.mark.parametrize("headers", [{}, {"range": "bytes=10-99"}, {"range": "bytes=0-1,5-9"}])
+def test_a_file_renamed_over_while_it_is_served_is_not_what_is_sent(
+    web_home: WebHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], fd_dir: str
+) -> None:
+    """The sync renames a rewritten dump file into place whenever it likes. Renamed over the file
+    between the response being built (its length and hash in the headers) and sent, the file
+    opened is still what is sent, whole or in ranges; and a server that could send a file by its
+    path is not handed one (it would open it after the response ended). Without /proc (and
+    /dev/fd) the descriptor cannot be opened again: the replaced file gets a 503 before any
+    header, not another file's bytes under this one's length and hash."""
+    from opennews.web import dumps as web_dumps
+
+    if fd_dir == "missing":
+        monkeypatch.setattr(web_dumps, "_FD_DIR", tmp_path / "no-proc")
+    home = tmp_path / "home"
+    shutil.copytree(web_home.path, home)
+    target = home / "dumps" / "articles-all.ndjson.gz"
+    original = target.read_bytes()
+    replacement = target.with_name("articles-all.ndjson.gz.tmp")
+    respond = web_dumps.Dumps._respond
+
+    def respond_then_replace(self: Any, *args: Any) -> Any:
+        response = respond(self, *args)
+        if replacement.exists():
+            os.replace(replacement, target)
+        return response
+
+    monkeypatch.setattr(web_dumps.Dumps, "_respond", respond_then_replace)
+    sent: list[dict[str, Any]] = []
+    with TestClient(_offering_pathsend(create_app(Settings(home), follow=False), sent)) as c:
+        first = c.get("/dumps/articles-all.ndjson.gz", headers=headers)
+        assert first.status_code in (200, 206) and all(m["type"] != "http.response.pathsend" for m in sent)
+        replacement.write_bytes(b"another file, " * 100_000)
+        r = c.get("/dumps/articles-all.ndjson.gz", headers=headers)
+    assert not replacement.exists() and target.read_bytes() != original, "the file was not replaced"
+    if fd_dir == "missing":
+        assert r.status_code == 503 and r.headers["retry-after"] and "etag" not in r.headers
+        return
+    boundary = r.headers["content-type"].partition("boundary=")[2].encode()
+    same = first.headers["content-type"].partition("boundary=")[2].encode()
+    assert r.status_code == first.status_code and r.content.replace(boundary, same) == first.content
+    assert r.headers["content-length"] == str(len(r.content)) and r.headers["etag"] == first.headers["etag"]
+    assert r.content == {"": original, "bytes=10-99": original[10:100]}.get(headers.get("range", ""), r.content)
+
+
 def test_if_modified_since(client: TestClient) -> None:
     last = client.get("/dumps/manifest.json").headers["last-modified"]
     for since, status in ((last, 304), ("Sat, 01 Jan 2000 00:00:00 GMT", 200), ("not a date", 200)):
