@@ -194,9 +194,14 @@ def _answer(sock: socket.socket) -> bytes:
     return head
 
 
-def test_serve_takes_a_header_timeout() -> None:
+def test_serve_takes_a_header_timeout(capsys: pytest.CaptureFixture[str]) -> None:
     assert build_parser().parse_args(["serve"]).header_timeout == HEADER_TIMEOUT == 5.0
     assert build_parser().parse_args(["serve", "--header-timeout", "2.5"]).header_timeout == 2.5
+    assert build_parser().parse_args(["serve", "--header-timeout", "0"]).header_timeout == 0
+    for wrong in ("-1", "nan", "inf", "-inf", "five"):  # each would silently turn the deadline off
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", "--header-timeout", wrong])
+        assert "--header-timeout" in capsys.readouterr().err
 
 
 def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(web_home: WebHome) -> None:
