@@ -59,7 +59,10 @@ NAMES = st.one_of(
     st.text(min_size=1, max_size=40).map(lambda s: unicodedata.normalize("NFD", s)),
     st.text(alphabet="./\\~%?#+; .aĐ\u0301\u202e\u2069", min_size=1, max_size=12),
     st.sampled_from(HARD_SOURCES + HARD_CATEGORIES),
+    st.sampled_from(("CON", "con", "Nul.rss", "aux ", "com1", "LPT9.tar.gz", "COM¹", "conin$", "prn.", "Console")),
 )
+#: What Windows takes for a device, not a file, before any extension (and trailing spaces).
+DEVICES = re.compile(r"(?i)(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$) *")
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +125,25 @@ def test_a_feed_link_reads_back_to_its_name(
 def test_a_segment_is_a_safe_file_name_of_its_own(name: str) -> None:
     segment = feed_names.segment(name)
     assert "/" not in segment and "\\" not in segment and not segment.startswith(".")
+    assert not DEVICES.fullmatch(segment.split(".")[0]), "Windows opens a device for this file name"
     assert segment.isprintable() and unicodedata.is_normalized("NFC", segment)
     # a name in another normal form is another name, and another file even where the
     # file system compares names after normalising them (macOS)
     for other in {unicodedata.normalize(form, name) for form in ("NFC", "NFD", "NFKC")} - {name}:
         assert _nfd(feed_names.segment(other)) != _nfd(segment)
+
+
+def test_names_windows_takes_for_devices_get_files_of_their_own() -> None:
+    """CON, PRN, AUX, NUL, COM0-9, LPT0-9 (and with ¹²³), CONIN$ and CONOUT$, in any case,
+    with any extension or trailing spaces, name a device on Windows, not a file: their first
+    letter is escaped. Names that only begin like them are left as they are."""
+    for name in ("CON", "con", "Prn", "aux", "NUL", "com0", "COM9", "lpt1", "LPT²", "CONIN$", "conout$"):
+        for variant in (name, name + ".rss", name + " ", name + ".tar.gz", name + " .x"):
+            segment = feed_names.segment(variant)
+            assert segment == f"~{ord(variant[0]):02X}{variant[1:]}", variant
+            assert not DEVICES.fullmatch(segment.split(".")[0]) and feed_names.name(segment) == variant
+    for name in ("Console", "company", "COM10", "nul1", "LPT", "auxiliary", "con-2024", "xcon"):
+        assert feed_names.segment(name) == name
 
 
 @needs_shared(CORPUS)
