@@ -120,7 +120,12 @@ def _response(sock: socket.socket) -> bytes:
     return data
 
 
-def _closed_after(sock: socket.socket, started: float, limit: float = 5) -> float:
+#: Seconds past the deadline a close may come on a loaded machine (two shared cores, other tests
+#: running): the bound only catches a deadline that never fires; the lower bound is the exact one.
+LATE = 5.0
+
+
+def _closed_after(sock: socket.socket, started: float, limit: float = TIMEOUT + LATE + 5) -> float:
     """Seconds from ``started`` until the server closed ``sock`` (reading nothing else)."""
     sock.settimeout(limit)
     assert sock.recv(1) == b"", "the server sent something"
@@ -179,8 +184,8 @@ def test_a_head_that_does_not_come_in_time_closes_the_connection(server: _Server
         dribbling.sendall(b"GET / HTTP/1.1\r\n")
         time.sleep(TIMEOUT / 2)
         dribbling.sendall(b"Host: t\r\n")  # a byte now and then does not buy more time
-        assert TIMEOUT * 0.9 <= _closed_after(dribbling, started) < TIMEOUT + 1
-        assert TIMEOUT * 0.9 <= _closed_after(idle, started) < TIMEOUT + 1
+        assert TIMEOUT * 0.9 <= _closed_after(dribbling, started) < TIMEOUT + LATE
+        assert TIMEOUT * 0.9 <= _closed_after(idle, started) < TIMEOUT + LATE
 
 
 def test_the_clock_stops_at_the_head_and_starts_again_for_the_next(server: _Server) -> None:
@@ -190,7 +195,7 @@ def test_the_clock_stops_at_the_head_and_starts_again_for_the_next(server: _Serv
         time.sleep(TIMEOUT / 2)  # idle between requests: uvicorn's keep-alive timeout (5 s) governs that
         started = time.monotonic()
         sock.sendall(b"GET / HTTP/1.1\r\n")
-        assert TIMEOUT * 0.9 <= _closed_after(sock, started) < TIMEOUT + 1
+        assert TIMEOUT * 0.9 <= _closed_after(sock, started) < TIMEOUT + LATE
 
 
 def test_the_server_says_when_it_serves_and_when_it_stops() -> None:
