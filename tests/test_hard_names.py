@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from xml.etree import ElementTree
 
 import feedparser
@@ -54,6 +54,7 @@ from webhome import HARD_CATEGORIES, HARD_SOURCES, SPOOF_AUTHOR, SPOOF_TAG, SPOO
 
 BASE = "http://testserver"
 BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ISOLATES = (FSI, "\u2066", "\u2067")  # FSI, LRI, RLI: each is closed by a PDI
 NAMES = st.one_of(
     st.text(min_size=1, max_size=40),
     st.text(min_size=1, max_size=40).map(lambda s: unicodedata.normalize("NFD", s)),
@@ -361,7 +362,7 @@ class BidiAudit(HTMLParser):
     def _plain(self, text: str, where: str) -> None:
         depth = 0
         for ch in text:
-            if ch == FSI:
+            if ch in ISOLATES:
                 depth += 1
             elif ch == PDI:
                 depth -= 1
@@ -434,6 +435,8 @@ def test_pages_isolate_what_the_archive_says(names_client: TestClient, records: 
         "/?q=gi%C3%A1+v%C3%A0ng&limit=50&lang=en",
         "/?" + FeedSpec(kind="category", value=category).html_url("").split("?", 1)[1],
         "/?q=%E2%80%AEv%C3%A0ng",  # a query with an override is echoed isolated too
+        # filters no facet lists (nothing matches them) are still shown, isolated, in their <select>
+        "/?" + urlencode({"source": "Tin \u202enhanh", "category": category + " \u2067x"}),
         "/feeds",
         "/about",
     ]
