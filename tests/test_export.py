@@ -125,7 +125,8 @@ def test_ranges_resume_a_download(client: TestClient) -> None:
     "value", ["bytes=" + "9" * 5000 + "-", "bytes=-" + "9" * 5000, "bytes=0-" + "9" * 5000, "bytes=5-2", "bytes=x-y"]
 )
 def test_a_range_that_does_not_parse_is_a_400(client: TestClient, value: str) -> None:
-    """A range of 5,000 digits was a 500 (int() refuses more than 4,300)."""
+    """A range of 5,000 digits is refused like any other that does not parse (int() refuses
+    more than 4,300 digits: an exception, were it parsed here)."""
     r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": value})
     assert r.status_code == 400 and "etag" not in r.headers
 
@@ -348,7 +349,7 @@ def test_export_refuses_parameters_that_cannot_go_together(client: TestClient, q
     ],
 )
 def test_export_since_takes_every_rfc3339_moment(client: TestClient, since: str, stored: list[bytes]) -> None:
-    """The first two were a 500 (OverflowError in the conversion to UTC)."""
+    """The first two are the edges of what converts to UTC (one step past is an OverflowError)."""
     r = client.get("/api/export", params={"since": since})
     assert r.status_code == 200 and int(r.headers["x-next-cursor"]) > 0
     assert r.content.count(b"\n") == (0 if since.startswith("9999") else len(stored) + 1)

@@ -126,8 +126,9 @@ async def _serve_one(counts: list[int], *, turn_after: float | None = None) -> t
 
 
 def test_a_worker_whose_turn_it_is_not_does_not_spin_on_the_waiting_connection() -> None:
-    """The socket stays readable while a connection waits: the event loop used to ask the worker
-    that defers again at once, some 11,000 times in PATIENCE (0.25 s); it stands aside now (13)."""
+    """The socket stays readable while a connection waits: an event loop that kept watching it would
+    ask the worker that defers again at once (measured: some 11,000 times in PATIENCE, 0.25 s,
+    against 13 standing aside)."""
     calls, waited = asyncio.run(_serve_one([1, 0]))
     assert calls < 200, f"{calls} accept() calls while one connection waited {waited * 1000:.0f} ms"
     assert PATIENCE * 0.9 <= waited < PATIENCE * 4  # it still took the connection nobody took
@@ -206,10 +207,9 @@ def test_serve_takes_a_header_timeout(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(web_home: WebHome) -> None:
     """Eight clients dribbling header bytes, one sending nothing and one dribbling its second
-    request on a kept-alive connection are all closed once the deadline passes (they used to
-    hold their connections for as long as they liked), while ordinary requests, and a head
-    sent in pieces within the deadline, are answered meanwhile. Two workers: the protocol
-    reaches each spawned worker."""
+    request on a kept-alive connection are all closed once the deadline passes, while ordinary
+    requests, and a head sent in pieces within the deadline, are answered meanwhile. Two
+    workers: the protocol reaches each spawned worker."""
     deadline = 1.0
     late = 6.0  # seconds past the deadline a close may come on a loaded machine (two shared cores)
     with serving(web_home.path, workers=2, options=["--header-timeout", str(deadline)]) as base:

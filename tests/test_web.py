@@ -471,7 +471,7 @@ def test_every_route_answers_405_with_allow(client: TestClient, web_home: WebHom
 @pytest.mark.parametrize(
     "path",
     [
-        "/feeds/source/%00.rss",  # was a 500: the feed's XML writer refused the NUL
+        "/feeds/source/%00.rss",  # NUL would reach the feed's XML writer, which refuses it
         "/articles/%07",
         "/api/articles/a%0Bb",
         "/%ff",

@@ -11,9 +11,9 @@ sub-folder), some proxies refuse it, and a name like ".." is a dot segment that 
 remove (``%2E%2E`` too, by the WHATWG URL rules). So :func:`segment` first escapes the
 characters no path segment or file name can carry as ``~XX`` (the UTF-8 bytes in
 upper-case hex; ``~`` is unreserved, so nothing on the way decodes or re-encodes it),
-then the URL percent-encodes the segment as before, and servers decode it back to the
-segment. Names without such characters keep the segment, the URL and the file they
-always had ("vnexpress.net", "Thế giới").
+then the URL percent-encodes the segment, and servers decode it back to the segment.
+A name without such characters is its own segment, so its URL and file name read as
+the name ("vnexpress.net", "Thế giới").
 
 Escaped: the escape itself, ``/`` and ``\\``, what Windows forbids in file names
 (``<>:"|?*``, and the first letter of a name it reserves for a device: CON, PRN, AUX,
@@ -29,8 +29,8 @@ the other choice; it would have changed the URL of every name with a mark in it,
 needed the catalog to read a URL back.
 
 :func:`name` reads any segment back: escapes it did not write (a "~" before two
-characters that are not hex, or bytes that are not UTF-8) are kept as typed, so a link
-written before this scheme keeps working.
+characters that are not hex, or bytes that are not UTF-8) are kept as typed, so a name
+holding a "~" of its own, in a link typed by hand or made by another tool, is still reached.
 """
 
 from __future__ import annotations
