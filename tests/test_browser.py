@@ -192,7 +192,7 @@ def test_a_burst_of_connections_is_split_evenly_between_the_workers(web_home: We
 
 def test_keep_alive_responses_are_not_held_back(server: str) -> None:
     """With several workers, each response must leave at once (TCP_NODELAY), not after the
-    client's delayed ACK: that used to add ~40 ms to every request on a kept-alive connection."""
+    client's delayed ACK, which would add ~40 ms to every request on a kept-alive connection."""
     with httpx.Client() as client:
         client.get(server + "/healthz")
         times = []

@@ -125,7 +125,8 @@ def test_ranges_resume_a_download(client: TestClient) -> None:
     "value", ["bytes=" + "9" * 5000 + "-", "bytes=-" + "9" * 5000, "bytes=0-" + "9" * 5000, "bytes=5-2", "bytes=x-y"]
 )
 def test_a_range_that_does_not_parse_is_a_400(client: TestClient, value: str) -> None:
-    """A range of 5,000 digits was a 500 (int() refuses more than 4,300)."""
+    """A range of 5,000 digits is refused like any other that does not parse (int() refuses
+    more than 4,300 digits: an exception, were it parsed here)."""
     r = client.get("/dumps/articles-all.ndjson.gz", headers={"range": value})
     assert r.status_code == 400 and "etag" not in r.headers
 
@@ -152,6 +153,69 @@ def test_every_answer_closes_the_file_it_opened(client: TestClient, web_home: We
         assert client.get(url, headers=headers).status_code in (200, 206, 304, 400, 416)
         assert client.head(url, headers=headers).status_code in (200, 206, 304, 400, 416)
     assert _open_copies(path) == 0
+
+
+def _offering_pathsend(app: Any, sent: list[dict[str, Any]]) -> Any:
+    """``app`` in a scope offering the ``http.response.pathsend`` extension, as a server that sends
+    files by their path would; what it sends is noted in ``sent``."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "extensions": {**scope.get("extensions", {}), "http.response.pathsend": {}}}
+
+        async def noting(message: dict[str, Any]) -> None:
+            sent.append(message)
+            await send(message)
+
+        await app(scope, receive, noting)
+
+    return wrapped
+
+
+@pytest.mark.parametrize("fd_dir", ["as found", "missing"])
+@pytest.mark.parametrize("headers", [{}, {"range": "bytes=10-99"}, {"range": "bytes=0-1,5-9"}])
+def test_a_file_renamed_over_while_it_is_served_is_not_what_is_sent(
+    web_home: WebHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], fd_dir: str
+) -> None:
+    """The sync renames a rewritten dump file into place whenever it likes. Renamed over the file
+    between the response being built (its length and hash in the headers) and sent, the file
+    opened is still what is sent, whole or in ranges; and a server that could send a file by its
+    path is not handed one (it would open it after the response ended). Without /proc (and
+    /dev/fd) the descriptor cannot be opened again: the replaced file gets a 503 before any
+    header, not another file's bytes under this one's length and hash."""
+    from opennews.web import dumps as web_dumps
+
+    if fd_dir == "missing":
+        monkeypatch.setattr(web_dumps, "_FD_DIR", tmp_path / "no-proc")
+    home = tmp_path / "home"
+    shutil.copytree(web_home.path, home)
+    target = home / "dumps" / "articles-all.ndjson.gz"
+    original = target.read_bytes()
+    replacement = target.with_name("articles-all.ndjson.gz.tmp")
+    respond = web_dumps.Dumps._respond
+
+    def respond_then_replace(self: Any, *args: Any) -> Any:
+        response = respond(self, *args)
+        if replacement.exists():
+            os.replace(replacement, target)
+        return response
+
+    monkeypatch.setattr(web_dumps.Dumps, "_respond", respond_then_replace)
+    sent: list[dict[str, Any]] = []
+    with TestClient(_offering_pathsend(create_app(Settings(home), follow=False), sent)) as c:
+        first = c.get("/dumps/articles-all.ndjson.gz", headers=headers)
+        assert first.status_code in (200, 206) and all(m["type"] != "http.response.pathsend" for m in sent)
+        replacement.write_bytes(b"another file, " * 100_000)
+        r = c.get("/dumps/articles-all.ndjson.gz", headers=headers)
+    assert not replacement.exists() and target.read_bytes() != original, "the file was not replaced"
+    if fd_dir == "missing":
+        assert r.status_code == 503 and r.headers["retry-after"] and "etag" not in r.headers
+        return
+    boundary = r.headers["content-type"].partition("boundary=")[2].encode()
+    same = first.headers["content-type"].partition("boundary=")[2].encode()
+    assert r.status_code == first.status_code and r.content.replace(boundary, same) == first.content
+    assert r.headers["content-length"] == str(len(r.content)) and r.headers["etag"] == first.headers["etag"]
+    assert r.content == {"": original, "bytes=10-99": original[10:100]}.get(headers.get("range", ""), r.content)
 
 
 def test_if_modified_since(client: TestClient) -> None:
@@ -285,7 +349,7 @@ def test_export_refuses_parameters_that_cannot_go_together(client: TestClient, q
     ],
 )
 def test_export_since_takes_every_rfc3339_moment(client: TestClient, since: str, stored: list[bytes]) -> None:
-    """The first two were a 500 (OverflowError in the conversion to UTC)."""
+    """The first two are the edges of what converts to UTC (one step past is an OverflowError)."""
     r = client.get("/api/export", params={"since": since})
     assert r.status_code == 200 and int(r.headers["x-next-cursor"]) > 0
     assert r.content.count(b"\n") == (0 if since.startswith("9999") else len(stored) + 1)

@@ -27,7 +27,7 @@ from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from xml.etree import ElementTree
 
 import feedparser
@@ -54,12 +54,16 @@ from webhome import HARD_CATEGORIES, HARD_SOURCES, SPOOF_AUTHOR, SPOOF_TAG, SPOO
 
 BASE = "http://testserver"
 BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+ISOLATES = (FSI, "\u2066", "\u2067")  # FSI, LRI, RLI: each is closed by a PDI
 NAMES = st.one_of(
     st.text(min_size=1, max_size=40),
     st.text(min_size=1, max_size=40).map(lambda s: unicodedata.normalize("NFD", s)),
     st.text(alphabet="./\\~%?#+; .aĐ\u0301\u202e\u2069", min_size=1, max_size=12),
     st.sampled_from(HARD_SOURCES + HARD_CATEGORIES),
+    st.sampled_from(("CON", "con", "Nul.rss", "aux ", "com1", "LPT9.tar.gz", "COM¹", "conin$", "prn.", "Console")),
 )
+#: What Windows takes for a device, not a file, before any extension (and trailing spaces).
+DEVICES = re.compile(r"(?i)(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$) *")
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +126,25 @@ def test_a_feed_link_reads_back_to_its_name(
 def test_a_segment_is_a_safe_file_name_of_its_own(name: str) -> None:
     segment = feed_names.segment(name)
     assert "/" not in segment and "\\" not in segment and not segment.startswith(".")
+    assert not DEVICES.fullmatch(segment.split(".")[0]), "Windows opens a device for this file name"
     assert segment.isprintable() and unicodedata.is_normalized("NFC", segment)
     # a name in another normal form is another name, and another file even where the
     # file system compares names after normalising them (macOS)
     for other in {unicodedata.normalize(form, name) for form in ("NFC", "NFD", "NFKC")} - {name}:
         assert _nfd(feed_names.segment(other)) != _nfd(segment)
+
+
+def test_names_windows_takes_for_devices_get_files_of_their_own() -> None:
+    """CON, PRN, AUX, NUL, COM0-9, LPT0-9 (and with ¹²³), CONIN$ and CONOUT$, in any case,
+    with any extension or trailing spaces, name a device on Windows, not a file: their first
+    letter is escaped. Names that only begin like them are left as they are."""
+    for name in ("CON", "con", "Prn", "aux", "NUL", "com0", "COM9", "lpt1", "LPT²", "CONIN$", "conout$"):
+        for variant in (name, name + ".rss", name + " ", name + ".tar.gz", name + " .x"):
+            segment = feed_names.segment(variant)
+            assert segment == f"~{ord(variant[0]):02X}{variant[1:]}", variant
+            assert not DEVICES.fullmatch(segment.split(".")[0]) and feed_names.name(segment) == variant
+    for name in ("Console", "company", "COM10", "nul1", "LPT", "auxiliary", "con-2024", "xcon"):
+        assert feed_names.segment(name) == name
 
 
 @needs_shared(CORPUS)
@@ -150,12 +168,12 @@ def test_every_name_of_the_real_corpus_has_a_link_and_a_file_name(routes: list[B
             assert "/" not in stems[name] and not stems[name].startswith(".")
 
 
-def test_ordinary_names_keep_their_links_and_old_links_still_work(names_client: TestClient) -> None:
+def test_ordinary_names_are_their_own_segments_and_plainly_encoded_links_work(names_client: TestClient) -> None:
     for name in ("vnexpress.net", "Thế giới", "Thời sự", "Xe 360", "Sức khỏe"):
         assert feed_names.url_segment(name) == quote(name, safe="")
-    # "?" and "%" were only percent-encoded before: those links still reach their feed
-    old = "/feeds/category/" + quote("Giảm 50% hôm nay", safe="") + ".json"
-    assert names_client.get(old).json()["items"]
+    # "?" and "%" only percent-encoded (as a link typed by hand or made by another tool has them) reach their feed too
+    typed = "/feeds/category/" + quote("Giảm 50% hôm nay", safe="") + ".json"
+    assert names_client.get(typed).json()["items"]
     assert feed_names.name("a~zz~E2") == "a~zz~E2"  # not our escapes: kept as typed
     for bad in (
         "/feeds/category/a%2Fb.rss",
@@ -344,7 +362,7 @@ class BidiAudit(HTMLParser):
     def _plain(self, text: str, where: str) -> None:
         depth = 0
         for ch in text:
-            if ch == FSI:
+            if ch in ISOLATES:
                 depth += 1
             elif ch == PDI:
                 depth -= 1
@@ -417,6 +435,8 @@ def test_pages_isolate_what_the_archive_says(names_client: TestClient, records: 
         "/?q=gi%C3%A1+v%C3%A0ng&limit=50&lang=en",
         "/?" + FeedSpec(kind="category", value=category).html_url("").split("?", 1)[1],
         "/?q=%E2%80%AEv%C3%A0ng",  # a query with an override is echoed isolated too
+        # filters no facet lists (nothing matches them) are still shown, isolated, in their <select>
+        "/?" + urlencode({"source": "Tin \u202enhanh", "category": category + " \u2067x"}),
         "/feeds",
         "/about",
     ]

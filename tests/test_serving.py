@@ -9,11 +9,13 @@ import socket
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from opennews.cli import build_parser
+from opennews.web.params import MAX_NAME, MAX_QUERY, MAX_QUERY_STRING
 from opennews.web.serving import HEADER_TIMEOUT, LONGEST_PAUSE, PATIENCE, _FairSocket, _Held
 from webhome import WebHome, serving
 
@@ -124,8 +126,9 @@ async def _serve_one(counts: list[int], *, turn_after: float | None = None) -> t
 
 
 def test_a_worker_whose_turn_it_is_not_does_not_spin_on_the_waiting_connection() -> None:
-    """The socket stays readable while a connection waits: the event loop used to ask the worker
-    that defers again at once, some 11,000 times in PATIENCE (0.25 s); it stands aside now (13)."""
+    """The socket stays readable while a connection waits: an event loop that kept watching it would
+    ask the worker that defers again at once (measured: some 11,000 times in PATIENCE, 0.25 s,
+    against 13 standing aside)."""
     calls, waited = asyncio.run(_serve_one([1, 0]))
     assert calls < 200, f"{calls} accept() calls while one connection waited {waited * 1000:.0f} ms"
     assert PATIENCE * 0.9 <= waited < PATIENCE * 4  # it still took the connection nobody took
@@ -192,18 +195,23 @@ def _answer(sock: socket.socket) -> bytes:
     return head
 
 
-def test_serve_takes_a_header_timeout() -> None:
+def test_serve_takes_a_header_timeout(capsys: pytest.CaptureFixture[str]) -> None:
     assert build_parser().parse_args(["serve"]).header_timeout == HEADER_TIMEOUT == 5.0
     assert build_parser().parse_args(["serve", "--header-timeout", "2.5"]).header_timeout == 2.5
+    assert build_parser().parse_args(["serve", "--header-timeout", "0"]).header_timeout == 0
+    for wrong in ("-1", "nan", "inf", "-inf", "five"):  # each would silently turn the deadline off
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", "--header-timeout", wrong])
+        assert "--header-timeout" in capsys.readouterr().err
 
 
 def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(web_home: WebHome) -> None:
     """Eight clients dribbling header bytes, one sending nothing and one dribbling its second
-    request on a kept-alive connection are all closed once the deadline passes (they used to
-    hold their connections for as long as they liked), while ordinary requests, and a head
-    sent in pieces within the deadline, are answered meanwhile. Two workers: the protocol
-    reaches each spawned worker."""
+    request on a kept-alive connection are all closed once the deadline passes, while ordinary
+    requests, and a head sent in pieces within the deadline, are answered meanwhile. Two
+    workers: the protocol reaches each spawned worker."""
     deadline = 1.0
+    late = 6.0  # seconds past the deadline a close may come on a loaded machine (two shared cores)
     with serving(web_home.path, workers=2, options=["--header-timeout", str(deadline)]) as base:
         address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
         started = time.monotonic()
@@ -221,7 +229,7 @@ def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(w
             client.settimeout(0.01)
         closed: dict[int, float] = {}
         served = 0
-        while len(closed) < 10 and time.monotonic() - started < deadline * 5:
+        while len(closed) < 10 and time.monotonic() - started < deadline + late + 5:
             for i, client in enumerate([*clients, again]):
                 if i not in closed and _closed(client):
                     closed[i] = time.monotonic() - (again_started if i == 9 else started)
@@ -229,15 +237,49 @@ def test_slow_and_incomplete_request_heads_are_cut_off_while_others_are_served(w
                     with contextlib.suppress(OSError):
                         client.sendall(b"X")  # a byte of a header line now and then
             assert httpx.get(base + "/healthz", timeout=5).status_code == 200  # others are served
-            served += not closed  # while all ten are held
+            served += len(closed) < 10  # while slow clients hold connections
             time.sleep(0.1)
         for client in [*clients, again]:
             client.close()
         assert sorted(closed) == list(range(10)), f"still open: {set(range(10)) - set(closed)}"
-        assert all(deadline * 0.9 <= t < deadline + 1.5 for t in closed.values()), closed
-        assert served >= 2
+        assert all(deadline * 0.9 <= t < deadline + late for t in closed.values()), closed
+        assert served >= 1
         with socket.create_connection(address, timeout=5) as patient:  # slow, but within the deadline
             for piece in (b"GET /healthz HTTP/1.1\r\n", b"Host: test\r\n", b"\r\n"):
                 patient.sendall(piece)
                 time.sleep(deadline / 4)
             assert _answer(patient).startswith(b"HTTP/1.1 200")
+
+
+def test_the_longest_valid_query_reaches_the_app_through_a_real_server(web_home: WebHome) -> None:
+    """The OpenAPI document allows q, source and category of their full length in any character:
+    500 four-byte characters each are 18,000 bytes percent-encoded, past the 16 KiB that h11 lets
+    an incomplete request head take by default. Sent in pieces, as a network delivers it (on
+    loopback one read takes it whole and h11 never sees it incomplete), the server takes it and
+    the app answers."""
+    wide = "\U00020000"  # 𠀀, four bytes in UTF-8
+    query = urlencode({"q": wide * MAX_QUERY, "source": wide * MAX_NAME, "category": wide * MAX_NAME})
+    assert 16 * 1024 < len(query) <= MAX_QUERY_STRING
+    browser = (
+        b"User-Agent: Mozilla/5.0 " + b"x" * 300 + b"\r\nAccept-Language: vi-VN,vi;q=0.9\r\nCookie: a=" + b"b" * 2000
+    )
+    with serving(web_home.path) as base:
+        address = ("127.0.0.1", int(base.rsplit(":", 1)[1]))
+        for path in ("/api/search?", "/?", "/api/export?"):
+            head = b"GET %s%s HTTP/1.1\r\nHost: test\r\n%s\r\nConnection: close\r\n\r\n" % (
+                path.encode(),
+                query.encode(),
+                browser,
+            )
+            with socket.create_connection(address, timeout=10) as sock:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                answer = b""
+                with contextlib.suppress(OSError):  # a server that refuses the head closes the connection
+                    for at in range(0, len(head), 1448):  # an Ethernet frame's worth at a time
+                        sock.sendall(head[at : at + 1448])
+                        time.sleep(0.01)
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 "), (path, answer[:300])
+        api = httpx.get(base + "/api/search?" + query, timeout=30).json()
+        assert api["total"] == 0 and api["filters"]["source"] == wide * MAX_NAME

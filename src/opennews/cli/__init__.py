@@ -42,6 +42,16 @@ def _format(value: str) -> str:
     return value
 
 
+def _header_timeout(value: str) -> float:
+    """``--header-timeout``: a negative or NaN deadline would silently be no deadline at all."""
+    from ..web.server_internals import check_header_timeout
+
+    try:
+        return check_header_timeout(float(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds, 0 or more") from None
+
+
 def _limit_options(p: argparse.ArgumentParser) -> None:
     """One ``--max-…`` option per ingest limit; sizes take units (8M, 64G); 0 turns one off."""
     group = p.add_argument_group(
@@ -290,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-access-log", dest="access_log", action="store_false", help="do not log every request")
     p.add_argument(
         "--header-timeout",
-        type=float,
+        type=_header_timeout,
         default=5.0,
         metavar="SECONDS",
         help="close a connection whose request line and headers take longer than this (default 5; 0: never)",

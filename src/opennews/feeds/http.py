@@ -12,7 +12,9 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
+
+from .. import conditional
 
 __all__ = ["Document", "make_document", "not_modified"]
 
@@ -59,22 +61,6 @@ def make_document(body: bytes, media_type: str, modified: datetime, max_age: int
     )
 
 
-def _tags(header: str) -> set[str]:
-    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
-
-
 def not_modified(doc: Document, if_none_match: str | None, if_modified_since: str | None) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present (weak comparison; either
-    representation's tag matches, the content is the same); else If-Modified-Since."""
-    if if_none_match is not None:
-        tags = _tags(if_none_match)
-        return "*" in tags or doc.etag in tags or doc.etag_gzip in tags
-    if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError, IndexError):
-            return False
-        if since is None or since.tzinfo is None:
-            return False
-        return doc.modified_at <= int(since.timestamp())
-    return False
+    """RFC 9110 §13.2.2, weak comparison: either representation's tag matches (the content is the same)."""
+    return conditional.not_modified((doc.etag, doc.etag_gzip), doc.modified_at, if_none_match, if_modified_since)

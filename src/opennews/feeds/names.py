@@ -11,12 +11,14 @@ sub-folder), some proxies refuse it, and a name like ".." is a dot segment that 
 remove (``%2E%2E`` too, by the WHATWG URL rules). So :func:`segment` first escapes the
 characters no path segment or file name can carry as ``~XX`` (the UTF-8 bytes in
 upper-case hex; ``~`` is unreserved, so nothing on the way decodes or re-encodes it),
-then the URL percent-encodes the segment as before, and servers decode it back to the
-segment. Names without such characters keep the segment, the URL and the file they
-always had ("vnexpress.net", "Thế giới").
+then the URL percent-encodes the segment, and servers decode it back to the segment.
+A name without such characters is its own segment, so its URL and file name read as
+the name ("vnexpress.net", "Thế giới").
 
 Escaped: the escape itself, ``/`` and ``\\``, what Windows forbids in file names
-(``<>:"|?*``), what some servers treat specially in a path (``%``, ``#``, ``;``, ``+``:
+(``<>:"|?*``, and the first letter of a name it reserves for a device: CON, PRN, AUX,
+NUL, COM0-9, LPT0-9, CONIN$ and CONOUT$ in any case, alone or before a dot or spaces,
+as in ``con.rss``), what some servers treat specially in a path (``%``, ``#``, ``;``, ``+``:
 S3 reads it as a space), a leading ``.`` (hidden files, dot segments), every character
 that is not printable (controls, bidi controls, other format characters, odd spaces,
 unassigned code points), and every combining mark, character that NFC changes and
@@ -27,8 +29,8 @@ the other choice; it would have changed the URL of every name with a mark in it,
 needed the catalog to read a URL back.
 
 :func:`name` reads any segment back: escapes it did not write (a "~" before two
-characters that are not hex, or bytes that are not UTF-8) are kept as typed, so a link
-written before this scheme keeps working.
+characters that are not hex, or bytes that are not UTF-8) are kept as typed, so a name
+holding a "~" of its own, in a link typed by hand or made by another tool, is still reached.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ MAX_STEM_BYTES = 200
 _ALWAYS = frozenset('~/\\<>:"|?*%#;+')
 _HANGUL_JAMO = ((0x1100, 0x11FF), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
 _ESCAPE = re.compile(r"(?:~[0-9A-Fa-f]{2})+")
+#: A stem (what comes before the first dot) that Windows opens as a device, whatever the extension.
+_DEVICE = re.compile(r"(?:CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$) *", re.IGNORECASE)
 
 
 def _escaped(ch: str) -> bool:
@@ -72,8 +76,8 @@ def segment(value: str) -> str:
     if not value:
         raise ValueError("a feed name cannot be empty")
     out = [_escape(ch) if _escaped(ch) else ch for ch in value]
-    if out[0] == ".":
-        out[0] = _escape(".")
+    if out[0] == "." or _DEVICE.fullmatch(value.partition(".")[0]):
+        out[0] = _escape(value[0])
     return "".join(out)
 
 

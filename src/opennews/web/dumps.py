@@ -9,14 +9,19 @@ dumps folder can be reached.
 
 Ranges are Starlette's ``FileResponse``: one range (206), several (a
 ``multipart/byteranges`` 206), ``If-Range``, 416 for a range past the end, and 400
-for one that does not parse (ranges used to be parsed here, and one of 5,000 digits
-was a 500). Two things it does not do are done around it. It opens the file by its
-path, after the headers are made: the sync renames rewritten files into place, and
-a rename in between would send one file's bytes under another's length and hash;
-so it is given the descriptor this process opened (without following symlinks) as
-``/proc/self/fd/N``, which opens that very file, and the descriptor is closed when
-the response ends, however it ends. And a Range in another unit than bytes is
-ignored, as RFC 9110 §14.2 requires, where it would answer 400.
+for one that does not parse (a range of 5,000 digits included: ``int()`` refuses
+more than 4,300). Three things it does not do are done around it. It opens the file
+by its path, after the headers are made and sent: the sync renames rewritten files
+into place, and a rename in between would send one file's bytes under another's
+length and hash; so it is given the descriptor this process opened (without
+following symlinks) as ``/proc/self/fd/N``, which opens that very file, and the
+descriptor is closed when the response ends, however it ends. Where that cannot be
+opened (no /proc mounted), it is given the path while the path is still that file,
+else the answer is a 503, decided before any header is sent. It would hand a server
+offering ``http.response.pathsend`` that path to open later, after N is closed and
+perhaps given to another file, so the extension is not offered to it. And a Range in
+another unit than bytes is ignored, as RFC 9110 §14.2 requires, where it would
+answer 400.
 
 A takedown is honoured at once here too: while the dump files still hold an article
 withdrawn after the position their manifest records (the home's sync is rewriting
@@ -38,7 +43,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -51,6 +56,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from ..archive import Archive, ArchiveError
+from ..conditional import not_modified
 from ..dumps import (
     FORMATS,
     MEDIA_TYPES,
@@ -92,54 +98,80 @@ def _content_type(name: str) -> str:
 
 @dataclass
 class _Opened:
+    path: Path
     fd: int
     stat: os.stat_result
     etag: str
-
-
-def _etags(header: str) -> list[str]:
-    return [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
 
 
 #: Where an open descriptor can be opened again: Linux's /proc, else the BSDs' and macOS's /dev/fd.
 _FD_DIR = Path("/proc/self/fd") if Path("/proc/self/fd").is_dir() else Path("/dev/fd")
 
 
+def _reopenable(fd: int, st: os.stat_result, path: Path) -> Path | None:
+    """A path that opens the very file ``fd`` holds: its entry in :data:`_FD_DIR`; where there is
+    none (no /proc mounted, no /dev/fd), ``path`` itself while it is still that file; None when it
+    is not (replaced since it was opened). Checked before any header is sent: FileResponse opens
+    the path only after it has sent them, when a failure can no longer be answered."""
+    for candidate in (_FD_DIR / str(fd), path):
+        try:
+            if os.path.samestat(os.stat(candidate), st):
+                return candidate
+        except OSError:
+            continue
+    return None
+
+
 class _OpenFile(FileResponse):
     """A FileResponse for a file this process holds open, closed whatever becomes of the response."""
 
     def __init__(self, opened: _Opened, headers: dict[str, str], media_type: str) -> None:
-        super().__init__(_FD_DIR / str(opened.fd), headers=headers, media_type=media_type, stat_result=opened.stat)
+        super().__init__(opened.path, headers=headers, media_type=media_type, stat_result=opened.stat)
         self.fd = opened.fd
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(_bytes_ranges_only(scope), receive, send)
+            path = await run_in_threadpool(_reopenable, self.fd, os.fstat(self.fd), Path(self.path))
+            if path is None:
+                await _rewritten()(scope, receive, send)
+                return
+            self.path = path
+            await super().__call__(_scope_for_file_response(scope), receive, send)
         finally:
             os.close(self.fd)
 
 
-def _bytes_ranges_only(scope: Scope) -> Scope:
-    """The scope without a Range header whose unit is not bytes."""
+def _scope_for_file_response(scope: Scope) -> Scope:
+    """The scope FileResponse is given, changed in two ways (this is the one place that knows).
+
+    - No ``http.response.pathsend`` extension: with it, FileResponse hands the server the path
+      to send once the response has started, and the server opens it when it likes; the path
+      here is ``/proc/self/fd/N``, and N is closed when this response returns, so the server
+      could open whatever file the number was given to next.
+    - No Range header whose unit is not bytes: RFC 9110 §14.2 says to ignore it, where
+      FileResponse would answer 400.
+    """
     headers = scope["headers"]
     kept = [(k, v) for k, v in headers if k != b"range" or v.partition(b"=")[0].strip().lower() == b"bytes"]
-    return scope if len(kept) == len(headers) else {**scope, "headers": kept}
+    extensions = scope.get("extensions") or {}
+    if len(kept) == len(headers) and "http.response.pathsend" not in extensions:
+        return scope
+    others = {name: value for name, value in extensions.items() if name != "http.response.pathsend"}
+    return {**scope, "headers": kept, "extensions": others}
+
+
+def _rewritten() -> Response:
+    return Response(
+        "This file is being rewritten; try again in a minute.\n",
+        status_code=503,
+        media_type="text/plain; charset=utf-8",
+        headers={"retry-after": "30", "cache-control": "no-store"},
+    )
 
 
 def _not_modified(request: Request, f: _Opened) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present; else If-Modified-Since."""
-    if_none = request.headers.get("if-none-match")
-    if if_none is not None:
-        tags = _etags(if_none)
-        return "*" in tags or f.etag in tags
-    since_text = request.headers.get("if-modified-since")
-    if not since_text:
-        return False
-    try:
-        since = parsedate_to_datetime(since_text)
-    except (TypeError, ValueError, IndexError):
-        return False
-    return since.tzinfo is not None and int(f.stat.st_mtime) <= since.timestamp()
+    headers = request.headers
+    return not_modified((f.etag,), int(f.stat.st_mtime), headers.get("if-none-match"), headers.get("if-modified-since"))
 
 
 #: The largest cursor /api/export takes: 18 digits, within SQLite's 64-bit integers.
@@ -234,7 +266,7 @@ class Dumps:
         else:  # metadata files are small: hash what is served
             digest = hashlib.sha256(os.pread(fd, st.st_size, 0)).hexdigest() if st.st_size < 1 << 24 else None
             etag = f'"sha256-{digest}"' if digest else f'"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"'
-        return _Opened(fd, st, etag)
+        return _Opened(self.directory / name, fd, st, etag)
 
     def _withheld(self, name: str) -> bool:
         """Whether an article file may still hold an article withdrawn since it was written."""

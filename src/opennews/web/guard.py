@@ -2,7 +2,7 @@
 
 uvicorn percent-decodes the path leniently (bad UTF-8 becomes U+FFFD) and lets
 ``%00`` through, and routes take their parameters from it: a feed named by a path
-holding NUL reached the XML writer, which refused it, and the request was a 500.
+holding NUL would reach the XML writer, which refuses it (an exception, a 500).
 The query string is held to the same rule where it is read (``params.Query``); the
 path is held to it here, once, for every route, including those added later.
 

@@ -53,7 +53,7 @@ MAX_QUERY = 500  # characters of q
 MAX_NAME = MAX_SHORT
 #: Bytes of the whole raw query string: the longest a valid request can make, every character of q,
 #: source and category being 4 UTF-8 bytes percent-encoded (12), plus room for the short parameters.
-#: It was 4,096, which turned away a valid q of 500 Vietnamese characters (up to 9 bytes each).
+#: (A valid q of 500 Vietnamese characters alone takes up to 9 bytes each percent-encoded: 4,500.)
 MAX_QUERY_STRING = 12 * (MAX_QUERY + 2 * MAX_NAME) + 1024
 MAX_PER_PAGE = 100
 MAX_PAGE = 100  # deeper pages cost the searcher page × per_page candidates

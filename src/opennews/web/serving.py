@@ -24,14 +24,12 @@ a worker that defers stops watching the socket for a moment (2 ms, doubling up t
 13 calls in those 0.25 s.
 
 Each connection also gets ``TCP_NODELAY`` and a deadline for every request's
-line and headers (``header_timeout``, default 5 s): see uvicorn_internals.py, which
-holds every use of uvicorn beyond its documented API.
+line and headers (``header_timeout``, default 5 s): see server_internals.py, which
+holds every use of uvicorn and asyncio beyond their documented APIs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import multiprocessing
 import os
 import signal
@@ -43,10 +41,17 @@ from typing import Any
 
 import uvicorn
 
-from .uvicorn_internals import HEADER_TIMEOUT, GuardedH11Protocol, NotifyingServer
+from .params import MAX_QUERY_STRING
+from .server_internals import HEADER_TIMEOUT, GuardedH11Protocol, NotifyingServer, check_header_timeout, unwatch_for
 
-__all__ = ["HEADER_TIMEOUT", "ServingProtocol", "run", "serve"]
+__all__ = ["HEADER_TIMEOUT", "MAX_HEAD", "ServingProtocol", "run", "serve"]
 
+#: Bytes a request's line and headers may take while they arrive. h11 refuses a head that is
+#: still incomplete past 16 KiB by default (a 400, though only when it arrives in pieces, as
+#: over a network), but the longest query the OpenAPI document allows is MAX_QUERY_STRING
+#: bytes (q, source and category of 500 four-byte characters: 18,000 bytes percent-encoded):
+#: that much, with 16 KiB left for the method, path and headers.
+MAX_HEAD = MAX_QUERY_STRING + 16 * 1024
 #: Pending connections the shared socket holds.
 BACKLOG = 2048
 #: Seconds a connection waits for the worker whose turn it is before another takes it.
@@ -142,30 +147,8 @@ class _FairSocket(socket.socket):
         return conn, address
 
     def _stand_aside(self, seconds: float) -> None:
-        """Take the socket out of the running event loop's selector for ``seconds``, then put
-        it back as it was. Not ``loop.remove_reader``: that cancels the loop's own accept
-        callback, which there is no public way to register again, where the selector's key
-        keeps it. Outside an event loop, or in one without a selector, nothing happens (the
-        caller asks again when it likes)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        selector = getattr(loop, "_selector", None)
-        if selector is None:
-            return
-        fd = self.fileno()
-        try:
-            key = selector.unregister(fd)
-        except (KeyError, ValueError):
-            return
-        loop.call_later(seconds, self._watch_again, selector, fd, key)
-
-    def _watch_again(self, selector: Any, fd: int, key: Any) -> None:
-        if self.fileno() != fd:  # closed meanwhile: the server has stopped
-            return
-        with contextlib.suppress(KeyError, ValueError):  # watched again already
-            selector.register(fd, key.events, key.data)
+        """Stop the event loop watching this socket for ``seconds`` (see server_internals.unwatch_for)."""
+        unwatch_for(self, seconds)
 
 
 def serve(
@@ -201,8 +184,14 @@ def run(
     # asyncio's own loop, always: the fair accept above lives in its selector event loop, and
     # uvloop (which uvicorn picks by itself when installed) would never call it. The protocol is
     # a partial (uvicorn calls it as it would the class), which pickles for the spawned workers.
-    protocol = partial(ServingProtocol, header_timeout=header_timeout)
-    options = {"factory": True, "http": protocol, "loop": "asyncio", **options}
+    protocol = partial(ServingProtocol, header_timeout=check_header_timeout(header_timeout))
+    options = {
+        "factory": True,
+        "http": protocol,
+        "loop": "asyncio",
+        "h11_max_incomplete_event_size": MAX_HEAD,
+        **options,
+    }
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return

@@ -1,13 +1,11 @@
-"""Every part of uvicorn that serving relies on beyond its documented API, in one place.
+"""Every part of uvicorn and of asyncio that serving relies on beyond their documented APIs, in one place.
 
 uvicorn has no setting for how long a client may take to send a request's head: its
 only timer is the keep-alive one, armed after a response and cancelled by the first
-byte of the next request. A client that opens a connection and sends nothing, or
-sends a header line now and then, held it for as long as it liked (measured: 8
-connections sending one byte of their headers every 5 s, and one sending nothing,
-were all still open after a minute). The fix is a timer per request head, which only
-the protocol object can keep, so the server is given a subclass of uvicorn's h11
-protocol (``http=`` takes a class) that relies on:
+byte of the next request, so a client that opens a connection and sends nothing, or
+sends a header line now and then, would hold it for as long as it liked. A timer per
+request head can only be kept by the protocol object, so the server is given a
+subclass of uvicorn's h11 protocol (``http=`` takes a class) that relies on:
 
 - ``uvicorn.protocols.http.h11_impl.H11Protocol``, built by the server as
   ``cls(config=..., server_state=..., app_state=..., _loop=...)``, an asyncio protocol
@@ -16,19 +14,25 @@ protocol (``http=`` takes a class) that relies on:
   ``RequestResponseCycle``, replaced by a new one when the next head is complete;
   ``cycle.response_complete`` once its response is sent;
 - ``self.conn``, the ``h11.Connection``, told the connection is closed before the
-  transport is, as uvicorn's own keep-alive timeout does.
+  transport is, as uvicorn's own keep-alive timeout does;
+- ``handle_websocket_upgrade(event)``, called instead of making a cycle when a complete
+  head asks for a WebSocket, after which the connection belongs to the WebSocket protocol.
 
-And, for the workers' fair accept (serving.py), ``uvicorn.Server.startup(sockets)`` and
-``shutdown(sockets)``, called once each around serving, with ``started`` set in between.
+For the workers' fair accept (serving.py): ``uvicorn.Server.startup(sockets)`` and
+``shutdown(sockets)``, called once each around serving, with ``started`` set in between;
+and asyncio's selector event loop keeping its ``selectors`` selector as ``loop._selector``,
+the listening socket registered in it with the loop's own accept callback as the key's data.
 
-tests/test_uvicorn_internals.py checks each of these, and the deadline on a real
-server, failing with the part's name when an upgrade of uvicorn changes one.
+tests/test_server_internals.py checks each of these, and the deadline on a real
+server, failing with the part's name when an upgrade of uvicorn or Python changes one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import selectors
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -37,11 +41,26 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["HEADER_TIMEOUT", "GuardedH11Protocol", "H11Protocol", "NotifyingServer"]
+__all__ = [
+    "HEADER_TIMEOUT",
+    "GuardedH11Protocol",
+    "H11Protocol",
+    "NotifyingServer",
+    "check_header_timeout",
+    "selector_of",
+    "unwatch_for",
+]
 
 #: Seconds a client has to send a request's line and headers, from its connection (or from the
 #: first byte after the previous response). Browsers and proxies send a head in one packet.
 HEADER_TIMEOUT = 5.0
+
+
+def check_header_timeout(seconds: float) -> float:
+    """``seconds`` if it is a deadline (0: none); a negative or NaN one would silently be none."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"a header timeout is a finite number of seconds, 0 or more, not {seconds!r}")
+    return seconds
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -49,9 +68,9 @@ class GuardedH11Protocol(H11Protocol):
 
     The clock for a head starts when the connection is made, or at the first byte received
     once the previous response is complete; it stops when uvicorn has parsed the whole head
-    (a new request cycle exists). A head not complete by then closes the connection: no
-    response is possible to a request whose head never came. The body, and the time the app
-    takes, are not timed here.
+    (a new request cycle exists, or the connection is upgraded to a WebSocket). A head not
+    complete by then closes the connection: no response is possible to a request whose head
+    never came. The body, and the time the app takes, are not timed here.
 
     ``TCP_NODELAY``: responses are written as headers then body, and Nagle's algorithm would
     hold the body until the client's delayed ACK (about 40 ms on every keep-alive request).
@@ -59,7 +78,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def __init__(self, *args: Any, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.header_timeout = header_timeout
+        self.header_timeout = check_header_timeout(header_timeout)
         self._head_clock: asyncio.TimerHandle | None = None
         self._head_after: object = None  # the cycle current when the clock started (None: no request yet)
 
@@ -79,6 +98,11 @@ class GuardedH11Protocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_clock()
         super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """The head is complete, and no cycle will say so: the connection is the WebSocket's now."""
+        self._stop_head_clock()
+        super().handle_websocket_upgrade(event)
 
     def _between_requests(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
@@ -118,3 +142,37 @@ class NotifyingServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.on_serving(False)
         await super().shutdown(sockets)
+
+
+def selector_of(loop: asyncio.AbstractEventLoop) -> selectors.BaseSelector | None:
+    """The ``selectors`` selector an asyncio selector event loop waits on, or None (uvloop, Windows' proactor)."""
+    selector = getattr(loop, "_selector", None)
+    return selector if isinstance(selector, selectors.BaseSelector) else None
+
+
+def unwatch_for(sock: socket.socket, seconds: float) -> None:
+    """Take ``sock`` out of the running event loop's selector for ``seconds``, then put it back as
+    it was. Not ``loop.remove_reader``: that cancels the loop's own accept callback for a
+    listening socket, which there is no public way to register again, where the selector's key
+    keeps it. Outside an event loop, in one without a selector, or for a socket it does not
+    watch, nothing happens; a socket closed meanwhile is not watched again."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    selector = selector_of(loop)
+    if selector is None:
+        return
+    fd = sock.fileno()
+    try:
+        key = selector.unregister(fd)
+    except (KeyError, ValueError):
+        return
+    loop.call_later(seconds, _watch_again, sock, selector, fd, key)
+
+
+def _watch_again(sock: socket.socket, selector: selectors.BaseSelector, fd: int, key: selectors.SelectorKey) -> None:
+    if sock.fileno() != fd:  # closed meanwhile: the server has stopped
+        return
+    with contextlib.suppress(KeyError, ValueError):  # watched again already
+        selector.register(fd, key.events, key.data)
