@@ -23,7 +23,7 @@ import lzma
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from ..settings import MIB, IngestLimits, format_size, limit_names
 from .records import BadInput
@@ -83,19 +83,29 @@ def _one_read(raw: BinaryIO) -> Callable[[int], bytes]:
     return raw.read1 if isinstance(raw, io.BufferedIOBase) else raw.read  # type: ignore[attr-defined]
 
 
-class _Zlib:
-    """gzip (``wbits=31``) or zip's raw deflate (``-15``)."""
+class _Decoder:
+    """What every decompressor here shares: the library's object, the input it was given
+    and not yet used, whether its stream has ended, and the bytes after that end."""
 
-    def __init__(self, wbits: int) -> None:
-        self.d = zlib.decompressobj(wbits=wbits)
+    d: Any
+
+    def __init__(self) -> None:
         self.buf = b""
 
     @property
     def eof(self) -> bool:
-        return self.d.eof
+        return bool(self.d.eof)
 
     def leftover(self) -> bytes:
-        return self.d.unused_data
+        return bytes(self.d.unused_data)
+
+
+class _Zlib(_Decoder):
+    """gzip (``wbits=31``) or zip's raw deflate (``-15``)."""
+
+    def __init__(self, wbits: int) -> None:
+        super().__init__()
+        self.d = zlib.decompressobj(wbits=wbits)
 
     def give(self, data: bytes) -> None:
         self.buf = self.buf + data if self.buf else data
@@ -109,19 +119,12 @@ class _Zlib:
         return out
 
 
-class _Lib:
+class _Lib(_Decoder):
     """bz2 and lzma decompressors, which keep unconsumed input themselves."""
 
     def __init__(self, d: bz2.BZ2Decompressor | lzma.LZMADecompressor) -> None:
+        super().__init__()
         self.d = d
-        self.buf = b""
-
-    @property
-    def eof(self) -> bool:
-        return self.d.eof
-
-    def leftover(self) -> bytes:
-        return self.d.unused_data
 
     def give(self, data: bytes) -> None:
         self.buf = data
