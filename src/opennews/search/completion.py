@@ -23,7 +23,7 @@ _SCAN = 2000  # rows of one key range looked at, at most: a prefix such as "c" a
 _ROWS = 40  # best rows kept from one range
 _ENDS = 3  # readings of the whole words whose continuations are looked up
 _EXTEND = 2  # syllables added after the completed one, at most
-_SHARE = 0.5  # a syllable is added when at least this share of its predecessor's uses go on to it
+_SHARE = 2 / 3  # a syllable is added when at least this share of its predecessor's uses go on to it
 _WORDS = 8  # longer queries are sentences, not something being typed into a box
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
 

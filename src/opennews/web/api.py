@@ -6,6 +6,7 @@ JSON too: ``{"error": {"status": 400, "message": "..."}}``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -48,7 +49,12 @@ def _suggestions(backend: Backend, q: str) -> tuple[list[str], Any]:
     """Completions of the query being typed, and the search the rest of the suggestions come from."""
     request = SearchRequest(q=q.strip(), per_page=5, facets=False, snippets=False)
     try:
-        return backend.complete(q, COMPLETIONS), backend.search(request)
+        completions, response = backend.complete(q, COMPLETIONS), backend.search(request)
+        if completions and not response.hits:
+            # A half-typed syllable matches nothing yet; the headlines are those of what it becomes.
+            completed = backend.search(replace(request, q=completions[0], suggest=False))
+            response = replace(response, hits=completed.hits)
+        return completions, response
     except Unavailable:
         return [], None
 
