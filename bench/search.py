@@ -226,7 +226,11 @@ def evaluate(rank: Ranker, queries: list[dict]) -> tuple[dict[str, tuple[float, 
 
 def ambiguous_words(home: Path, count: int = 40) -> list[str]:
     """Marked words whose folded form several frequent words share (bán/bạn/bàn...)."""
-    conn = sqlite3.connect(home / "index" / "vocabulary.sqlite3")
+    from opennews.search.indexer import VOCABULARY, current_generation
+
+    live = current_generation(home / "index")  # the vocabulary lives in the index generation it belongs to
+    assert live is not None
+    conn = sqlite3.connect(f"file:{live / VOCABULARY}?mode=ro", uri=True)
     rows = conn.execute(
         "SELECT fold, exact, n FROM unigrams WHERE fold IN (SELECT fold FROM unigrams WHERE n >= 30 "
         "GROUP BY fold HAVING COUNT(*) >= 3) AND n >= 30 ORDER BY fold, n DESC"
