@@ -376,12 +376,25 @@ def test_a_query_without_marks_prefers_its_likeliest_reading(tmp_path: Path) -> 
 
 
 def test_telex_suggestion_keeps_names_typed_as_they_are(tmp_path: Path) -> None:
-    rows = [_row("ars", "Lời nguyền áo số 9 ở Arsenal", "Podolski và lời nguyền.", "2020-01-01")]
+    rows = [_row("ars", "Áo số 9: Podolski và lời nguyền ở Arsenal", "Podolski và lời nguyền.", "2020-01-01")]
     with _small_home(tmp_path, rows) as searcher:
         r = searcher.search(SearchRequest(q="podolski vaf lowif nguyeenf owr arsenal"))
         assert r.suggestion_kind == "telex"
         assert r.suggestion == "podolski và lời nguyền ở arsenal"
         assert searcher.search(SearchRequest(q=r.suggestion)).hits[0].id == "t-ars"
+
+
+def test_a_reading_the_archive_lacks_is_never_suggested(tmp_path: Path) -> None:
+    # Every syllable is known, but no headline or lead has "nguyền ở" or "tin hiểu" side by side.
+    rows = [_row("ars", "Lời nguyền áo số 9 ở Arsenal", "Podolski và lời nguyền.", "2020-01-01")]
+    rows.append(_row("tin", "Đến với tin vui", "Vui.", "2020-01-02"))
+    rows.append(_row("hieu", "Hiểu thông minh là gì", "Là gì.", "2020-01-03"))
+    with _small_home(tmp_path, rows) as searcher:
+        r = searcher.search(SearchRequest(q="podolski vaf lowif nguyeenf owr arsenal"))
+        assert r.suggestion is None
+        assert searcher._vocab is not None and searcher._vocab.restore(["tin", "hieu"]) == ["tin", "hiểu"]
+        assert searcher.search(SearchRequest(q="tin hieu")).suggestion is None
+        assert searcher.search(SearchRequest(q="den voi tin")).suggestion == "đến với tin"  # its pairs exist
 
 
 def test_a_minus_before_a_number_is_part_of_it_not_an_exclusion() -> None:

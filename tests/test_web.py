@@ -262,6 +262,14 @@ def test_suggest(client: TestClient, openapi: dict[str, Any]) -> None:
     assert client.get("/api/suggest", params={"q": ""}).json() == ["", [], [], []]
 
 
+@pytest.mark.parametrize("typed", ["ha no", "hà n", "Hà Nộ"])
+def test_suggest_completes_the_syllable_being_typed(client: TestClient, openapi: dict[str, Any], typed: str) -> None:
+    q, completions, descriptions, urls = check(openapi, "/api/suggest", client.get("/api/suggest", params={"q": typed}))
+    assert q == typed and completions[0] == "hà nội" and urls[0] == "/?q=h%C3%A0+n%E1%BB%99i"
+    assert len(completions) == len(set(completions)) <= 8
+    assert descriptions[0] == "" and any(descriptions)  # headlines (described by their source) follow
+
+
 # -- language ----------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from whoosh import index as whoosh_index
 from ..archive import Archive
 from ..vietnamese import fold, from_telex, has_marks, looks_like_telex, normalize, syllables
 from .analysis import BIGRAM_JOINER
+from .completion import complete
 from .docsets import DocSets, Tally, ids_of
 from .highlight import Highlighter
 from .indexer import CURRENT, STATE, VOCABULARY, current_generation, index_state
@@ -128,6 +129,7 @@ class Searcher:
         self._sets: DocSets | None = None
         self._vocab: Vocabulary | None = None
         self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
+        self._completions: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
         self._open()
 
     # -- lifecycle ------------------------------------------------------------------
@@ -164,6 +166,7 @@ class Searcher:
         except NotImplementedError:  # an index without documents has no column to read
             self._texts = []
         self._answers = OrderedDict()
+        self._completions = OrderedDict()
         self._archive_seq = -1
         self._hidden = frozenset()
         # Pay the one-time costs now rather than in the first request: the folding
@@ -174,6 +177,8 @@ class Searcher:
             self._texts[0]
         vocab_path = live / VOCABULARY
         self._vocab = Vocabulary(vocab_path, readonly=True) if vocab_path.exists() else None
+        if self._vocab is not None:
+            self._vocab.starting("bigrams", "a", 1, 1)  # the first read of a cold file took 150 ms
         if old_searcher is not None:
             old_searcher.close()
         if old_vocab is not None:
@@ -393,14 +398,37 @@ class Searcher:
                 else:
                     chosen = []
                     break
-            if chosen and chosen != syllables(normalize(text)):
+            if chosen and chosen != syllables(normalize(text)) and self._supported(chosen):
                 response.suggestion, response.suggestion_kind = " ".join(chosen), "telex"
                 return
         words = parsed.syllables()
         if words and not any(has_marks(w) for w in words) and self._vocab is not None:
             restored = self._vocab.restore([fold(w) for w in words])
-            if restored and restored != words and any(has_marks(w) for w in restored):
+            if restored and restored != words and any(has_marks(w) for w in restored) and self._supported(restored):
                 response.suggestion, response.suggestion_kind = " ".join(restored), "accents"
+
+    def _supported(self, reading: list[str]) -> bool:
+        """Whether the archive has every adjacent pair of a reading: one built word by word
+        can join syllables no article puts side by side, and would lead to nothing."""
+        return self._vocab is not None and self._vocab.supports(reading)
+
+    def complete(self, q: str, limit: int = 5) -> list[str]:
+        """Readings of a query being typed with its last syllable completed (``completion.complete``).
+
+        Remembered until the index changes: a search box asks again for each key pressed
+        and backspaced.
+        """
+        self.refresh()
+        with self._lock:
+            if self._vocab is None:
+                return []
+            key = (q, limit)
+            found = self._completions.get(key)
+            if found is None:
+                found = self._completions[key] = complete(self._vocab, q, limit)
+                if len(self._completions) > ANSWERS:
+                    self._completions.popitem(last=False)
+            return list(found)
 
     def _known(self, word: str, *, strictly: bool = False) -> bool:
         """Seen in a headline or lead as it is, or (unless ``strictly``) anywhere in some accent form."""

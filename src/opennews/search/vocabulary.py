@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
 
-from ..vietnamese import fold, normalize, syllables
+from ..vietnamese import fold, has_marks, normalize, syllables
 
 __all__ = ["Vocabulary"]
 
@@ -127,16 +127,31 @@ class Vocabulary:
         return list(found) if found is not None else None
 
     def _restore(self, folded_words: Sequence[str]) -> list[str] | None:
+        best = self.readings(folded_words)
+        return max(best.values(), key=lambda x: x[0])[1] if best else None
+
+    def readings(self, typed: Sequence[str]) -> dict[str, tuple[float, list[str]]]:
+        """The best reading ending in each form of the last syllable, with its score.
+
+        ``typed`` are normalised syllables: a marked one stands only for itself (the
+        writer chose those marks), an unmarked one for any of its accented forms. Empty
+        when some syllable was never seen.
+        """
+        if not typed:
+            return {}
+        folded_words = [fold(w) for w in typed]
         options: list[list[tuple[str, int]]] = []
-        for w in folded_words:
+        for w, f in zip(typed, folded_words, strict=True):
             if w.isdigit():
                 options.append([(w, 1)])
                 continue
-            forms = self.forms(w)
+            forms = self.forms(f)
+            if has_marks(w):
+                forms = [(e, n) for e, n in forms if e == w] or ([(w, c)] if (c := self.count(w)) else [])
             if not forms:
-                return None
+                return {}
             options.append(forms)
-        # best[i][form] = (score, path)
+        # best[form] = (score, path)
         best: dict[str, tuple[float, list[str]]] = {f: (math.log1p(n), [f]) for f, n in options[0]}
         for (before, here), forms in zip(pairwise(folded_words), options[1:], strict=True):
             counts = self.pairs(f"{before} {here}")
@@ -152,7 +167,38 @@ class Vocabulary:
                 )
                 step[form] = (score, [*path, form])
             best = step
-        return max(best.values(), key=lambda x: x[0])[1]
+        return best
+
+    def count(self, word: str) -> int:
+        """How often an accented syllable was seen."""
+        row = self._conn.execute("SELECT n FROM unigrams WHERE fold = ? AND exact = ?", (fold(word), word)).fetchone()
+        return int(row[0]) if row else 0
+
+    def pair_count(self, a: str, b: str) -> int:
+        """How often the accented pair "a b" was seen."""
+        row = self._conn.execute(
+            "SELECT n FROM bigrams WHERE fold = ? AND exact = ?", (f"{fold(a)} {fold(b)}", f"{a} {b}")
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def supports(self, words: Sequence[str]) -> bool:
+        """Whether every adjacent pair of a reading occurs in some headline or lead.
+
+        A "did you mean" built syllable by syllable can join forms no article ever puts
+        side by side ("đến tin hiểu thông minh"); offering it sends the reader to nothing.
+        Pairs with a number are never counted, so they are not asked about.
+        """
+        return all(a.isdigit() or b.isdigit() or self.pair_count(a, b) > 0 for a, b in pairwise(words))
+
+    def starting(self, table: str, prefix: str, scan: int, limit: int) -> list[tuple[str, int]]:
+        """Forms whose fold starts with ``prefix``, most frequent first, among the first
+        ``scan`` rows of the key range: bounded work however common the prefix."""
+        assert table in ("unigrams", "bigrams")
+        return self._conn.execute(
+            f"SELECT exact, n FROM (SELECT exact, n FROM {table} WHERE fold >= ? AND fold < ? LIMIT ?)"
+            " ORDER BY n DESC LIMIT ?",
+            (prefix, prefix + "\U0010ffff", scan, limit),
+        ).fetchall()
 
     def add_records(self, records: Iterable[dict[str, object]]) -> None:
         for rec in records:

@@ -6,6 +6,7 @@ JSON too: ``{"error": {"status": 400, "message": "..."}}``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -22,6 +23,8 @@ from .payloads import article_payload, run_search, search_payload, stats_payload
 from .site import Site
 
 __all__ = ["Api", "JSONResponse"]
+
+COMPLETIONS = 5  # completions asked for; the did-you-mean and headlines fill the list up to SUGGESTIONS
 
 
 class JSONResponse(Response):
@@ -42,12 +45,18 @@ def error_json(status: int, message: str) -> JSONResponse:
     return response
 
 
-def _suggestions(backend: Backend, q: str) -> Any:
-    request = SearchRequest(q=q, per_page=5, facets=False, snippets=False)
+def _suggestions(backend: Backend, q: str) -> tuple[list[str], Any]:
+    """Completions of the query being typed, and the search the rest of the suggestions come from."""
+    request = SearchRequest(q=q.strip(), per_page=5, facets=False, snippets=False)
     try:
-        return backend.search(request)
+        completions, response = backend.complete(q, COMPLETIONS), backend.search(request)
+        if completions and not response.hits:
+            # A half-typed syllable matches nothing yet; the headlines are those of what it becomes.
+            completed = backend.search(replace(request, q=completions[0], suggest=False))
+            response = replace(response, hits=completed.hits)
+        return completions, response
     except Unavailable:
-        return None
+        return [], None
 
 
 class Api:
@@ -76,8 +85,8 @@ class Api:
         q = query.get("q")
         if len(q) > MAX_QUERY:
             raise BadRequest("q is too long (more than %(limit)s characters).", limit=MAX_QUERY)
-        response = await run_in_threadpool(_suggestions, self.site.backend, q.strip()) if q.strip() else None
-        body = JSONResponse(suggest_payload(q, response))
+        completions, response = await run_in_threadpool(_suggestions, self.site.backend, q) if q.strip() else ([], None)
+        body = JSONResponse(suggest_payload(q, response, completions))
         body.headers["content-type"] = "application/x-suggestions+json"
         return body
 

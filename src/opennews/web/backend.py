@@ -145,6 +145,11 @@ class Backend:
         with self._search_lock:
             return self._open_searcher().search(request)
 
+    def complete(self, q: str, limit: int = 5) -> list[str]:
+        """Completions of a query being typed (``Searcher.complete``)."""
+        with self._search_lock:
+            return self._open_searcher().complete(q, limit)
+
     def matching_ids(self, request: SearchRequest) -> list[str]:
         """Every matching article id, newest first (for exports)."""
         with self._search_lock:

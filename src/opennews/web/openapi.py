@@ -180,13 +180,17 @@ _SCHEMAS: dict[str, Any] = {
         }
     ),
     "Suggestions": {
-        "description": "OpenSearch suggestions: [query, completions, descriptions, URLs].",
+        "description": (
+            "OpenSearch suggestions: [query, completions, descriptions, URLs]. The query with its last syllable"
+            " completed comes first, then the did-you-mean reading, then headlines of the best matches; at most 8,"
+            " each once."
+        ),
         "type": "array",
         "prefixItems": [
             {"type": "string"},
-            {"type": "array", "items": {"type": "string"}},
-            {"type": "array", "items": {"type": "string"}},
-            {"type": "array", "items": {"type": "string"}},
+            {"type": "array", "items": {"type": "string"}, "maxItems": 8},
+            {"type": "array", "items": {"type": "string"}, "maxItems": 8},
+            {"type": "array", "items": {"type": "string"}, "maxItems": 8},
         ],
         "minItems": 4,
         "maxItems": 4,

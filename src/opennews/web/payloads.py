@@ -8,6 +8,7 @@ Nothing here formats for a language; templates do that.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,6 +20,8 @@ from .backend import Backend
 from .params import MAX_PAGE, SearchParams
 
 __all__ = ["article_payload", "search_payload", "stats_payload", "suggest_payload"]
+
+SUGGESTIONS = 8  # a browser shows about this many under its search bar
 
 #: Only <mark> survives in highlighted text: the searcher escapes, and this makes sure.
 _MARK_ONLY: dict[str, Any] = {"tags": {"mark"}, "attributes": {}}
@@ -153,26 +156,32 @@ def stats_payload(stats: dict[str, Any], index_documents: int | None) -> dict[st
     }
 
 
-def suggest_payload(q: str, response: SearchResponse | None) -> list[Any]:
+def suggest_payload(q: str, response: SearchResponse | None, completions: Sequence[str] = ()) -> list[Any]:
     """OpenSearch suggestions: ``[query, [completions], [descriptions], [urls]]``.
 
-    The "did you mean" reading (accents restored, Telex decoded) comes first, then the
-    headlines of the best matches; browsers show them under their search bar.
+    The query's completions come first (what is being typed, finished), then the "did
+    you mean" reading (accents restored, Telex decoded), then the headlines of the best
+    matches; browsers show them under their search bar, so each appears once and the
+    list stays short (``SUGGESTIONS``).
     """
-    completions: list[str] = []
+    texts: list[str] = []
     descriptions: list[str] = []
     urls: list[str] = []
+
+    def offer(text: str, description: str, url: str) -> None:
+        if text not in texts and len(texts) < SUGGESTIONS:
+            texts.append(text)
+            descriptions.append(description)
+            urls.append(url)
+
+    for completion in completions:
+        offer(completion, "", "/?" + urlencode({"q": completion}))
     if response is not None:
         if response.suggestion:
-            completions.append(response.suggestion)
-            descriptions.append("")
-            urls.append("/?" + urlencode({"q": response.suggestion}))
+            offer(response.suggestion, "", "/?" + urlencode({"q": response.suggestion}))
         for hit in response.hits:
-            if hit.title not in completions:
-                completions.append(hit.title)
-                descriptions.append(hit.source)
-                urls.append(article_path(hit.id))
-    return [q, completions, descriptions, urls]
+            offer(hit.title, hit.source, article_path(hit.id))
+    return [q, texts, descriptions, urls]
 
 
 def run_search(backend: Backend, params: SearchParams) -> SearchResponse:
