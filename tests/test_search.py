@@ -335,11 +335,29 @@ def test_did_you_mean_restores_accents(searcher: Searcher) -> None:
     assert r.hits[0].id == "t-tnnt"  # the query itself still ran
 
 
-def test_telex_is_suggested_never_replaced(searcher: Searcher) -> None:
+def test_telex_that_finds_nothing_runs_its_reading(searcher: Searcher) -> None:
     r = searcher.search(SearchRequest(q="vieetj nam"))
+    assert r.ran == "việt nam" and r.ran_kind == "telex"
+    assert r.request.q == "vieetj nam"  # the request is still what was typed
+    assert r.hits[0].id == "t-vn" and r.total == len(ids(searcher, "việt nam"))
     assert r.suggestion == "việt nam" and r.suggestion_kind == "telex"
-    assert all(h.id != "t-vn" for h in r.hits)  # not silently replaced
-    assert ids(searcher, r.suggestion)[0] == "t-vn"
+
+
+def test_exact_searches_what_was_typed(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="vieetj nam", exact=True))
+    assert r.ran is None and r.total == 0 and not r.hits
+    assert r.suggestion == "việt nam"  # still offered, as "did you mean"
+
+
+def test_a_query_that_finds_something_is_never_replaced(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="tai nan giao thong"))
+    assert r.total and r.ran is None and r.suggestion == "tai nạn giao thông"
+
+
+def test_a_reading_runs_without_suggestions_asked_for(searcher: Searcher) -> None:
+    r = searcher.search(SearchRequest(q="vieetj nam", suggest=False, facets=False))
+    assert r.ran == "việt nam" and r.hits[0].id == "t-vn"
+    assert r.suggestion is None
 
 
 def test_related_articles(searcher: Searcher) -> None:

@@ -236,7 +236,9 @@ def _print_results(response, out: TextIO) -> None:  # type: ignore[no-untyped-de
     )
     for note in response.notes:
         print(f"  note: {note}", file=out)
-    if response.suggestion:
+    if response.ran:
+        print(f'  showing results for "{response.ran}" (nothing matches "{q}" as typed)', file=out)
+    elif response.suggestion:
         print(f"  did you mean: {response.suggestion}", file=out)
     for hit in response.hits:
         when = (hit.published or "")[:10]

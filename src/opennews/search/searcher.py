@@ -70,6 +70,8 @@ class SearchRequest:
     facets: bool = True
     suggest: bool = True
     snippets: bool = True
+    #: Search exactly ``q``: never run its Telex or accent reading instead of it.
+    exact: bool = False
 
 
 @dataclass
@@ -99,6 +101,10 @@ class SearchResponse:
     relaxed: bool = False
     notes: list[str] = field(default_factory=list)
     took_ms: float = 0.0
+    #: The query run instead of ``request.q`` (its Telex or accent reading), when ``q`` found
+    #: nothing and the reading found articles; the hits, total and facets are the reading's.
+    ran: str | None = None
+    ran_kind: str | None = None  # "accents" or "telex"
 
     @property
     def pages(self) -> int:
@@ -251,13 +257,39 @@ class Searcher:
         parsed = _parse(request)
         with self._lock:
             response = self._run(request, parsed)
-            if request.suggest:
+            if request.suggest or (not response.total and not request.exact):
                 self._suggest(request, parsed, response)
+            if not response.total and not request.exact:
+                response = self._read_instead(request, response)
+            if not request.suggest:
+                response.suggestion = response.suggestion_kind = None
             # Popular searches repeat; their answers hold until the index changes.
             self._answers[request] = response
             if len(self._answers) > ANSWERS:
                 self._answers.popitem(last=False)
         return replace(response, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _read_instead(self, request: SearchRequest, response: SearchResponse) -> SearchResponse:
+        """The answer for the query's reading when the query as typed found nothing and the
+        reading finds articles: "vieetj nam" (Telex with the input method off) means "việt nam",
+        and a page of nothing with a link to the obvious is one click too many. Otherwise
+        ``response`` as it is. A query that finds anything is never replaced, and ``exact``
+        turns this off (the way back to what was typed)."""
+        reading, kind = response.suggestion, response.suggestion_kind
+        if not reading or kind not in ("telex", "accents"):
+            return response
+        wanted = replace(request, q=reading)
+        found = self._run(wanted, _parse(wanted))
+        if not found.total:
+            return response
+        return replace(
+            found,
+            request=request,
+            suggestion=reading,
+            suggestion_kind=kind,
+            ran=reading,
+            ran_kind=kind,
+        )
 
     def _run(self, request: SearchRequest, parsed: ParsedQuery) -> SearchResponse:
         sets = self._sets
