@@ -625,3 +625,69 @@ def test_highlighted_text_is_what_the_sanitiser_would_write(text: str) -> None:
     string either way, for what the highlighter writes and for anything else."""
     for html in (Highlighter([], ["ha"]).mark(text), text, f"<mark>{text}</mark>"):
         assert marked(html) == nh3.clean(html, tags={"mark"}, attributes={})
+
+
+# -- a query that finds nothing, read as Telex -----------------------------------------------
+
+
+def words_of(html: str) -> str:
+    """The page's text with its white space closed up."""
+    return " ".join(text_of(html).split())
+
+
+def test_telex_that_finds_nothing_shows_its_reading_with_a_way_back(client: TestClient) -> None:
+    page = client.get("/", params={"q": "vieetj nam"})
+    assert page.status_code == 200
+    shown = words_of(page.text)
+    assert "Kết quả cho việt nam (đọc theo kiểu gõ Telex) — tìm chính xác vieetj nam" in shown
+    assert "Kết quả cho việt nam" in shown and "tìm chính xác vieetj nam" in shown
+    assert "Có phải bạn muốn tìm" not in shown  # the reading ran: no "did you mean" too
+    assert re.search(r"\d+ kết quả cho “việt nam”", shown)
+    back = re.search(r'<a href="(/\?[^"]*exact=1[^"]*)"[^>]*>(?:<bdi>)?vieetj nam', page.text)
+    assert back, "the way back to what was typed"
+    exact = client.get(unescape(back.group(1)))
+    assert "0 kết quả cho “vieetj nam”" in words_of(exact.text)
+    assert "Kết quả cho việt nam" not in words_of(exact.text)
+    assert "Có phải bạn muốn tìm" in words_of(exact.text)  # still offered
+    english = client.get("/", params={"q": "vieetj nam", "lang": "en"})
+    assert "Showing results for việt nam" in words_of(english.text)
+    assert "search instead for vieetj nam" in words_of(english.text)
+
+
+def test_api_says_which_query_ran(client: TestClient, openapi: dict[str, Any]) -> None:
+    body = check(openapi, "/api/search", client.get("/api/search", params={"q": "vieetj nam"}))
+    reading = check(openapi, "/api/search", client.get("/api/search", params={"q": "việt nam"}))
+    assert body["query"] == "vieetj nam" and body["query_run"] == "việt nam" and body["query_reason"] == "telex"
+    assert body["total"] == reading["total"] > 0 and body["results"] == reading["results"]
+    assert body["suggestion"] == "việt nam" and body["suggestion_kind"] == "telex"  # as before
+    exact = check(openapi, "/api/search", client.get(body["exact_url"]))
+    assert exact["exact"] is True and exact["total"] == 0 and exact["query_run"] == "vieetj nam"
+    assert exact["query_reason"] is None and exact["exact_url"] is None
+    for bad in ("yes", "2", ""):
+        assert client.get("/api/search", params={"q": "vieetj nam", "exact": bad}).status_code == 400
+
+
+def test_a_query_that_matches_as_typed_is_never_replaced(client: TestClient, openapi: dict[str, Any]) -> None:
+    body = check(openapi, "/api/search", client.get("/api/search", params={"q": "thuy dien"}))
+    assert body["total"] > 0 and body["query_run"] == "thuy dien" and body["query_reason"] is None
+    assert body["suggestion_kind"] == "accents"
+    assert "Có phải bạn muốn tìm" in words_of(client.get("/", params={"q": "thuy dien"}).text)
+
+
+def test_an_accented_query_that_finds_nothing_stays_as_typed(client: TestClient, openapi: dict[str, Any]) -> None:
+    body = check(openapi, "/api/search", client.get("/api/search", params={"q": "việtt nam"}))
+    assert body["total"] == 0 and body["query_run"] == "việtt nam" and body["query_reason"] is None
+    shown = words_of(client.get("/", params={"q": "việtt nam"}).text)
+    assert "0 kết quả cho “việtt nam”" in shown and "Kết quả cho" not in shown
+
+
+def test_search_feed_holds_the_readings_articles(client: TestClient) -> None:
+    def items(query: dict[str, str]) -> tuple[str, list[str]]:
+        root = ElementTree.fromstring(client.get("/feeds/search.rss", params=query).content)
+        return root.findtext("channel/title") or "", [i.findtext("guid") or "" for i in root.iter("item")]
+
+    title, typed = items({"q": "vieetj nam"})
+    _, reading = items({"q": "việt nam"})
+    assert typed and typed == reading
+    assert "vieetj nam" in title and "việt nam" in title
+    assert items({"q": "vieetj nam", "exact": "1"})[1] == []

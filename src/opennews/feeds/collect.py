@@ -120,6 +120,7 @@ def _neighbour_month(reader: Reader, spec: FeedSpec, *, before: bool) -> str:
 
 def collect(spec: FeedSpec, reader: Reader, base_url: str) -> Feed:
     """The feed ``spec`` names, read now."""
+    ran: str | None = None  # the query's reading, run instead of it (it found nothing; the reading did)
     if spec.month:
         ids: list[str] = []
         page = 1
@@ -131,7 +132,9 @@ def collect(spec: FeedSpec, reader: Reader, base_url: str) -> Feed:
             page += 1
         items = _items(reader, ids[:MAX_ARCHIVE_ITEMS], base_url)
     else:
-        items = _items(reader, [h.id for h in reader.search(spec.request()).hits], base_url)
+        response = reader.search(spec.request())
+        ran = response.ran
+        items = _items(reader, [h.id for h in response.hits], base_url)
 
     withdrawn = [w for w in reader.withdrawn() if _matches(spec, w.get("record"))]
     if spec.month:
@@ -151,7 +154,7 @@ def collect(spec: FeedSpec, reader: Reader, base_url: str) -> Feed:
         elif items:
             newest = max(i.published for i in items).astimezone(VN).strftime("%Y-%m")
             links["prev-archive"] = {fmt: spec.at_month(newest).url(base_url, fmt) for fmt in FORMATS}
-    title = plain(spec.title)  # the name in it is archive text
+    title = plain(spec.title + (f" → {ran}" if ran else ""))  # the name in it is archive text
     subtitle = "Lưu trữ mở tin tức tiếng Việt: " + title.removeprefix("opennews · ")
     return Feed(
         id=f"urn:opennews:feed:{spec.url('', 'atom')}",

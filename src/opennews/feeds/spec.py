@@ -60,6 +60,7 @@ class FeedSpec:
     date_to: date | None = None
     limit: int = DEFAULT_LIMIT
     month: str = ""  # YYYY-MM: an archive page instead of the live feed
+    exact: bool = False  # a search of exactly ``q``, never its Telex or accent reading
 
     @property
     def archivable(self) -> bool:
@@ -80,6 +81,7 @@ class FeedSpec:
             "author": self.author,
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
+            "exact": "1" if self.exact else "",
         }
         if not self.month and self.limit != DEFAULT_LIMIT:
             pairs["limit"] = str(self.limit)
@@ -135,6 +137,7 @@ class FeedSpec:
             facets=False,
             suggest=False,
             snippets=False,
+            exact=self.exact,
         )
 
     @property
@@ -150,4 +153,5 @@ class FeedSpec:
             self.date_to,
             self.limit,
             self.month,
+            self.exact,
         )

@@ -135,6 +135,7 @@ class FeedViews:
             date_from=params.date_from,
             date_to=params.date_to,
             limit=limit,
+            exact=params.exact,
         )
 
     async def _serve(self, request: Request, spec: FeedSpec, fmt: str) -> Response:

@@ -86,6 +86,13 @@ _SEARCH_PARAMETERS = [
         "description": "Results per page (``per_page`` is accepted too).",
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
     },
+    {
+        "name": "exact",
+        "in": "query",
+        "description": "1: search exactly `q`. Without it, a `q` that finds nothing while its Telex or accent "
+        "reading finds articles runs that reading instead (`query_run`, `query_reason` say so).",
+        "schema": {"type": "string", "enum": ["0", "1"], "default": "0"},
+    },
 ]
 
 _RESULT_PROPERTIES: dict[str, Any] = {
@@ -130,6 +137,20 @@ _SCHEMAS: dict[str, Any] = {
             "facets": _obj({k: {"type": "array", "items": _ref("FacetValue")} for k in ("source", "category", "year")}),
             "suggestion": {**_STR_OR_NULL, "description": "Did you mean: accents restored or Telex decoded."},
             "suggestion_kind": {"enum": ["accents", "telex", None]},
+            "query_run": {
+                "type": "string",
+                "description": "The query whose results these are: `query` itself, or its reading when `query` "
+                "found nothing and the reading found articles.",
+            },
+            "query_reason": {
+                "enum": ["accents", "telex", None],
+                "description": "Why `query_run` differs from `query` (null when it does not).",
+            },
+            "exact": {"type": "boolean", "description": "Whether `exact=1` was asked for."},
+            "exact_url": {
+                **_STR_OR_NULL,
+                "description": "When a reading ran: this search for exactly `query`, without the reading.",
+            },
             "relaxed": {"type": "boolean", "description": "True when not every word could be matched."},
             "notes": {"type": "array", "items": {"type": "string"}},
             "next": {**_STR_OR_NULL, "description": "The next page of this search."},

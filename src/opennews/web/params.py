@@ -123,6 +123,8 @@ class SearchParams:
     sort: str = "relevance"
     page: int = 1
     per_page: int = PER_PAGE
+    #: Search exactly ``q``, never its Telex or accent reading (the link back from a reading).
+    exact: bool = False
 
     @property
     def filtered(self) -> bool:
@@ -141,6 +143,7 @@ class SearchParams:
             facets=facets,
             snippets=snippets,
             suggest=suggest,
+            exact=self.exact,
         )
 
     def pairs(self, **changes: Any) -> dict[str, str]:
@@ -154,6 +157,7 @@ class SearchParams:
             "sort": "" if self.sort == "relevance" else self.sort,
             "page": "" if self.page == 1 else str(self.page),
             "limit": "" if self.per_page == PER_PAGE else str(self.per_page),
+            "exact": "1" if self.exact else "",
         }
         for name, value in changes.items():
             values[name.rstrip("_")] = value
@@ -161,6 +165,7 @@ class SearchParams:
             values["page"] = ""
         if values["sort"] == "relevance":
             values["sort"] = ""
+        values["exact"] = "1" if values["exact"] in (True, "1") else ""
         return {k: str(v) for k, v in values.items() if v not in ("", None)}
 
     def query_string(self, **changes: Any) -> str:
@@ -218,6 +223,16 @@ def _int(query: Query, name: str, default: int, low: int, high: int, *, strict: 
     return default if text is None else bounded(text, name, low, high)
 
 
+def _flag(query: Query, name: str, *, strict: bool) -> bool:
+    """A yes/no parameter: ``1`` or ``0`` (what a link writes; the OpenAPI document's enum)."""
+    text = _given(query, name, strict=strict)
+    if text is None:
+        return False
+    if text not in ("0", "1"):
+        raise BadRequest(N_("%(name)s must be 0 or 1."), name=name)
+    return text == "1"
+
+
 def _date(query: Query, name: str, *, strict: bool) -> date | None:
     text = _given(query, name, strict=strict)
     if text is None:
@@ -263,6 +278,7 @@ def parse_search(query: Query, *, strict: bool = False) -> SearchParams:
         sort=sort,
         page=_int(query, "page", 1, 1, MAX_PAGE, strict=strict),
         per_page=_int(query, per_page_name, PER_PAGE, 1, MAX_PER_PAGE, strict=strict),
+        exact=_flag(query, "exact", strict=strict),
     )
     if date_from and date_to and date_from > date_to:
         raise Unprocessable(N_("The start date is after the end date."))
