@@ -297,6 +297,12 @@ _EXPORT_PARAMETERS = [
         "wins over since when both are given). Not with a search (a 422).",
     },
     *[p for p in _SEARCH_PARAMETERS if p["name"] in ("q", "source", "category", "from", "to")],
+    {
+        "name": "exact",
+        "in": "query",
+        "description": "Accepted as in a search; an export always takes `q` exactly as given, never a reading.",
+        "schema": {"type": "string", "enum": ["0", "1"], "default": "0"},
+    },
 ]
 
 
