@@ -15,6 +15,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..conditional import not_modified
+
 __all__ = ["Assets"]
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -53,6 +55,6 @@ class Assets:
         if asset is None:
             return Response("Not found\n", status_code=404, media_type="text/plain; charset=utf-8")
         headers = {"cache-control": _IMMUTABLE, "etag": asset.etag}
-        if request.headers.get("if-none-match") == asset.etag:
+        if not_modified((asset.etag,), 0, request.headers.get("if-none-match"), None):
             return Response(status_code=304, headers=headers)
         return Response(asset.body, media_type=asset.media_type, headers=headers)
