@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, cast
 from urllib.parse import quote_plus, unquote_to_bytes
 
-from ..article import MAX_SHORT
+from ..feeds.names import MAX_NAME  # source, category, a feed's author: as long as the archive allows
 from ..search import SearchRequest
 from ..vietnamese import parse_datetime
 from .i18n import N_
@@ -48,9 +48,6 @@ __all__ = [
 ]
 
 MAX_QUERY = 500  # characters of q
-#: Characters of source, category (and a feed's author): as long as the archive lets a name
-#: be, so every name it publishes can be asked for.
-MAX_NAME = MAX_SHORT
 #: Bytes of the whole raw query string: the longest a valid request can make, every character of q,
 #: source and category being 4 UTF-8 bytes percent-encoded (12), plus room for the short parameters.
 #: (A valid q of 500 Vietnamese characters alone takes up to 9 bytes each percent-encoded: 4,500.)
