@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opennews.search.ranking import Term, longest, score
+from opennews.search.analysis import cut
+from opennews.search.ranking import OTHER_READING, Reading, Scorer, Term, longest, score
 from opennews.search.schema import StoredText
 
 words = st.lists(st.sampled_from(["ha", "noi", "mua", "to", "gio", "lon"]), min_size=0, max_size=30)
@@ -47,6 +48,30 @@ def test_stored_text_round_trips_both_forms() -> None:
     text = _text("Thủy điện", "xả lũ", "Hòa Bình")
     back = StoredText.decode(text.encode())
     assert back.exact == text.exact and back.folded == [" Thuy dien ", " xa lu ", " Hoa Binh "]
+
+
+def test_stored_text_keeps_paragraphs_apart() -> None:
+    """Side by side never runs across a paragraph break; a syllable next to one is still found."""
+    text = StoredText.from_cuts([cut("Đêm ở Hà Nội"), [], cut("\n\nGió về Hà Nội\n\n\nMưa rét\n")])
+    assert text.exact[2] == " gió về hà nội \n mưa rét "
+    assert " noi mua " not in text.folded[2] and " mua " in text.folded[2] and " noi " in text.folded[2]
+    assert [StoredText.length(p) for p in text.folded] == [4, 0, 6]
+    assert StoredText.folded_of(text.encode()) == text.folded
+
+
+def test_a_reading_typed_with_marks_is_a_tier_and_a_likely_one_a_weight() -> None:
+    terms = [Term.make("khóa", 2.0), Term.make("học", 1.0)]
+    pairs, runs = [("khoa hoc", 3.0)], [["khoa", "hoc"]]
+    course = _text("tin giáo dục", "mở khóa học mới", "học phí")
+    science = _text("khoa học khoa học", "khoa học vũ trụ", "khoa học và học khoa học")
+    typed = Scorer(terms, pairs, runs, Reading.of([["khóa", "học"]], typed=True))
+    assert typed.tier(course) == 1 and typed.tier(science) == 0
+    assert typed(science) > typed(course)  # the score alone would put science first
+    plain = [Term.make("khoa", 2.0), Term.make("hoc", 1.0)]
+    likely = Scorer(plain, pairs, runs, Reading.of([["khoa", "học"]], typed=False))
+    unweighted = Scorer(plain, pairs, runs)
+    assert likely.tier(course) == likely.tier(science) == 0
+    assert likely(course) == unweighted(course) * OTHER_READING and likely(science) == unweighted(science)
 
 
 @given(st.lists(st.text(), min_size=3, max_size=3), st.lists(st.text(), min_size=3, max_size=3))

@@ -429,3 +429,82 @@ def test_undated_articles_come_last_when_sorting_by_newest(tmp_path: Path) -> No
         assert ids(searcher, "mưa", sort="oldest") == ["t-undated", "t-old", "t-new"]
         assert searcher.matching_ids(SearchRequest(q="mưa")) == ["t-new", "t-old", "t-undated"]
         assert ids(searcher, "mưa from:2020-01-01") == ["t-new"]  # no date is not a recent date
+
+
+# -- the reading a query means, and true phrases --------------------------------------------
+
+
+def test_no_pair_runs_across_a_headline_lead_or_paragraph_boundary() -> None:
+    text = "Đêm ở Hà Nội\n\nMưa lớn kéo dài\nHai ngày"
+    assert "noi_mua" not in [t.text for t in bigram_analyzer()(text)]
+    assert "dai_hai" not in [t.text for t in bigram_analyzer()(text)]
+    assert [t.text for t in bigram_analyzer()(text)].count("ha_noi") == 1
+
+
+def test_a_quoted_phrase_matches_its_words_in_sequence_in_one_part(tmp_path: Path) -> None:
+    rows = [
+        # The headline ends "Hà Nội", the lead starts "Mưa": no phrase.
+        ("edge", "Đêm giao thừa ở Hà Nội", "Mưa phùn kéo dài suốt đêm.", "Đường phố vắng.", "2024-01-01"),
+        # Every pair of "hà nội mưa" somewhere, the three words nowhere in sequence.
+        ("pairs", "Hà Nội đón khách", "Nội mưa đã tạnh.", "Trời hửng nắng.", "2024-01-02"),
+        # A paragraph ends "Hà Nội", the next starts "mưa".
+        ("para", "Tin thời tiết", "Bản tin sáng.", "Gió mùa về Hà Nội\nMưa rét kéo dài.", "2024-01-03"),
+        ("phrase", "Thời tiết hôm nay", "Hôm nay Hà Nội mưa to.", "Người dân mang áo mưa.", "2020-01-01"),
+    ]
+    records = [(k, t, s, b, "example.vn", None, d, None) for k, t, s, b, d in rows]
+    with _small_home(tmp_path, records) as searcher:
+        assert ids(searcher, '"hà nội mưa"') == ["t-phrase"]
+        assert ids(searcher, '"ha noi mua"') == ["t-phrase"]
+        unquoted = ids(searcher, "hà nội mưa")  # the phrase before words that only meet across a boundary
+        assert unquoted.index("t-phrase") < min(unquoted.index("t-edge"), unquoted.index("t-para"))
+        assert searcher.search(SearchRequest(q='"hà nội mưa"')).total == 1
+        assert searcher.matching_ids(SearchRequest(q='"ha noi mua"')) == ["t-phrase"]
+        # Excluding the phrase leaves the articles that only hold its pairs apart.
+        assert sorted(ids(searcher, 'thời -"hà nội mưa"')) == ["t-para"]
+
+
+def test_a_marked_minority_reading_ranks_first_whatever_its_score(tmp_path: Path) -> None:
+    # "khoa học" (science) fills the archive, in headlines, repeated; "khóa học" (a course) is
+    # rare and weaker on every other count: only the typed marks tell the reader's meaning.
+    rows = [
+        _row(f"sci{i}", f"Khoa học: khoa học vũ trụ số {i}", "Khoa học và học khoa học mỗi ngày.", "2024-01-01")
+        for i in range(12)
+    ]
+    rows += [
+        _row(f"course{i}", f"Tin giáo dục số {i}", f"Mở khóa học tiếng Anh thứ {i}.", "2019-01-01") for i in range(3)
+    ]
+    with _small_home(tmp_path, rows) as searcher:
+        marked = ids(searcher, "khóa học")
+        assert set(marked[:3]) == {"t-course0", "t-course1", "t-course2"}
+        assert (
+            len(marked) == 10 and searcher.search(SearchRequest(q="khóa học")).total == 15
+        )  # marks never lose results
+        assert all(i.startswith("t-sci") for i in ids(searcher, "khoa học")[:10])
+        assert all(i.startswith("t-sci") for i in ids(searcher, "khoa hoc")[:10])  # the likely reading
+        folded = searcher.search(SearchRequest(q="khoa hoc", per_page=20))
+        assert {h.id for h in folded.hits} >= {"t-course0", "t-course1", "t-course2"}  # still found
+
+
+def test_a_marked_single_syllable_in_the_headline_ranks_first(tmp_path: Path) -> None:
+    rows = [
+        _row(f"ban{i}", f"Bàn tròn bàn về bạn đọc {i}", "Bạn đọc bàn luận, bạn đọc hỏi.", "2024-01-01")
+        for i in range(5)
+    ]
+    rows.append(_row("sell", "Giá bán lẻ", "Điều chỉnh.", "2010-01-01"))
+    with _small_home(tmp_path, rows) as searcher:
+        assert ids(searcher, "bán")[0] == "t-sell"
+
+
+def test_highlights_follow_the_reading_matched(tmp_path: Path) -> None:
+    body = "Dự án trùng tu đình làng hoàn thành. Ông Tư nói về trưng bày và án tử."
+    rows = [_row("tt", "Trùng tu đình làng", body, "2024-01-01")]
+    rows.append(_row("td", "Nhà máy thủy điện", "Thủy điện xả lũ. Đoàn khách từ Thụy Điển tham quan.", "2024-01-02"))
+    with _small_home(tmp_path, rows) as searcher:
+        hit = searcher.search(SearchRequest(q="trùng tu")).hits[0]
+        assert hit.title_html == "<mark>Trùng</mark> <mark>tu</mark> đình làng"
+        assert "<mark>trùng</mark> <mark>tu</mark>" in hit.snippet
+        for other in ("Tư", "trưng", "tử"):
+            assert f"<mark>{other}</mark>" not in hit.snippet
+        hit = searcher.search(SearchRequest(q="thuy dien")).hits[0]
+        assert hit.id == "t-td" and "<mark>thủy</mark> <mark>điện</mark>" in hit.title_html.lower()
+        assert "<mark>Thụy</mark>" not in hit.snippet and "Thụy Điển" in hit.snippet

@@ -29,6 +29,7 @@ __all__ = [
     "bigram_analyzer",
     "cut",
     "exact_analyzer",
+    "exact_bigram_analyzer",
     "fold_syllable",
     "folded_analyzer",
 ]
@@ -110,6 +111,7 @@ class VietnameseTokenizer(Tokenizer):
             t.text = text
             t.boost = 1.0
             t.stopped = False
+            t.after_break = gap
             gap = False
             if keeporiginal:
                 t.original = text
@@ -127,6 +129,7 @@ class VietnameseTokenizer(Tokenizer):
             gap = pos >= start_pos and text.find("\n", last_end, match.start()) >= 0
             pos += 3 if gap else 1
             last_end = match.end()
+            t.after_break = gap
             t.text = match.group()
             t.boost = 1.0
             t.stopped = False
@@ -156,8 +159,11 @@ class FoldFilter(Filter):
 class BigramFilter(Filter):
     """Adjacent syllables joined ("giao_thong"): word-level precision without a segmenter.
 
-    Folded bigrams are rarely ambiguous (docs/vietnamese-search.md §0.4), so an
-    accent-free query's neighbouring words find the right article.
+    Folded bigrams are rarely ambiguous (the design notes, §0.4), so an
+    accent-free query's neighbouring words find the right article. No pair is
+    made across a paragraph break or from the headline into the lead (the
+    tokenizer marks the syllable after one): "Hà Nội" ending a headline and
+    "Mưa" starting the lead are not the phrase "hà nội mưa".
     """
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
@@ -165,7 +171,7 @@ class BigramFilter(Filter):
         pos = 0
         for t in tokens:
             current = t.text
-            if previous is not None:
+            if previous is not None and not getattr(t, "after_break", False):
                 t.text = previous + BIGRAM_JOINER + current
                 if t.positions:
                     t.pos = pos
@@ -184,3 +190,8 @@ def folded_analyzer() -> Composable:
 
 def bigram_analyzer() -> Composable:
     return VietnameseTokenizer() | FoldFilter() | BigramFilter()
+
+
+def exact_bigram_analyzer() -> Composable:
+    """Pairs as written ("khóa_học"): which reading of a folded pair an article holds."""
+    return VietnameseTokenizer() | BigramFilter()

@@ -12,13 +12,14 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from html import escape
+from itertools import pairwise
 
 import numpy as np
 
-from ..vietnamese import fold, normalize
+from ..vietnamese import fold, has_marks, normalize
 from ..vietnamese.syllables import MARK_CHARS
 
-__all__ = ["Highlighter"]
+__all__ = ["Highlighter", "matched_forms"]
 
 
 class Highlighter:
@@ -105,6 +106,44 @@ class Highlighter:
             at = e
         parts.append(_escape(text[at:end]))
         return "".join(parts)
+
+
+def matched_forms(
+    words: list[str], runs: list[list[str]], meant: dict[str, str], exact: list[str]
+) -> tuple[set[str], set[str]]:
+    """What to mark in one article: (forms as written, folded forms marked in any writing).
+
+    Highlights follow the reading the article holds, not every folded look-alike. A
+    query word with marks (``words``, normalised) is marked as typed where the article
+    has it so; a word without marks is marked in the reading ``meant`` (the likely
+    one) where the article has it, else in the forms the article holds side by side
+    with its neighbours in the query (``runs``); only a word the article holds in none
+    of those ways is marked in every writing. ``exact`` is the article's stored text as
+    written (schema.StoredText: " syl syl " per part, paragraphs split by " \n ").
+    """
+    tokens = [part.split(" ") for part in exact]
+    present = {w for part in tokens for w in part if w}
+    beside: dict[str, set[str]] = {}  # folded query syllable → forms found side by side
+    pairs = {(fold(a), fold(b)) for run in runs for a, b in pairwise(run)}
+    if pairs:
+        for part in tokens:
+            folded = [fold(w) for w in part]
+            for i in range(len(part) - 1):
+                if (folded[i], folded[i + 1]) in pairs:
+                    beside.setdefault(folded[i], set()).add(part[i])
+                    beside.setdefault(folded[i + 1], set()).add(part[i + 1])
+    forms: set[str] = set()
+    anyhow: set[str] = set()
+    for w in words:
+        key = fold(w)
+        wanted = w if has_marks(w) else meant.get(w)
+        if wanted is not None and wanted in present and (has_marks(w) or wanted in beside.get(key, {wanted})):
+            forms.add(wanted)
+        elif not has_marks(w) and beside.get(key):
+            forms |= beside[key]
+        else:
+            anyhow.add(key)
+    return forms, anyhow
 
 
 @lru_cache(maxsize=1)

@@ -16,8 +16,10 @@ docs/vietnamese-search.md §3.5.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, time
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -26,9 +28,9 @@ from .analysis import BIGRAM_JOINER
 from .docsets import DocSets, Tally, ids_of
 from .query import Clause, ParsedQuery
 from .ranking import idf
-from .schema import category_key
+from .schema import StoredText, category_key
 
-__all__ = ["filters", "matches", "runs", "shortlist"]
+__all__ = ["filters", "in_sequence", "matches", "runs", "shortlist", "typed_runs"]
 
 #: Share of the plain words a relaxed query needs.
 RELAXED_SHARE = 0.6
@@ -42,30 +44,34 @@ WEIGHTS = {
     "title_bi": 6,
     "sapo_bi": 3,
     "all_f": 2,  # only for words that are optional (OR)
+    "front_xbi": 8,  # a pair of the meant reading, as written, in the headline or lead
 }
 #: The shortlist tallies at most this many features, the heaviest (rarest) first: a whole
 #: headline typed as a query has dozens, and past the first two dozen they change nothing
 #: on the dev queries but the time it takes to read their sets.
 MAX_FEATURES = 24
-RARITY = {"title_f": "all_f", "sapo_f": "all_f", "title": "all_f", "all_f": "all_f"}
+RARITY = {"title_f": "all_f", "sapo_f": "all_f", "title": "all_f", "all_f": "all_f", "front_xbi": "front_xbi"}
 
 
 def _pairs(words: list[str]) -> list[str]:
     return [f"{a}{BIGRAM_JOINER}{b}" for a, b in pairwise(words)]
 
 
-def _clause(sets: DocSets, clause: Clause) -> int:
+def _clause(sets: DocSets, clause: Clause, texts: Any = None, within: int | None = None) -> int:
     folded = [fold(w) for w in clause.words]
     if clause.quoted and len(folded) > 1:
-        return sets.all_of("title_bi" if clause.title_only else "all_bi", _pairs(folded))
+        bits = sets.all_of("title_bi" if clause.title_only else "all_bi", _pairs(folded))
+        if texts is not None and len(folded) > 2:
+            bits = in_sequence(bits if within is None else bits & within, clause, texts)
+        return bits
     return sets.all_of("title_f" if clause.title_only else "all_f", folded)
 
 
-def _group(sets: DocSets, group: list[Clause]) -> int:
+def _group(sets: DocSets, group: list[Clause], texts: Any = None) -> int:
     bits = 0
     for clause in group:
         if not clause.negate:
-            bits |= _clause(sets, clause)
+            bits |= _clause(sets, clause, texts, sets.live)
     return bits
 
 
@@ -93,10 +99,15 @@ def _epoch(day: object, at: time) -> int:
     return int(datetime.combine(day, at, tzinfo=VN_TZ).timestamp())  # type: ignore[arg-type]
 
 
-def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False) -> int:
-    """The documents matching the query; with ``relaxed``, those matching most of its parts."""
+def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False, texts: Any = None) -> int:
+    """The documents matching the query; with ``relaxed``, those matching most of its parts.
+
+    Given ``texts`` (the index's text column), a quoted phrase of three syllables or
+    more matches only where its syllables stand in sequence (:func:`in_sequence`); the
+    pairs alone would also match "hà nội" ending a paragraph and "nội mưa" in another.
+    """
     bits = filters(parsed, sets)
-    groups = [_group(sets, g) for g in parsed.positive]
+    groups = [_group(sets, g, texts) for g in parsed.positive]
     if relaxed and len(groups) > 2:
         tally = Tally(bits)
         for g in groups:
@@ -108,23 +119,42 @@ def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False) -> int
             if not bits:
                 return 0
     for clause in parsed.negative:
-        bits &= ~_clause(sets, clause)
+        bits &= ~_clause(sets, clause, texts, bits)
     return bits
 
 
-def runs(parsed: ParsedQuery) -> list[list[str]]:
-    """Folded syllable sequences typed side by side: the plain words, and each phrase."""
+def typed_runs(parsed: ParsedQuery) -> list[list[str]]:
+    """Syllable sequences typed side by side (normalised, marks kept): the plain words, and each phrase."""
     out: list[list[str]] = []
     plain: list[str] = []
     for group in parsed.positive:
         clauses = [c for c in group if not c.negate]
         if len(clauses) == 1 and not clauses[0].phrase and not clauses[0].title_only:
-            plain.extend(fold(w) for w in clauses[0].words)
+            plain.extend(clauses[0].words)
             continue
-        out.extend([fold(w) for w in c.words] for c in clauses if len(c.words) > 1)
+        out.extend(list(c.words) for c in clauses if len(c.words) > 1)
     if len(plain) > 1:
         out.append(plain)
     return out
+
+
+def runs(parsed: ParsedQuery) -> list[list[str]]:
+    """:func:`typed_runs`, folded."""
+    return [[fold(w) for w in run] for run in typed_runs(parsed)]
+
+
+def in_sequence(bits: int, clause: Clause, texts: Any) -> int:
+    """The documents of ``bits`` holding a quoted phrase's syllables in sequence, side by
+    side, in one part (headline, lead or a paragraph): read from their stored text, since
+    the index keeps no positions. ``texts`` is the index's text column."""
+    needle = " " + " ".join(fold(w) for w in clause.words) + " "
+    folded_of = StoredText.folded_of
+    kept = 0
+    for n in ids_of(bits).tolist():
+        folded = folded_of(texts[n])
+        if needle in folded[0] if clause.title_only else any(needle in part for part in folded):
+            kept |= 1 << n
+    return kept
 
 
 def _idf(sets: DocSets, field: str, text: str) -> float:
@@ -132,8 +162,16 @@ def _idf(sets: DocSets, field: str, text: str) -> float:
     return idf(sets.size, df) if df else 0.0
 
 
-def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np.ndarray:
-    """About ``k`` of the ``candidates`` with the most (and rarest) query features."""
+def shortlist(
+    parsed: ParsedQuery, sets: DocSets, candidates: int, k: int, written: Sequence[str] = ()
+) -> np.ndarray:
+    """About ``k`` of the ``candidates`` with the most (and rarest) query features.
+
+    ``written`` are the pairs of the reading the query means ("khóa học", as typed
+    with marks or the likely one), looked for as written in headlines and leads: the
+    articles about a rare reading must reach the second stage, which ranks them first,
+    even when the folded pair's common reading fills the archive.
+    """
     tally = Tally(candidates)
     words: list[tuple[str, bool]] = []  # (normalised syllable, optional?)
     for group in parsed.positive:
@@ -152,6 +190,7 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int) -> np
     for run in sequences:
         for pair in _pairs(run):
             features += [("all_bi", pair), ("title_bi", pair), ("sapo_bi", pair)]
+    features += [("front_xbi", pair.replace(" ", BIGRAM_JOINER)) for pair in written]
     total = 0
     weighted = []
     for field, text in dict.fromkeys(features):

@@ -9,7 +9,13 @@ scored with BM25 over three parts (headline, lead, body), plus:
   next to each other in the article (a headline or a sentence typed without
   quotes or marks), by substring search on the padded folded text;
 * a headline bonus when every query word is in the headline (in the typed
-  order, in a short headline: more).
+  order, in a short headline: more);
+* the reading: a query typed with marks says which word it means, so an
+  article holding more of its pairs side by side exactly as typed ranks above
+  one holding fewer, whatever the rest of its score (:meth:`Scorer.tier`); a
+  query typed without marks prefers the reading the archive's own pair
+  statistics make likely, as a weight: an article that reads its pairs
+  otherwise scores less, but is still found.
 
 The weights were set on ../shared/eval/dev-queries.jsonl (bench/search.py).
 Counting substrings in a few dozen short strings is what makes this cheaper
@@ -26,7 +32,7 @@ from itertools import pairwise
 from ..vietnamese import fold, has_marks
 from .schema import StoredText
 
-__all__ = ["Scorer", "Term", "idf", "longest", "score"]
+__all__ = ["Reading", "Scorer", "Term", "idf", "longest", "score"]
 
 K1 = 1.2
 B = 0.75
@@ -54,6 +60,39 @@ UNORDERED = 0.5
 #: RUN_POWER), as a multiple of the most its pairs can score.
 RUN_WEIGHT = 5.0
 RUN_POWER = 4.0
+#: For a query typed without marks, an article holding its pairs side by side only in
+#: another reading than the likely one scores this much, to the power of the share of the
+#: query's pairs it reads otherwise: "thuy dien" finds thủy điện articles first and Thụy
+#: Điển ones after them, while a long query whose likely reading is wrong in one pair (a
+#: name, a rare word) costs its article little.
+OTHER_READING = 0.1
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reading a query's pairs are meant in: as typed with marks, or the likely one.
+
+    ``pairs`` are (folded " a b ", as written " á b́ ") needles; ``singles`` the marked
+    syllables of a query of one syllable (no pairs), looked for in the headline.
+    """
+
+    pairs: tuple[tuple[str, str], ...]
+    typed: bool
+    singles: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, runs: Sequence[Sequence[str]], typed: bool) -> Reading | None:
+        """From runs of normalised syllables (marked as typed, or as guessed)."""
+        pairs = tuple(
+            dict.fromkeys(
+                (f" {fold(a)} {fold(b)} ", f" {a} {b} ")
+                for run in runs
+                for a, b in pairwise(run)
+                if has_marks(a) or has_marks(b)
+            )
+        )
+        singles = () if pairs or not typed else tuple(w for run in runs for w in run if has_marks(w))
+        return cls(pairs, typed, singles) if pairs or singles else None
 
 
 @dataclass(frozen=True)
@@ -91,10 +130,14 @@ def _saturate(tf: int, norm: float) -> float:
 
 
 def score(
-    text: StoredText, terms: Sequence[Term], pairs: Sequence[tuple[str, float]], runs: Sequence[Sequence[str]]
+    text: StoredText,
+    terms: Sequence[Term],
+    pairs: Sequence[tuple[str, float]],
+    runs: Sequence[Sequence[str]],
+    reading: Reading | None = None,
 ) -> float:
     """How well one article answers the query (see :class:`Scorer`)."""
-    return Scorer(terms, pairs, runs)(text)
+    return Scorer(terms, pairs, runs, reading)(text)
 
 
 class Scorer:
@@ -107,8 +150,13 @@ class Scorer:
     """
 
     def __init__(
-        self, terms: Sequence[Term], pairs: Sequence[tuple[str, float]], runs: Sequence[Sequence[str]]
+        self,
+        terms: Sequence[Term],
+        pairs: Sequence[tuple[str, float]],
+        runs: Sequence[Sequence[str]],
+        reading: Reading | None = None,
     ) -> None:
+        self.reading = reading
         # Every stored part is " syl syl " padded: term frequencies are substring counts, done in C.
         self._terms = [
             (f" {t.folded} ", f" {t.exact} " if t.exact is not None else None, t.idf, t.boost) for t in terms
@@ -126,7 +174,7 @@ class Scorer:
     def __call__(self, text: StoredText) -> float:
         total = 0.0
         title, lead, body = folded = text.folded
-        lengths = [max(0, part.count(" ") - 1) for part in folded]
+        lengths = [StoredText.length(part) for part in folded]
         norms = [_norm(n, average) for n, average in zip(lengths, PART_LENGTHS, strict=True)]
         everything = self._everything
         if everything:
@@ -178,7 +226,28 @@ class Scorer:
             ]
             share = _longest(self._runs, stretches, contains)
             total += self._run_weight * share**RUN_POWER
+        reading = self.reading
+        if reading is not None and not reading.typed and total:
+            otherwise = sum(
+                1
+                for needle, written in reading.pairs
+                if any(needle in part for part in folded) and not any(written in part for part in exact_parts)
+            )
+            if otherwise:
+                total *= OTHER_READING ** (otherwise / len(reading.pairs))
         return total
+
+    def tier(self, text: StoredText) -> int:
+        """For a query typed with marks: how many of its pairs the article holds side by side
+        exactly as typed (tone placement aside: both are normalised), or for a query of one
+        syllable, whether the headline has it as typed. Ranks before the score: typing the
+        marks is saying which word is meant."""
+        reading = self.reading
+        if reading is None or not reading.typed:
+            return 0
+        if reading.singles:
+            return sum(f" {w} " in text.exact[0] for w in reading.singles)
+        return sum(any(written in part for part in text.exact) for _, written in reading.pairs)
 
 
 def _in_order(headline: str, needles: Sequence[str]) -> bool:

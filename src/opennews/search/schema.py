@@ -13,6 +13,10 @@ matter. That keeps postings small and indexing fast.
   are not;
 * ``title``/``title_f``/``title_bi`` and ``sapo_f``/``sapo_bi`` — exact, folded
   and paired forms of the headline and lead, which rank those matches first;
+* ``front_xbi`` — the syllable pairs of the headline and lead as written
+  ("khóa_học"): which reading of a folded pair an article is about, so that
+  the few articles holding a rare reading reach the second stage (pairs as
+  written across the whole article would grow the index by a third);
 * ``text`` — a column (not a stored field: those are pickled and zlib-compressed
   together, slow to read for every shortlisted article): the article's
   syllables, exact and folded, for the second stage (term counts, exact forms,
@@ -32,11 +36,19 @@ from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, NUMERIC, Schema
 
 from ..vietnamese import VN_TZ, fold, normalize
-from .analysis import BREAK, bigram_analyzer, cut, exact_analyzer, fold_syllable, folded_analyzer
+from .analysis import (
+    BREAK,
+    bigram_analyzer,
+    cut,
+    exact_analyzer,
+    exact_bigram_analyzer,
+    fold_syllable,
+    folded_analyzer,
+)
 
 __all__ = ["SCHEMA_VERSION", "StoredText", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def build_schema() -> Schema:
@@ -59,6 +71,7 @@ def build_schema() -> Schema:
         title_bi=terms(bigram_analyzer()),
         sapo_f=terms(folded_analyzer()),
         sapo_bi=terms(bigram_analyzer()),
+        front_xbi=terms(exact_bigram_analyzer()),
         text=COLUMN(VarBytesColumn()),
     )
 
@@ -71,9 +84,10 @@ class StoredText:
     """An article as the second stage reads it: " syl syl syl " strings per part.
 
     Spaces pad every syllable, so " ha noi " in ``folded[2]`` is a side-by-side
-    match (punctuation and paragraph breaks don't separate: people copy across
-    them). Both forms are stored: folding at query time would cost more than
-    reading.
+    match (punctuation doesn't separate: people copy across it). A paragraph
+    break stands as " \n " (:data:`PARAGRAPH`): it is no syllable, and nothing
+    side by side runs across it. Both forms are stored: folding at query time
+    would cost more than reading.
 
     It is read for every shortlisted article of every search, so its encoding is
     chosen for decoding speed: LZ4 (a few microseconds, where zlib took ~27 µs
@@ -92,11 +106,26 @@ class StoredText:
     @classmethod
     def from_cuts(cls, cuts: list[list[str]]) -> StoredText:
         """From analysis.cut() of the title, the lead and the body."""
-        exact = [[w for w in words if w != BREAK] for words in cuts]
+        exact = []
+        for words in cuts:
+            kept: list[str] = []
+            for w in words:  # one break between paragraphs, none before the first or after the last
+                if w != BREAK:
+                    kept.append(w)
+                elif kept and kept[-1] != BREAK:
+                    kept.append(BREAK)
+            if kept and kept[-1] == BREAK:
+                kept.pop()
+            exact.append(kept)
         return cls(
             [" " + " ".join(words) + " " for words in exact],
             [" " + " ".join(map(fold_syllable, words)) + " " for words in exact],
         )
+
+    @staticmethod
+    def length(part: str) -> int:
+        """Syllables in a stored part (its padding spaces, less one, less its breaks)."""
+        return max(0, part.count(" ") - 1 - part.count(BREAK)) if part.strip() else 0
 
     def encode(self) -> bytes:
         # No lone surrogates to fear: every text is clean()ed on its way in.
@@ -113,6 +142,19 @@ class StoredText:
             parts.append(str(raw[at : at + n], "utf-16-le" if i < 3 else "utf-8"))
             at += n
         return cls(parts[:3], parts[3:])
+
+    @staticmethod
+    def folded_of(stored: bytes) -> list[str]:
+        """Only the folded parts: a quoted phrase is checked in thousands of articles
+        (matching.in_sequence), and the written form is not needed there."""
+        raw = lz4.block.decompress(stored)
+        lengths = _HEADER.unpack_from(raw)
+        at = _HEADER.size + sum(lengths[:3])
+        parts = []
+        for n in lengths[3:]:
+            parts.append(raw[at : at + n].decode("utf-8"))
+            at += n
+        return parts
 
 
 def category_key(label: str) -> str:
@@ -155,5 +197,6 @@ def document_for(record: dict[str, Any]) -> dict[str, Any]:
     doc["title"] = doc["title_f"] = doc["title_bi"] = title
     if sapo:
         doc["sapo_f"] = doc["sapo_bi"] = sapo
+    doc["front_xbi"] = "\n\n".join(x for x in (title, sapo) if x)
     doc["text"] = StoredText.from_cuts([cut(title), cut(sapo), cut(body)]).encode()
     return doc

@@ -31,11 +31,11 @@ from ..vietnamese import fold, from_telex, has_marks, looks_like_telex, normaliz
 from .analysis import BIGRAM_JOINER
 from .completion import complete
 from .docsets import DocSets, Tally, ids_of
-from .highlight import Highlighter
+from .highlight import Highlighter, matched_forms
 from .indexer import CURRENT, STATE, VOCABULARY, current_generation, index_state
-from .matching import matches, runs, shortlist
+from .matching import matches, runs, shortlist, typed_runs
 from .query import ParsedQuery, parse_query
-from .ranking import Scorer, Term, idf
+from .ranking import Reading, Scorer, Term, idf
 from .schema import StoredText
 from .storage import MappedStorage
 from .vocabulary import Vocabulary
@@ -294,10 +294,10 @@ class Searcher:
     def _run(self, request: SearchRequest, parsed: ParsedQuery) -> SearchResponse:
         sets = self._sets
         assert sets is not None
-        found = matches(parsed, sets)
+        found = matches(parsed, sets, texts=self._texts)
         relaxed = False
         if not found and len(parsed.syllables()) > 2 and len(parsed.positive) > 2:
-            found = matches(parsed, sets, relaxed=True)
+            found = matches(parsed, sets, relaxed=True, texts=self._texts)
             relaxed = bool(found)
         notes = list(parsed.notes)
         if relaxed:
@@ -308,14 +308,13 @@ class Searcher:
         if request.sort == "relevance" and parsed.positive:
             if start >= MAX_RANKED:
                 notes.append(f"Ranking by relevance stops at {MAX_RANKED} results; sort by date to go further.")
-                page: list[tuple[str, float]] = []
+                page: list[tuple[int, float]] = []
             else:
-                ranked = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
-                page = [(self._searcher.stored_fields(n)["id"], value) for n, value in ranked]
+                page = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
         else:
             docnums = sets.by_date(ids_of(found), newest=request.sort != "oldest")[start:end]
-            page = [(self._searcher.stored_fields(int(n))["id"], 0.0) for n in docnums]
-        records = self.archive.get_records([i for i, _ in page])
+            page = [(int(n), 0.0) for n in docnums]
+        records = self.archive.get_records([self._searcher.stored_fields(n)["id"] for n, _ in page])
         hits = self._hits(page, records, parsed, request, first_rank=start + 1)
         facets: dict[str, list[tuple[str, int]]] = {}
         if request.facets:
@@ -339,19 +338,18 @@ class Searcher:
             sets = self._sets
             assert sets is not None
             stored = self._searcher.stored_fields
-            return [stored(int(n))["id"] for n in sets.by_date(ids_of(matches(parsed, sets)))]
+            found = matches(parsed, sets, texts=self._texts)
+            return [stored(int(n))["id"] for n in sets.by_date(ids_of(found))]
 
     def _rank(self, parsed: ParsedQuery, found: int, depth: int) -> list[tuple[int, float]]:
         """(docnum, score) of the best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
         sets = self._sets
         assert sets is not None
-        docnums = shortlist(parsed, sets, found, depth)
         words = dict.fromkeys(w for g in parsed.positive for c in g if not c.negate for w in c.words)
-        guesses: dict[str, str] = {}
-        if self._vocab is not None and not any(has_marks(w) for w in words):
-            restored = self._vocab.restore([fold(w) for w in words])
-            if restored is not None:
-                guesses = dict(zip(words, restored, strict=True))
+        guesses = self._guesses(list(words))
+        reading = _reading(parsed, guesses)
+        written = [w.strip() for _, w in reading.pairs] if reading is not None else []
+        docnums = shortlist(parsed, sets, found, depth, written)
         terms = [
             Term.make(
                 w,
@@ -367,24 +365,37 @@ class Searcher:
             for run in sequences
             for a, b in pairwise(run)
         }
-        scorer = Scorer(terms, list(pairs.items()), sequences)
+        scorer = Scorer(terms, list(pairs.items()), sequences, reading)
         texts, decode = self._texts, StoredText.decode
-        scored = [(n, scorer(decode(texts[n]))) for n in docnums.tolist()]
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return scored
+        keyed = []
+        for n in docnums.tolist():
+            text = decode(texts[n])
+            keyed.append((scorer.tier(text), scorer(text), n))
+        keyed.sort(key=lambda x: (-x[0], -x[1], x[2]))
+        return [(n, value) for _, value, n in keyed]
+
+    def _guesses(self, words: list[str]) -> dict[str, str]:
+        """The likely accented form of each word of a query typed without any marks (from
+        the vocabulary's pair statistics, as "did you mean" reads it); empty otherwise."""
+        if self._vocab is None or not words or any(has_marks(w) for w in words):
+            return {}
+        restored = self._vocab.restore([fold(w) for w in words])
+        return dict(zip(words, restored, strict=True)) if restored is not None else {}
 
     def _hits(
         self,
-        page: list[tuple[str, float]],
+        page: list[tuple[int, float]],
         records: dict[str, dict[str, Any]],
         parsed: ParsedQuery,
         request: SearchRequest,
         first_rank: int,
     ) -> list[Hit]:
-        words = parsed.syllables()
-        marker = Highlighter([w for w in words if has_marks(w)], [fold(w) for w in words])
+        words = list(dict.fromkeys(parsed.syllables()))
+        sequences = typed_runs(parsed)
+        meant = self._guesses(words)
         hits = []
-        for rank, (article_id, score) in enumerate(page, first_rank):
+        for rank, (docnum, score) in enumerate(page, first_rank):
+            article_id = self._searcher.stored_fields(docnum)["id"]
             rec = records.get(article_id)
             if rec is None:
                 continue  # withdrawn since the last index update
@@ -401,6 +412,9 @@ class Searcher:
                 rank=rank,
             )
             if request.snippets:
+                # Marked in the reading this article holds (highlight.matched_forms).
+                exact, anyhow = matched_forms(words, sequences, meant, StoredText.decode(self._texts[docnum]).exact)
+                marker = Highlighter(exact, anyhow)
                 text = rec.get("body") or rec.get("sapo") or ""
                 hit.snippet = marker.snippet(text)
                 hit.title_html = marker.mark(rec["title"])
@@ -521,6 +535,17 @@ class Searcher:
             for rank, (i, s) in enumerate(page, 1)
             if i in records
         ]
+
+
+def _reading(parsed: ParsedQuery, guesses: dict[str, str]) -> Reading | None:
+    """The reading the query means: as typed when it has marks, else its likely one."""
+    typed = typed_runs(parsed)
+    if guesses:
+        return Reading.of([[guesses.get(w, w) for w in run] for run in typed], typed=False)
+    if any(has_marks(w) for w in parsed.syllables()):
+        single = [w for w in parsed.syllables() if has_marks(w)]
+        return Reading.of(typed or [single], typed=True)
+    return None
 
 
 def _parse(request: SearchRequest) -> ParsedQuery:
