@@ -367,17 +367,19 @@ def topical_pairs(home: Path, count: int = 24, minimum: int = 10, sample: int = 
     with two or more readings, neither made with a function word. Each reading's
     holders (articles with it side by side in a headline, lead or paragraph) are
     counted over the articles holding the folded pair (at most ``sample`` of them,
-    evenly spread, the counts scaled up), and so is the syllable most often before
-    and after it: a reading that is mostly part of a longer word ("người đàn" in
-    "người đàn ông", "án tử" in "án tử hình") is not a two-syllable word, and its
-    pair is left out. The pairs whose second reading has at least ``minimum``
-    holders are kept, most frequent second reading (in headlines and leads) first.
+    evenly spread, the counts scaled up), and so are its uses (the majority reading
+    is the one used more often) and the syllables most often before and after it: a
+    reading that is mostly part of a longer word ("người đàn" in "người đàn ông",
+    "án tử" in "án tử hình") is not a two-syllable word, and its pair is left out.
+    The pairs whose second reading has at least ``minimum`` holders are kept, most
+    frequent second reading (in headlines and leads) first.
     """
     from opennews.archive import Archive
     from opennews.search import Searcher
     from opennews.search.analysis import BIGRAM_JOINER
     from opennews.search.docsets import ids_of
     from opennews.search.indexer import VOCABULARY, current_generation
+    from opennews.vietnamese import has_marks
 
     live = current_generation(home / "index")
     assert live is not None
@@ -390,7 +392,8 @@ def topical_pairs(home: Path, count: int = 24, minimum: int = 10, sample: int = 
     readings: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for folded, exact, n in rows:
         words = exact.split()
-        if len(words) == 2 and not any(w in FUNCTION_WORDS or not w.isalpha() for w in words):
+        # A reading without any mark is the folded query itself: asking it "with marks" would not differ.
+        if len(words) == 2 and has_marks(exact) and not any(w in FUNCTION_WORDS or not w.isalpha() for w in words):
             readings[folded].append((exact, n))
     ranked = sorted(
         ((folded, forms) for folded, forms in readings.items() if len(forms) >= 2), key=lambda x: -x[1][1][1]
@@ -404,6 +407,7 @@ def topical_pairs(home: Path, count: int = 24, minimum: int = 10, sample: int = 
             ids = [s._searcher.stored_fields(n)["id"] for n in holders[::step]]
             exacts = [exact for exact, _ in forms[:2]]
             counts = dict.fromkeys(exacts, 0)
+            uses = dict.fromkeys(exacts, 0)
             around = {e: (Counter[str](), Counter[str]()) for e in exacts}
             patterns = {e: re.compile(r"(\S*) " + re.escape(e) + r" (\S*)") for e in exacts}
             for rec in archive.get_records(ids).values():
@@ -411,14 +415,15 @@ def topical_pairs(home: Path, count: int = 24, minimum: int = 10, sample: int = 
                 for exact in exacts:
                     found = [m.groups() for t in texts for m in patterns[exact].finditer(t)]
                     counts[exact] += bool(found)
+                    uses[exact] += len(found)
                     before, after = around[exact]
                     before.update(b for b, _ in found)
                     after.update(a for _, a in found)
             if any(_fragment(*around[e]) for e in exacts):
                 continue
-            (major, n_major), (minor, n_minor) = sorted(counts.items(), key=lambda kv: -kv[1])
-            if n_minor * step >= minimum:
-                chosen.append((folded, major, minor, n_major * step, n_minor * step))
+            major, minor = sorted(exacts, key=lambda e: -uses[e])
+            if counts[minor] * step >= minimum:
+                chosen.append((folded, major, minor, counts[major] * step, counts[minor] * step))
             if len(chosen) == count:
                 break
     return chosen

@@ -508,3 +508,24 @@ def test_highlights_follow_the_reading_matched(tmp_path: Path) -> None:
         hit = searcher.search(SearchRequest(q="thuy dien")).hits[0]
         assert hit.id == "t-td" and "<mark>thủy</mark> <mark>điện</mark>" in hit.title_html.lower()
         assert "<mark>Thụy</mark>" not in hit.snippet and "Thụy Điển" in hit.snippet
+
+
+def test_an_unmarked_word_of_a_marked_query_is_highlighted_as_typed(tmp_path: Path) -> None:
+    body = "Đàn chó dữ từng tấn công cả bò. Người dân cho biết như vậy."
+    rows = [_row("dog", "Chuyện ở làng", body, "2024-01-01")]
+    with _small_home(tmp_path, rows) as searcher:
+        hit = searcher.search(SearchRequest(q='"người dân cho biết"')).hits[0]
+        assert "<mark>cho</mark>" in hit.snippet and "<mark>chó</mark>" not in hit.snippet
+
+
+def test_the_likely_reading_is_the_one_articles_use_not_the_one_headlines_use(tmp_path: Path) -> None:
+    # Headlines say "phu nhân" (the wife of) more often; the articles' text says "phủ nhận"
+    # (to deny) far more: a reader typing "phu nhan" most likely means the latter.
+    denial = "Bộ phủ nhận thông tin. Công ty phủ nhận. Ông phủ nhận mọi cáo buộc và tiếp tục phủ nhận."
+    rows = [_row(f"wife{i}", f"Phu nhân đại sứ thăm trường {i}", "Phu nhân đến thăm.", "2024-01-01") for i in range(3)]
+    rows += [_row(f"deny{i}", f"Tin chiều số {i}", denial, "2019-01-01") for i in range(2)]
+    rows.append(_row("deny2", "Bộ phủ nhận tin đồn", "Tin đồn sai.", "2018-01-01"))
+    with _small_home(tmp_path, rows) as searcher:
+        r = searcher.search(SearchRequest(q="phu nhan"))
+        assert r.suggestion == "phủ nhận"
+        assert {h.id for h in r.hits[:3]} == {"t-deny0", "t-deny1", "t-deny2"} and r.total == 6

@@ -113,12 +113,13 @@ def matched_forms(
 ) -> tuple[set[str], set[str]]:
     """What to mark in one article: (forms as written, folded forms marked in any writing).
 
-    Highlights follow the reading the article holds, not every folded look-alike. A
-    query word with marks (``words``, normalised) is marked as typed where the article
-    has it so; a word without marks is marked in the reading ``meant`` (the likely
-    one) where the article has it, else in the forms the article holds side by side
-    with its neighbours in the query (``runs``); only a word the article holds in none
-    of those ways is marked in every writing. ``exact`` is the article's stored text as
+    Highlights follow the reading the article holds, not every folded look-alike. In
+    a query typed with marks, each word (``words``, normalised; "cho" too, beside
+    "dân" and "biết") is marked as typed where the article has it so; in a query
+    without marks, a word is marked in the reading ``meant`` (the likely one) where
+    the article has it, else in the forms the article holds side by side with its
+    neighbours in the query (``runs``). Only a word the article holds in none of those
+    ways is marked in every writing. ``exact`` is the article's stored text as
     written (schema.StoredText: " syl syl " per part, paragraphs split by " \n ").
     """
     tokens = [part.split(" ") for part in exact]
@@ -132,14 +133,15 @@ def matched_forms(
                 if (folded[i], folded[i + 1]) in pairs:
                     beside.setdefault(folded[i], set()).add(part[i])
                     beside.setdefault(folded[i + 1], set()).add(part[i + 1])
+    typed = any(has_marks(w) for w in words)
     forms: set[str] = set()
     anyhow: set[str] = set()
     for w in words:
         key = fold(w)
-        wanted = w if has_marks(w) else meant.get(w)
-        if wanted is not None and wanted in present and (has_marks(w) or wanted in beside.get(key, {wanted})):
+        wanted = w if typed else meant.get(w)
+        if wanted is not None and wanted in present and (typed or wanted in beside.get(key, {wanted})):
             forms.add(wanted)
-        elif not has_marks(w) and beside.get(key):
+        elif not typed and beside.get(key):
             forms |= beside[key]
         else:
             anyhow.add(key)

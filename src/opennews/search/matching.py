@@ -162,9 +162,7 @@ def _idf(sets: DocSets, field: str, text: str) -> float:
     return idf(sets.size, df) if df else 0.0
 
 
-def shortlist(
-    parsed: ParsedQuery, sets: DocSets, candidates: int, k: int, written: Sequence[str] = ()
-) -> np.ndarray:
+def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int, written: Sequence[str] = ()) -> np.ndarray:
     """About ``k`` of the ``candidates`` with the most (and rarest) query features.
 
     ``written`` are the pairs of the reading the query means ("khóa học", as typed

@@ -52,6 +52,10 @@ SHORTLIST = 50
 MAX_RANKED = 1000
 #: Answers kept for repeated requests (until the index changes).
 ANSWERS = 512
+#: A folded pair is ambiguous when its second written form has at least 1/AMBIGUOUS of the
+#: first's count in headlines and leads; its forms are then counted in this many articles.
+AMBIGUOUS = 20
+USE_SAMPLE = 300
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class Searcher:
         self._vocab: Vocabulary | None = None
         self._answers: OrderedDict[SearchRequest, SearchResponse] = OrderedDict()
         self._completions: OrderedDict[tuple[str, int], list[str]] = OrderedDict()
+        self._readings: dict[tuple[str, ...], list[str] | None] = {}
+        self._uses: dict[str, dict[str, int]] = {}
         self._open()
 
     # -- lifecycle ------------------------------------------------------------------
@@ -173,6 +179,8 @@ class Searcher:
             self._texts = []
         self._answers = OrderedDict()
         self._completions = OrderedDict()
+        self._readings = {}
+        self._uses = {}
         self._archive_seq = -1
         self._hidden = frozenset()
         # Pay the one-time costs now rather than in the first request: the folding
@@ -375,12 +383,63 @@ class Searcher:
         return [(n, value) for _, value, n in keyed]
 
     def _guesses(self, words: list[str]) -> dict[str, str]:
-        """The likely accented form of each word of a query typed without any marks (from
-        the vocabulary's pair statistics, as "did you mean" reads it); empty otherwise."""
-        if self._vocab is None or not words or any(has_marks(w) for w in words):
+        """The likely accented form of each word of a query typed without any marks (its
+        :meth:`_likely` reading); empty otherwise."""
+        if not words or any(has_marks(w) for w in words):
             return {}
-        restored = self._vocab.restore([fold(w) for w in words])
+        restored = self._likely([fold(w) for w in words])
         return dict(zip(words, restored, strict=True)) if restored is not None else {}
+
+    def _likely(self, folded: list[str]) -> list[str] | None:
+        """The likely accented reading of folded syllables: the vocabulary's path over pairs
+        (Vocabulary.readings), with each ambiguous pair counted by its use in whole articles.
+
+        The vocabulary counts headlines and leads, where a reading can be rarer than in
+        running text: "phu nhan" reads *phu nhân* (the wife of) in headlines, while the
+        articles holding the folded pair use *phủ nhận* (to deny) more; the ranking and
+        "did you mean" follow what the articles use.
+        """
+        if self._vocab is None:
+            return None
+        key = tuple(folded)
+        if key not in self._readings:
+            if len(self._readings) > ANSWERS:
+                self._readings.clear()
+            best = self._vocab.readings(folded, pairs=self._pair_use)
+            self._readings[key] = max(best.values(), key=lambda x: x[0])[1] if best else None
+        found = self._readings[key]
+        return list(found) if found is not None else None
+
+    def _pair_use(self, folded_pair: str) -> dict[str, int]:
+        """The written forms of a folded pair ("phu nhan") with their counts: the
+        vocabulary's (headlines and leads) when one form has nearly all of them, else how
+        often each is used in the articles holding the pair (at most :data:`USE_SAMPLE` of
+        them, evenly spread, scaled to all). Remembered until the index changes."""
+        assert self._vocab is not None
+        counts = self._vocab.pairs(folded_pair)
+        if len(counts) < 2:
+            return counts
+        ranked = sorted(counts.values(), reverse=True)
+        if ranked[1] * AMBIGUOUS < ranked[0]:
+            return counts
+        found = self._uses.get(folded_pair)
+        if found is None:
+            sets = self._sets
+            assert sets is not None
+            holders = ids_of(sets.term("all_bi", folded_pair.replace(" ", BIGRAM_JOINER))).tolist()
+            step = max(1, len(holders) // USE_SAMPLE)
+            needles = {form: f" {form} " for form in counts}
+            used = dict.fromkeys(counts, 0)
+            decode, texts = StoredText.decode, self._texts
+            for n in holders[::step]:
+                parts = decode(texts[n]).exact
+                for form, needle in needles.items():
+                    used[form] += sum(part.count(needle) for part in parts)
+            found = {form: n * step for form, n in used.items()}
+            if len(self._uses) > ANSWERS:
+                self._uses.clear()
+            self._uses[folded_pair] = found
+        return found
 
     def _hits(
         self,
@@ -448,8 +507,8 @@ class Searcher:
                 response.suggestion, response.suggestion_kind = " ".join(chosen), "telex"
                 return
         words = parsed.syllables()
-        if words and not any(has_marks(w) for w in words) and self._vocab is not None:
-            restored = self._vocab.restore([fold(w) for w in words])
+        if words and not any(has_marks(w) for w in words):
+            restored = self._likely([fold(w) for w in words])
             if restored and restored != words and any(has_marks(w) for w in restored) and self._supported(restored):
                 response.suggestion, response.suggestion_kind = " ".join(restored), "accents"
 
