@@ -205,10 +205,17 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int, writt
     required = {fold(w) for w, optional in words if not optional}
     if len(required) > 1:
         tally.add(sets.all_of("title_f", required), max(total, 1))
-    # So does every pair of a run somewhere in the article: most likely the sentence it was typed from.
+    # So does every pair of a run somewhere in the article: most likely the sentence it was typed
+    # from; and, half as much, every pair but one of a longer run: a sentence copied across a
+    # paragraph break, whose pair over the break the index does not hold.
     for run in sequences:
         if len(run) > 2:
             tally.add(sets.all_of("all_bi", _pairs(run)), max(total, 1))
+        if len(run) > 3:
+            held = Tally(candidates)
+            for pair in _pairs(run):
+                held.add(sets.term("all_bi", pair), 1)
+            tally.add(held.at_least(len(run) - 2), max(total, 1) // 2)
     chosen, above = tally.top(k) if tally.planes else (0, 0)
     picked = ids_of(above)
     for pool in (chosen & ~above, candidates & ~chosen):

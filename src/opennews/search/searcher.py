@@ -391,13 +391,16 @@ class Searcher:
         return dict(zip(words, restored, strict=True)) if restored is not None else {}
 
     def _likely(self, folded: list[str]) -> list[str] | None:
-        """The likely accented reading of folded syllables: the vocabulary's path over pairs
-        (Vocabulary.readings), with each ambiguous pair counted by its use in whole articles.
+        """The likely accented reading of folded syllables: the vocabulary's (its path over
+        pairs, Vocabulary.restore), with each ambiguous pair read as the articles use it
+        most where that form also stands beside its neighbours in the reading.
 
-        The vocabulary counts headlines and leads, where a reading can be rarer than in
-        running text: "phu nhan" reads *phu nhân* (the wife of) in headlines, while the
-        articles holding the folded pair use *phủ nhận* (to deny) more; the ranking and
-        "did you mean" follow what the articles use.
+        The vocabulary counts headlines and leads, and weighs common syllables: "phu nhan"
+        reads *phu nhân* (the wife of) and "bac bo" *bắc bộ* there, while the articles
+        holding the folded pairs use *phủ nhận* (to deny) and *bác bỏ* (to reject) more.
+        Ranking and "did you mean" follow what the articles use. Only whole pairs are
+        swapped, and only where the neighbours agree: a chain rebuilt from counts of use
+        alone chose rare misspellings in long sentences.
         """
         if self._vocab is None:
             return None
@@ -405,8 +408,22 @@ class Searcher:
         if key not in self._readings:
             if len(self._readings) > ANSWERS:
                 self._readings.clear()
-            best = self._vocab.readings(folded, pairs=self._pair_use)
-            self._readings[key] = max(best.values(), key=lambda x: x[0])[1] if best else None
+            reading = self._vocab.restore(folded)
+            if reading is not None:
+                for i in range(len(folded) - 1):
+                    use = self._pair_use(f"{folded[i]} {folded[i + 1]}")
+                    if not use:
+                        continue
+                    form = max(use, key=lambda f: (use[f], f))
+                    now = f"{reading[i]} {reading[i + 1]}"
+                    if form == now or use[form] <= use.get(now, 0):
+                        continue
+                    a, b = form.split(" ")
+                    before = i == 0 or self._vocab.pair_count(reading[i - 1], a) > 0
+                    after = i + 2 == len(folded) or self._vocab.pair_count(b, reading[i + 2]) > 0
+                    if before and after:
+                        reading[i], reading[i + 1] = a, b
+            self._readings[key] = reading
         found = self._readings[key]
         return list(found) if found is not None else None
 

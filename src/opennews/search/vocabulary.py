@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -130,23 +130,13 @@ class Vocabulary:
         best = self.readings(folded_words)
         return max(best.values(), key=lambda x: x[0])[1] if best else None
 
-    def readings(
-        self, typed: Sequence[str], pairs: Callable[[str], dict[str, int]] | None = None
-    ) -> dict[str, tuple[float, list[str]]]:
+    def readings(self, typed: Sequence[str]) -> dict[str, tuple[float, list[str]]]:
         """The best reading ending in each form of the last syllable, with its score.
 
         ``typed`` are normalised syllables: a marked one stands only for itself (the
         writer chose those marks), an unmarked one for any of its accented forms. Empty
         when some syllable was never seen.
-
-        Given ``pairs`` (pair counts by folded pair, the searcher's counts of use in whole
-        articles), a reading is scored as a chain of pairs: each pair's count over its
-        first syllable's, so that "bac bo" reads the pair used more (*bác bỏ*), not the
-        one made of the more common syllables (*bắc bộ*); a position no pair was seen at
-        falls back to the syllable's own count.
         """
-        if pairs is not None:
-            return self._chain(typed, pairs)
         if not typed:
             return {}
         folded_words = [fold(w) for w in typed]
@@ -175,54 +165,6 @@ class Vocabulary:
                     ),
                     key=lambda x: x[0],
                 )
-                step[form] = (score, [*path, form])
-            best = step
-        return best
-
-    def _options(self, typed: Sequence[str]) -> list[list[tuple[str, int]]] | None:
-        """Each syllable's candidate forms with their counts (None when one was never seen)."""
-        options: list[list[tuple[str, int]]] = []
-        for w in typed:
-            if w.isdigit():
-                options.append([(w, 1)])
-                continue
-            forms = self.forms(fold(w))
-            if has_marks(w):
-                forms = [(e, n) for e, n in forms if e == w] or ([(w, c)] if (c := self.count(w)) else [])
-            if not forms:
-                return None
-            options.append(forms)
-        return options
-
-    def _chain(
-        self, typed: Sequence[str], pairs: Callable[[str], dict[str, int]]
-    ) -> dict[str, tuple[float, list[str]]]:
-        options = self._options(typed) if typed else None
-        if not options:
-            return {}
-        folded_words = [fold(w) for w in typed]
-        unigrams = {form: n for forms in options for form, n in forms}
-        best: dict[str, tuple[float, list[str]]] = {f: (math.log1p(n), [f]) for f, n in options[0]}
-        for (before, here), forms in zip(pairwise(folded_words), options[1:], strict=True):
-            counts = pairs(f"{before} {here}")
-            seen = any(counts.get(f"{prev} {form}") for prev in best for form, _ in forms)
-            step: dict[str, tuple[float, list[str]]] = {}
-            for form, n in forms:
-                if seen:
-                    score, path = max(
-                        (
-                            (
-                                prev_score
-                                + math.log(counts.get(f"{prev} {form}", 0) + 0.5)
-                                - math.log1p(unigrams.get(prev, 0)),
-                                prev_path,
-                            )
-                            for prev, (prev_score, prev_path) in best.items()
-                        ),
-                        key=lambda x: x[0],
-                    )
-                else:
-                    score, path = max(((s + math.log1p(n), p) for s, p in best.values()), key=lambda x: x[0])
                 step[form] = (score, [*path, form])
             best = step
         return best
