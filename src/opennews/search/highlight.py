@@ -109,7 +109,7 @@ class Highlighter:
 
 
 def matched_forms(
-    words: list[str], runs: list[list[str]], meant: dict[str, str], exact: list[str]
+    words: list[str], runs: list[list[str]], meant: dict[str, str], exact: list[str], folded: list[str]
 ) -> tuple[set[str], set[str]]:
     """What to mark in one article: (forms as written, folded forms marked in any writing).
 
@@ -119,20 +119,22 @@ def matched_forms(
     without marks, a word is marked in the reading ``meant`` (the likely one) where
     the article has it, else in the forms the article holds side by side with its
     neighbours in the query (``runs``). Only a word the article holds in none of those
-    ways is marked in every writing. ``exact`` is the article's stored text as
-    written (schema.StoredText: " syl syl " per part, paragraphs split by " \n ").
+    ways is marked in every writing. ``exact`` and ``folded`` are the article's stored
+    text (schema.StoredText: " syl syl " per part, paragraphs split by " \n "), token
+    for token.
     """
     tokens = [part.split(" ") for part in exact]
     present = {w for part in tokens for w in part if w}
     beside: dict[str, set[str]] = {}  # folded query syllable → forms found side by side
-    pairs = {(fold(a), fold(b)) for run in runs for a, b in pairwise(run)}
-    if pairs:
-        for part in tokens:
-            folded = [fold(w) for w in part]
-            for i in range(len(part) - 1):
-                if (folded[i], folded[i + 1]) in pairs:
-                    beside.setdefault(folded[i], set()).add(part[i])
-                    beside.setdefault(folded[i + 1], set()).add(part[i + 1])
+    pairs = {f" {fold(a)} {fold(b)} " for run in runs for a, b in pairwise(run)}
+    for part, folded_part in zip(tokens, folded, strict=True):
+        if not any(pair in folded_part for pair in pairs):
+            continue
+        keys = folded_part.split(" ")
+        for i in range(len(part) - 1):
+            if f" {keys[i]} {keys[i + 1]} " in pairs:
+                beside.setdefault(keys[i], set()).add(part[i])
+                beside.setdefault(keys[i + 1], set()).add(part[i + 1])
     typed = any(has_marks(w) for w in words)
     forms: set[str] = set()
     anyhow: set[str] = set()

@@ -156,6 +156,18 @@ class StoredText:
             at += n
         return parts
 
+    @staticmethod
+    def exact_of(stored: bytes) -> list[str]:
+        """Only the parts as written (counting which written form of a pair articles use)."""
+        raw = lz4.block.decompress(stored)
+        lengths = _HEADER.unpack_from(raw)
+        at = _HEADER.size
+        parts = []
+        for n in lengths[:3]:
+            parts.append(raw[at : at + n].decode("utf-16-le"))
+            at += n
+        return parts
+
 
 def category_key(label: str) -> str:
     """Categories match whatever the accents or case: "the thao" finds "Thể thao"."""

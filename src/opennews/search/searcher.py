@@ -55,7 +55,7 @@ ANSWERS = 512
 #: A folded pair is ambiguous when its second written form has at least 1/AMBIGUOUS of the
 #: first's count in headlines and leads; its forms are then counted in this many articles.
 AMBIGUOUS = 20
-USE_SAMPLE = 300
+USE_SAMPLE = 100
 
 
 @dataclass(frozen=True)
@@ -447,9 +447,9 @@ class Searcher:
             step = max(1, len(holders) // USE_SAMPLE)
             needles = {form: f" {form} " for form in counts}
             used = dict.fromkeys(counts, 0)
-            decode, texts = StoredText.decode, self._texts
+            exact_of, texts = StoredText.exact_of, self._texts
             for n in holders[::step]:
-                parts = decode(texts[n]).exact
+                parts = exact_of(texts[n])
                 for form, needle in needles.items():
                     used[form] += sum(part.count(needle) for part in parts)
             found = {form: n * step for form, n in used.items()}
@@ -489,7 +489,8 @@ class Searcher:
             )
             if request.snippets:
                 # Marked in the reading this article holds (highlight.matched_forms).
-                exact, anyhow = matched_forms(words, sequences, meant, StoredText.decode(self._texts[docnum]).exact)
+                stored = StoredText.decode(self._texts[docnum])
+                exact, anyhow = matched_forms(words, sequences, meant, stored.exact, stored.folded)
                 marker = Highlighter(exact, anyhow)
                 text = rec.get("body") or rec.get("sapo") or ""
                 hit.snippet = marker.snippet(text)
