@@ -241,17 +241,27 @@ def evaluate(rank: Ranker, queries: list[dict]) -> tuple[dict[str, tuple[float, 
     return out, latencies
 
 
-def ambiguous_words(home: Path, count: int = 40) -> list[str]:
-    """Marked words whose folded form several frequent words share (bán/bạn/bàn...)."""
+def shared_folds(home: Path, table: str, least: int, forms: int) -> list[tuple[str, str, int]]:
+    """(folded, written, count) from the index's vocabulary, for the folded forms that at least
+    ``forms`` written forms of ``least`` or more uses each share; most used first per fold."""
     from opennews.search.indexer import VOCABULARY, current_generation
 
     live = current_generation(home / "index")  # the vocabulary lives in the index generation it belongs to
-    assert live is not None
+    assert live is not None and table in ("unigrams", "bigrams")
     conn = sqlite3.connect(f"file:{live / VOCABULARY}?mode=ro", uri=True)
-    rows = conn.execute(
-        "SELECT fold, exact, n FROM unigrams WHERE fold IN (SELECT fold FROM unigrams WHERE n >= 30 "
-        "GROUP BY fold HAVING COUNT(*) >= 3) AND n >= 30 ORDER BY fold, n DESC"
-    ).fetchall()
+    try:
+        return conn.execute(
+            f"SELECT fold, exact, n FROM {table} WHERE fold IN (SELECT fold FROM {table} WHERE n >= ? "
+            "GROUP BY fold HAVING COUNT(*) >= ?) AND n >= ? ORDER BY fold, n DESC",
+            (least, forms, least),
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def ambiguous_words(home: Path, count: int = 40) -> list[str]:
+    """Marked words whose folded form several frequent words share (bán/bạn/bàn...)."""
+    rows = shared_folds(home, "unigrams", least=30, forms=3)
     words: list[str] = []
     for fold_form, exact, _ in rows:
         if exact != fold_form and len(words) < count:
@@ -378,17 +388,9 @@ def topical_pairs(home: Path, count: int = 24, minimum: int = 10, sample: int = 
     from opennews.search import Searcher
     from opennews.search.analysis import BIGRAM_JOINER
     from opennews.search.docsets import ids_of
-    from opennews.search.indexer import VOCABULARY, current_generation
     from opennews.vietnamese import has_marks
 
-    live = current_generation(home / "index")
-    assert live is not None
-    conn = sqlite3.connect(f"file:{live / VOCABULARY}?mode=ro", uri=True)
-    rows = conn.execute(
-        "SELECT fold, exact, n FROM bigrams WHERE fold IN (SELECT fold FROM bigrams WHERE n >= 5 "
-        "GROUP BY fold HAVING COUNT(*) >= 2) AND n >= 5 ORDER BY fold, n DESC"
-    ).fetchall()
-    conn.close()
+    rows = shared_folds(home, "bigrams", least=5, forms=2)
     readings: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for folded, exact, n in rows:
         words = exact.split()

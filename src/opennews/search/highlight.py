@@ -123,25 +123,30 @@ def matched_forms(
     text (schema.StoredText: " syl syl " per part, paragraphs split by " \n "), token
     for token.
     """
-    tokens = [part.split(" ") for part in exact]
-    present = {w for part in tokens for w in part if w}
     beside: dict[str, set[str]] = {}  # folded query syllable → forms found side by side
-    pairs = {f" {fold(a)} {fold(b)} " for run in runs for a, b in pairwise(run)}
-    for part, folded_part in zip(tokens, folded, strict=True):
-        if not any(pair in folded_part for pair in pairs):
-            continue
-        keys = folded_part.split(" ")
-        for i in range(len(part) - 1):
-            if f" {keys[i]} {keys[i + 1]} " in pairs:
-                beside.setdefault(keys[i], set()).add(part[i])
-                beside.setdefault(keys[i + 1], set()).add(part[i + 1])
+    pairs = {(fold(a), fold(b)) for run in runs for a, b in pairwise(run)}
+    for written, folded_part in zip(exact, folded, strict=True):
+        tokens: list[str] | None = None
+        for a, b in pairs:
+            needle = f" {a} {b} "
+            at = folded_part.find(needle)
+            while at >= 0:
+                if tokens is None:
+                    tokens = written.split(" ")
+                # Token for token: the syllable after the space at ``at`` is split()'s item
+                # numbered by the spaces up to it.
+                i = folded_part.count(" ", 0, at + 1)
+                beside.setdefault(a, set()).add(tokens[i])
+                beside.setdefault(b, set()).add(tokens[i + 1])
+                at = folded_part.find(needle, at + 1)
     typed = any(has_marks(w) for w in words)
     forms: set[str] = set()
     anyhow: set[str] = set()
     for w in words:
         key = fold(w)
         wanted = w if typed else meant.get(w)
-        if wanted is not None and wanted in present and (typed or wanted in beside.get(key, {wanted})):
+        present = wanted is not None and any(f" {wanted} " in part for part in exact)
+        if present and (typed or wanted in beside.get(key, {wanted})):
             forms.add(wanted)
         elif not typed and beside.get(key):
             forms |= beside[key]

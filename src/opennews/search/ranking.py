@@ -173,6 +173,7 @@ class Scorer:
         self._title_idf = sum(t.title_idf for t in terms)
         self._pairs = [(f" {pair} ", pair_idf) for pair, pair_idf in pairs]
         self._pair_at = {pair: i for i, (pair, _) in enumerate(pairs)}
+        self._pair_index = {f" {pair} ": i for i, (pair, _) in enumerate(pairs)}
         self._runs = [run for run in runs if len(run) > 1] if runs else []
         self._long_run = any(len(run) > 2 for run in self._runs)
         self._run_weight = RUN_WEIGHT * sum(i for _, i in pairs) * (K1 + 1)
@@ -222,25 +223,23 @@ class Scorer:
         total += PAIR_WEIGHT * pair_total
         if self._runs and pair_total:
             at = self._pair_at
-            # What was typed side by side is looked for across paragraph breaks (not across
-            # parts): people copy a sentence from one paragraph into the next. Pairs, and
-            # quoted phrases (matching.in_sequence), never run across them.
-            broken = BREAK in body or BREAK in lead
-            if broken:
-                body, lead = body.replace(_BREAK_GAP, " "), lead.replace(_BREAK_GAP, " ")
 
             def contains(needle: str) -> bool:
                 return needle in body or needle in title or needle in lead
 
             stretches = [
-                [
-                    (present[at[p]] or (broken and contains(f" {p} ")))
-                    if (p := f"{a} {b}") in at
-                    else contains(f" {p} ")
-                    for a, b in pairwise(run)
-                ]
+                [present[at[p]] if (p := f"{a} {b}") in at else contains(f" {p} ") for a, b in pairwise(run)]
                 for run in self._runs
             ]
+            # What was typed side by side is looked for across paragraph breaks (not across
+            # parts): people copy a sentence from one paragraph into the next. Pairs, and
+            # quoted phrases (matching.in_sequence), never run across them.
+            if not all(map(all, stretches)) and (BREAK in body or BREAK in lead):
+                body, lead = body.replace(_BREAK_GAP, " "), lead.replace(_BREAK_GAP, " ")
+                stretches = [
+                    [ok or contains(f" {x} {y} ") for ok, (x, y) in zip(flags, pairwise(run), strict=True)]
+                    for flags, run in zip(stretches, self._runs, strict=True)
+                ]
             share = _longest(self._runs, stretches, contains)
             total += self._run_weight * share**RUN_POWER
             # Three or more syllables standing verbatim are the article's own words, whatever
@@ -253,7 +252,8 @@ class Scorer:
             otherwise = sum(
                 1
                 for needle, written in reading.pairs
-                if any(needle in part for part in folded) and not any(written in part for part in exact_parts)
+                if (present[k] if (k := self._pair_index.get(needle)) is not None else any(needle in p for p in folded))
+                and not any(written in part for part in exact_parts)
             )
             if otherwise:
                 total *= OTHER_READING ** (otherwise / len(reading.pairs))
@@ -269,9 +269,16 @@ class Scorer:
             return 0
         if reading.singles:
             return sum(f" {w} " in text.exact[0] for w in reading.singles)
-        # Across paragraph breaks, as runs are (see __call__).
-        parts = [part.replace(_BREAK_GAP, " ") if BREAK in part else part for part in text.exact]
-        return sum(any(written in part for part in parts) for _, written in reading.pairs)
+        held = 0
+        joined: list[str] | None = None
+        for _, written in reading.pairs:
+            if any(written in part for part in text.exact):
+                held += 1
+                continue
+            if joined is None:  # across paragraph breaks, as runs are (see __call__)
+                joined = [part.replace(_BREAK_GAP, " ") for part in text.exact if BREAK in part]
+            held += any(written in part for part in joined)
+        return held
 
 
 def _in_order(headline: str, needles: Sequence[str]) -> bool:
