@@ -378,9 +378,10 @@ class Searcher:
         keyed = []
         for n in docnums.tolist():
             text = decode(texts[n])
-            keyed.append((scorer.tier(text), scorer(text), n))
-        keyed.sort(key=lambda x: (-x[0], -x[1], x[2]))
-        return [(n, value) for _, value, n in keyed]
+            value, sentence = scorer.measure(text)
+            keyed.append((scorer.tier(text), sentence, value, n))
+        keyed.sort(key=lambda x: (-x[0], -x[1], -x[2], x[3]))
+        return [(n, value) for _, _, value, n in keyed]
 
     def _guesses(self, words: list[str]) -> dict[str, str]:
         """The likely accented form of each word of a query typed without any marks (its
