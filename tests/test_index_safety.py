@@ -19,6 +19,7 @@ from opennews.home import Home
 from opennews.locks import FileLock
 from opennews.search import Indexer, Searcher, SearchRequest
 from opennews.search.indexer import current_generation
+from tools import default_signals
 
 
 def opennews(home: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
@@ -28,6 +29,7 @@ def opennews(home: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_signals,
         **kwargs,  # type: ignore[arg-type]
     )
 

@@ -16,6 +16,7 @@ import pytest
 
 from opennews.archive import Archive
 from test_crash import count  # articles committed so far, read without a lock the ingest needs
+from tools import default_signals
 
 # Big enough that the run is still going after a few batches, small enough that
 # the run that finishes the job takes a few seconds.
@@ -74,7 +75,11 @@ def start_and_wait_for_batches(home: Path, data: Path) -> subprocess.Popen[bytes
     """Start an ingest in its own process group, as a shell does; return once 3 batches are in."""
     db = home / "opennews.sqlite3"
     proc = subprocess.Popen(
-        ingest_command(home, data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        ingest_command(home, data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=default_signals,
     )
     deadline = time.monotonic() + 60
     while count(db) < 3 * BATCH and time.monotonic() < deadline and proc.poll() is None:

@@ -53,3 +53,15 @@ def required(tool: str | Path, reason: str) -> Callable[[], str]:
         return require(tool, reason)
 
     return program
+
+
+def default_signals() -> None:
+    """For ``preexec_fn``: a child that reacts to Ctrl-C, SIGTERM and SIGHUP as one started from
+    a terminal does. A signal ignored when a process starts stays ignored in the programs it
+    runs (``nohup`` ignores SIGHUP; a shell's background job, SIGINT), and opennews rightly
+    keeps an ignored signal ignored; the tests that send those signals must not depend on how
+    the test run itself was started."""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
