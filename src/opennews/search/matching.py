@@ -71,7 +71,7 @@ def _group(sets: DocSets, group: list[Clause], texts: Any = None) -> int:
     bits = 0
     for clause in group:
         if not clause.negate:
-            bits |= _clause(sets, clause, texts, sets.live)
+            bits |= _clause(sets, clause, texts)
     return bits
 
 

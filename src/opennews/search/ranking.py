@@ -76,6 +76,12 @@ OTHER_READING = 0.1
 _BREAK_GAP = f" {BREAK} "
 
 
+def _joined(part: str) -> str:
+    """A stored part with its paragraph breaks taken out: what was typed side by side is
+    looked for across them (see Scorer.measure)."""
+    return part.replace(_BREAK_GAP, " ")
+
+
 @dataclass(frozen=True)
 class Reading:
     """The reading a query's pairs are meant in: as typed with marks, or the likely one.
@@ -176,7 +182,6 @@ class Scorer:
         self._title_idf = sum(t.title_idf for t in terms)
         self._pairs = [(f" {pair} ", pair_idf) for pair, pair_idf in pairs]
         self._pair_at = {pair: i for i, (pair, _) in enumerate(pairs)}
-        self._pair_index = {f" {pair} ": i for i, (pair, _) in enumerate(pairs)}
         self._runs = [run for run in runs if len(run) > 1] if runs else []
         self._long_run = any(len(run) > 2 for run in self._runs)
         self._sentence = any(len(run) > 3 for run in self._runs)
@@ -243,7 +248,7 @@ class Scorer:
             # parts): people copy a sentence from one paragraph into the next. Pairs, and
             # quoted phrases (matching.in_sequence), never run across them.
             if not all(map(all, stretches)) and (BREAK in body or BREAK in lead):
-                body, lead = body.replace(_BREAK_GAP, " "), lead.replace(_BREAK_GAP, " ")
+                body, lead = _joined(body), _joined(lead)
                 stretches = [
                     [ok or contains(f" {x} {y} ") for ok, (x, y) in zip(flags, pairwise(run), strict=True)]
                     for flags, run in zip(stretches, self._runs, strict=True)
@@ -261,7 +266,11 @@ class Scorer:
             otherwise = sum(
                 1
                 for needle, written in reading.pairs
-                if (present[k] if (k := self._pair_index.get(needle)) is not None else any(needle in p for p in folded))
+                if (
+                    present[k]
+                    if (k := self._pair_at.get(needle[1:-1])) is not None
+                    else any(needle in p for p in folded)
+                )
                 and not any(written in part for part in exact_parts)
             )
             if otherwise:
@@ -285,7 +294,7 @@ class Scorer:
                 held += 1
                 continue
             if joined is None:  # across paragraph breaks, as runs are (see __call__)
-                joined = [part.replace(_BREAK_GAP, " ") for part in text.exact if BREAK in part]
+                joined = [_joined(part) for part in text.exact if BREAK in part]
             held += any(written in part for part in joined)
         return held
 

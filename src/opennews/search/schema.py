@@ -85,7 +85,7 @@ class StoredText:
 
     Spaces pad every syllable, so " ha noi " in ``folded[2]`` is a side-by-side
     match (punctuation doesn't separate: people copy across it). A paragraph
-    break stands as " \n " (:data:`PARAGRAPH`): it is no syllable, and nothing
+    break stands as " \n " (analysis.BREAK): it is no syllable, and nothing
     side by side runs across it. Both forms are stored: folding at query time
     would cost more than reading.
 
@@ -134,39 +134,33 @@ class StoredText:
 
     @classmethod
     def decode(cls, stored: bytes) -> StoredText:
-        raw = memoryview(lz4.block.decompress(stored))
-        lengths = _HEADER.unpack_from(raw)
-        at = _HEADER.size
-        parts = []
-        for i, n in enumerate(lengths):
-            parts.append(str(raw[at : at + n], "utf-16-le" if i < 3 else "utf-8"))
-            at += n
+        parts = _parts(stored, 0, 6)
         return cls(parts[:3], parts[3:])
 
     @staticmethod
     def folded_of(stored: bytes) -> list[str]:
         """Only the folded parts: a quoted phrase is checked in thousands of articles
         (matching.in_sequence), and the written form is not needed there."""
-        raw = lz4.block.decompress(stored)
-        lengths = _HEADER.unpack_from(raw)
-        at = _HEADER.size + sum(lengths[:3])
-        parts = []
-        for n in lengths[3:]:
-            parts.append(raw[at : at + n].decode("utf-8"))
-            at += n
-        return parts
+        return _parts(stored, 3, 6)
 
     @staticmethod
     def exact_of(stored: bytes) -> list[str]:
         """Only the parts as written (counting which written form of a pair articles use)."""
-        raw = lz4.block.decompress(stored)
-        lengths = _HEADER.unpack_from(raw)
-        at = _HEADER.size
-        parts = []
-        for n in lengths[:3]:
-            parts.append(raw[at : at + n].decode("utf-16-le"))
-            at += n
-        return parts
+        return _parts(stored, 0, 3)
+
+
+def _parts(stored: bytes, first: int, end: int) -> list[str]:
+    """Parts ``first`` to ``end`` of an encoded StoredText (three written, then three
+    folded), decoding only those."""
+    raw = memoryview(lz4.block.decompress(stored))
+    lengths = _HEADER.unpack_from(raw)
+    at = _HEADER.size + sum(lengths[:first])
+    parts = []
+    for i in range(first, end):
+        n = lengths[i]
+        parts.append(str(raw[at : at + n], "utf-16-le" if i < 3 else "utf-8"))
+        at += n
+    return parts
 
 
 def category_key(label: str) -> str:
