@@ -462,16 +462,18 @@ def topical_precision(home: Path, pairs: list[Topic], rankers: dict[str, Ranker]
 
 
 def verbatim_ceiling(home: Path, queries: list[dict]) -> dict[str, tuple[int, int, float]]:
-    """For span queries: how many are found verbatim in several articles, and the best
-    MRR@10 any ranking can expect when it puts every such article first in random order
-    (nothing in a known-item query tells them apart).
+    """For span queries: how many are found verbatim in several articles, and the MRR@10 a
+    ranking can expect when it puts every such article first in random order (the query
+    cannot tell them apart; only the articles can, e.g. by length: ranking.Scorer.measure).
 
-    Marked spans count exact-form holders, spans without marks folded ones.
+    Marked spans count exact-form holders, spans without marks folded ones; with at most one
+    gap (ranking.plain) inside.
     """
     from opennews.archive import Archive
     from opennews.search import Searcher
     from opennews.search.analysis import BIGRAM_JOINER
     from opennews.search.docsets import ids_of
+    from opennews.search.ranking import plain
     from opennews.search.schema import StoredText
     from opennews.vietnamese import fold, has_marks, normalize, syllables
 
@@ -487,10 +489,15 @@ def verbatim_ceiling(home: Path, queries: list[dict]) -> dict[str, tuple[int, in
                 marked = any(has_marks(w) for w in words)
                 pairs = [f"{a}{BIGRAM_JOINER}{b}" for a, b in pairwise(folded)]
                 needle = " " + " ".join(words if marked else folded) + " "
+                # Verbatim with a gap (a paragraph break, a number) between two syllables, as the
+                # ranking takes it (ranking.plain): such an article lacks that pair in the index.
+                candidates = sets.all_of("all_bi", pairs)
+                for left_out in range(len(pairs)):
+                    candidates |= sets.all_of("all_bi", pairs[:left_out] + pairs[left_out + 1 :])
                 holders = 0
-                for n in ids_of(sets.all_of("all_bi", pairs)).tolist():
+                for n in ids_of(candidates).tolist():
                     text = StoredText.decode(texts[n])
-                    holders += needle in " ".join(text.exact if marked else text.folded)
+                    holders += needle in plain(" ".join(text.exact if marked else text.folded))
                 counts.append(max(1, holders))
             if chosen:
                 best = sum(sum(1 / r for r in range(1, min(n, 10) + 1)) / n for n in counts) / len(counts)
@@ -606,9 +613,11 @@ def main() -> int:
         ok_all &= same
         print(f"{kind} equals title exactly: {'yes' if same else 'NO'}")
     for kind, (several, n, best) in ceiling.items():
+        reached = results["opennews"][0].get(kind, (0.0,))[0] / best
+        ok_all &= reached >= 0.97
         print(
             f"{kind}: {several} of {n} spans stand verbatim in several articles; ranking all of those first, "
-            f"in random order, would expect MRR@10 {best:.3f}"
+            f"in random order, would expect MRR@10 {best:.3f}; opennews reaches {reached:.2f} of it (target 0.97)"
         )
     print(f"\nAccent preference over {len(words)} ambiguous marked words (share of top-10 hits with the exact form):")
     for name, value in prefs.items():

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from opennews.search.analysis import cut
-from opennews.search.ranking import OTHER_READING, Reading, Scorer, Term, longest, score
+from opennews.search.ranking import _GAP, OTHER_READING, Reading, Scorer, Term, _Bridge, longest, score
 from opennews.search.schema import StoredText
 
 words = st.lists(st.sampled_from(["ha", "noi", "mua", "to", "gio", "lon"]), min_size=0, max_size=30)
@@ -92,3 +95,45 @@ def test_words_from_a_headline_rank_it_in_their_order_and_when_they_weigh_most()
     longer = _text("lũ lớn ở các tỉnh miền núi và miền trung sau bão số 9", "", "mưa to")
     assert score(ordered, terms, pairs, runs) > score(reordered, terms, pairs, runs)
     assert score(ordered, terms, pairs, runs) > score(longer, terms, pairs, runs)
+
+
+def _span_scorer(typed: str) -> Scorer:
+    words = typed.split()
+    folded = StoredText.from_cuts([words, [], []]).folded[0].split()
+    terms = [Term.make(w, 2.0) for w in words]
+    pairs = [(f"{a} {b}", 3.0) for a, b in pairwise(folded)]
+    return Scorer(terms, pairs, [folded], Reading.of([words], typed=True))
+
+
+def test_a_sentence_typed_without_its_number_or_across_a_paragraph_stands_verbatim() -> None:
+    """People leave out the "3" of "đông hơn ngày thường 3 lần", and copy a sentence from one
+    paragraph into the next: the article holding it so ranks as holding it, its tier included;
+    the pairs and quoted phrases still never run across (see test_stored_text_keeps_paragraphs_apart)."""
+    scorer = _span_scorer("đông hơn ngày thường lần")
+    numbered = _text("giá vàng", "", "khách hôm nay đông hơn ngày thường 3 lần nên rất bận")
+    across = StoredText.from_cuts([cut("giá vàng"), [], cut("khách đông hơn ngày thường\n\nlần này khác")])
+    scattered = _text("giá vàng", "", "đông hơn nữa và hơn ngày thường vì thường lần đầu")
+    assert scorer.tier(numbered) == scorer.tier(across) == scorer.tier(scattered) == 4
+    for holder in (numbered, across):
+        assert scorer.measure(holder)[1] > 0 and scorer.measure(scattered)[1] == 0
+    assert scorer.measure(_text("giá", "", "đông hơn ngày thường 3 4 lần"))[1] > 0
+    assert scorer.measure(_text("giá", "", "đông hơn ngày thường ba lần"))[1] == 0  # a word is no gap
+
+
+def test_among_articles_holding_a_sentence_the_headline_then_the_shorter_comes_first() -> None:
+    """A sentence is more of a short article: the likelier one it was copied from."""
+    scorer = _span_scorer("mưa lớn kéo dài ở miền trung")
+    headline = _text("mưa lớn kéo dài ở miền trung", "", "tin thời tiết " * 200)
+    short = _text("thời tiết", "", "mưa lớn kéo dài ở miền trung")
+    long = _text("thời tiết", "", "mưa lớn kéo dài ở miền trung " + "mưa lớn ở miền trung lũ " * 40)
+    values = [scorer.measure(t)[1] for t in (headline, short, long)]
+    assert values == sorted(values, reverse=True) and values[2] > 0
+    assert scorer.measure(long)[0] > scorer.measure(short)[0]  # the score alone would put the long one first
+
+
+@given(st.lists(st.sampled_from(["ha", "noi", "mua", "3", "12a", "\n", "h"]), max_size=20))
+def test_a_pair_across_a_gap_is_found_as_the_pattern_defines_it(syllables: list[str]) -> None:
+    text = " " + " ".join(syllables) + " "
+    for a, b in (("ha", "noi"), ("noi", "mua"), ("h", "ha")):
+        expected = re.search(rf" {a}{_GAP} {b} ", text) is not None
+        assert _Bridge(a, b).over([text]) == expected, (a, b, text)
