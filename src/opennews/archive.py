@@ -218,6 +218,21 @@ class Archive:
                 self._conn.execute("ROLLBACK")
             raise
 
+    # -- state kept beside the articles (sources followed, write tokens, audit) ---
+    #
+    # Their own modules own their tables and queries (follow.sources, tokens); they reach
+    # the database only through these two, so that another backend can stand behind them.
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one plain-SQL statement (``?`` parameters)."""
+        return self._conn.execute(sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction, as the archive's own writes use (see ``_transaction``)."""
+        with self._transaction():
+            yield
+
     # -- ingestion runs ---------------------------------------------------------
 
     def start_run(self, command: str) -> int:
