@@ -374,3 +374,20 @@ def test_collect_reads_withdrawn_and_live_articles_consistently(web_home: WebHom
             searcher.close()
     assert len(feed.items) == 100 and len({i.guid for i in feed.items}) == 100
     assert feed.updated == max(i.updated for i in feed.items)
+
+
+def test_a_search_feed_holds_the_word_its_query_means(client: TestClient) -> None:
+    """A feed of "thuy dien" subscribes to thủy điện (the reading the archive uses most), "thụy điển"
+    to Sweden: the feed keeps the articles holding the meant word side by side, while the
+    search page still finds every folded look-alike."""
+    from opennews.vietnamese import normalize
+
+    def texts(q: str) -> list[str]:
+        feed = orjson.loads(client.get("/feeds/search.json", params={"q": q, "limit": 100}).content)
+        return [normalize(f"{i.get('title', '')} {i.get('content_html', '')}").lower() for i in feed["items"]]
+
+    hydro, sweden = texts("thuy dien"), texts("thụy điển")
+    assert hydro and all("thủy điện" in t for t in hydro)
+    assert sweden and all("thụy điển" in t for t in sweden)
+    page = client.get("/api/search", params={"q": "thuy dien", "per_page": 100}).json()
+    assert page["total"] > len(hydro) and any("thụy điển" in normalize(h["title"]).lower() for h in page["results"])

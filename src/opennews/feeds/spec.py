@@ -138,6 +138,7 @@ class FeedSpec:
             suggest=False,
             snippets=False,
             exact=self.exact,
+            reading=True,  # a feed subscribes to what the query means: "thuy dien" is thủy điện
         )
 
     @property

@@ -27,10 +27,10 @@ from ..vietnamese import VN_TZ, fold, has_marks, normalize, syllables
 from .analysis import BIGRAM_JOINER
 from .docsets import DocSets, Tally, ids_of
 from .query import Clause, ParsedQuery
-from .ranking import idf
+from .ranking import Reading, idf
 from .schema import StoredText, category_key
 
-__all__ = ["filters", "in_sequence", "matches", "runs", "shortlist", "typed_runs"]
+__all__ = ["filters", "in_reading", "in_sequence", "matches", "runs", "shortlist", "typed_runs"]
 
 #: Share of the plain words a relaxed query needs.
 RELAXED_SHARE = 0.6
@@ -153,6 +153,22 @@ def in_sequence(bits: int, clause: Clause, texts: Any) -> int:
     for n in ids_of(bits).tolist():
         folded = folded_of(texts[n])
         if needle in folded[0] if clause.title_only else any(needle in part for part in folded):
+            kept |= 1 << n
+    return kept
+
+
+def in_reading(bits: int, reading: Reading, sets: DocSets, texts: Any) -> int:
+    """The documents of ``bits`` holding every pair of ``reading`` side by side as written
+    (the query's marks, or its likely reading) in one part: what a search feed of
+    "thuy dien" or "khóa học" subscribes to is one word, not every folded look-alike.
+    Read from the stored text of the documents holding the folded pairs."""
+    folded = [needle.strip().replace(" ", BIGRAM_JOINER) for needle, _ in reading.pairs]
+    written = [w for _, w in reading.pairs]
+    exact_of = StoredText.exact_of
+    kept = 0
+    for n in ids_of(bits & sets.all_of("all_bi", folded)).tolist():
+        parts = exact_of(texts[n])
+        if all(any(w in part for part in parts) for w in written):
             kept |= 1 << n
     return kept
 

@@ -33,7 +33,7 @@ from .completion import complete
 from .docsets import DocSets, Tally, ids_of
 from .highlight import Highlighter, matched_forms
 from .indexer import CURRENT, STATE, VOCABULARY, current_generation, index_state
-from .matching import matches, runs, shortlist, typed_runs
+from .matching import in_reading, matches, runs, shortlist, typed_runs
 from .query import ParsedQuery, parse_query
 from .ranking import Reading, Scorer, Term, idf
 from .schema import StoredText
@@ -76,6 +76,8 @@ class SearchRequest:
     snippets: bool = True
     #: Search exactly ``q``: never run its Telex or accent reading instead of it.
     exact: bool = False
+    #: Only articles holding the query's reading (matching.in_reading): search feeds.
+    reading: bool = False
 
 
 @dataclass
@@ -307,6 +309,10 @@ class Searcher:
         if not found and len(parsed.syllables()) > 2 and len(parsed.positive) > 2:
             found = matches(parsed, sets, relaxed=True, texts=self._texts)
             relaxed = bool(found)
+        if request.reading and found:
+            reading = _reading(parsed, self._guesses(_words(parsed)))
+            if reading is not None and reading.pairs:
+                found = in_reading(found, reading, sets, self._texts)
         notes = list(parsed.notes)
         if relaxed:
             notes.append("No article has all the words; showing articles with most of them.")
@@ -353,8 +359,8 @@ class Searcher:
         """(docnum, score) of the best ``depth`` matches, best first: shortlisted on sets, scored on their text."""
         sets = self._sets
         assert sets is not None
-        words = dict.fromkeys(w for g in parsed.positive for c in g if not c.negate for w in c.words)
-        guesses = self._guesses(list(words))
+        words = _words(parsed)
+        guesses = self._guesses(words)
         reading = _reading(parsed, guesses)
         written = [w.strip() for _, w in reading.pairs] if reading is not None else []
         docnums = shortlist(parsed, sets, found, depth, written)
@@ -613,6 +619,11 @@ class Searcher:
             for rank, (i, s) in enumerate(page, 1)
             if i in records
         ]
+
+
+def _words(parsed: ParsedQuery) -> list[str]:
+    """The query's syllables to look for (not those excluded), each once."""
+    return list(dict.fromkeys(w for g in parsed.positive for c in g if not c.negate for w in c.words))
 
 
 def _reading(parsed: ParsedQuery, guesses: dict[str, str]) -> Reading | None:
