@@ -416,6 +416,7 @@ PREFIXES: dict[str, Callable[[Outlet, str], Reply | None]] = {"/bai/": _article_
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the fetcher uses it
+    disable_nagle_algorithm = True  # headers and body go out in two writes: without this, 40 ms a request
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet under pytest

@@ -169,6 +169,16 @@ class _Gunzip:
         return b"".join(out)
 
 
+def _drain(response: httpx.Response, most: int = _CHUNK) -> None:
+    """Read a short body nobody needs (a 304's, a redirect's) so that its connection is kept;
+    one longer than ``most`` is left unread and the connection closed instead."""
+    read = 0
+    for raw in response.iter_raw(_CHUNK):
+        read += len(raw)
+        if read > most:
+            return
+
+
 class Fetcher:
     """GETs for the follower: synchronous, one ``httpx.Client`` (keep-alive), safe to share between threads."""
 
@@ -364,6 +374,8 @@ class Fetcher:
                 body = b""
                 if 200 <= response.status_code < 300:
                     body = self._read(response, cap, truncate)
+                else:
+                    _drain(response)
                 return _Answer(url, response.status_code, response.headers, body)
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {timeout:g} s", transient=True) from None
