@@ -280,6 +280,8 @@ def test_robots_txt_4xx_allows_all_and_5xx_leaves_the_host_alone(status: int, al
                 with pytest.raises(FetchError, match=rf"robots.txt not readable \(HTTP {status}\)") as caught:
                     fetcher.get(outlet.url("/rss.xml"))
                 assert caught.value.transient and caught.value.retry_after
+                with pytest.raises(FetchError, match="backed off for"):  # not asked again meanwhile
+                    fetcher.get(outlet.url("/atom.xml"))
         assert outlet.paths() == ["/robots.txt", "/rss.xml"] if allowed else ["/robots.txt"]
 
 

@@ -23,7 +23,7 @@ import random
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -62,7 +62,7 @@ class FetchPolicy:
     @classmethod
     def from_env(
         cls,
-        environ: dict[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
         *,
         contact: str | None = None,
         min_delay: float | None = None,
@@ -287,6 +287,7 @@ class Fetcher:
         with host.robots_lock:
             rules = self._robots.get(url)
             if rules is None:
+                self._refuse_during_back_off(host, url)  # said as such, not as robots.txt unreadable
                 rules = self._fetch_robots(url)
                 self._robots.put(url, rules)
                 host.delay = max(self.policy.min_delay, rules.crawl_delay or 0.0)
@@ -332,10 +333,7 @@ class Fetcher:
         host = self._host(url)
         with host.lock:
             now = self._clock()
-            if host.until > now:
-                left = host.until - now
-                name = urlsplit(url).netloc
-                raise FetchError(f"{name} is backed off for {left:.0f} s more", retry_after=left, transient=True)
+            self._refuse_during_back_off(host, url)
             if (wait := host.last + host.delay - now) > 0:
                 self._sleep(wait)
             try:
@@ -354,6 +352,11 @@ class Fetcher:
                 raise FetchError(f"HTTP {status}{said}", status=status, retry_after=waited, transient=True)
             host.failures = 0
             return answer
+
+    def _refuse_during_back_off(self, host: _Host, url: str) -> None:
+        if (left := host.until - self._clock()) > 0:
+            name = urlsplit(url).netloc
+            raise FetchError(f"{name} is backed off for {left:.0f} s more", retry_after=left, transient=True)
 
     def _back_off(self, host: _Host, asked: float | None) -> float:
         """Exponential back-off with equal jitter (half fixed, half random), capped; a longer Retry-After wins."""
