@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
-__all__ = ["ARTICLES", "PREFIXES", "ROUTES", "Article", "Outlet", "Reply", "Request", "gzip_bomb"]
+__all__ = ["ARTICLES", "FIRST", "LATER", "PREFIXES", "ROUTES", "Article", "Outlet", "Reply", "Request", "gzip_bomb"]
 
 NAME = "Tin Nhanh Thử Nghiệm"
 ROBOTS = "User-agent: *\nDisallow: /rieng/\nDisallow: /nhap/\n\nSitemap: {base}/sitemap.xml\n"
@@ -152,6 +152,25 @@ ARTICLES: tuple[Article, ...] = (
         published=T0 + timedelta(hours=8),
         folder="rieng",
     ),
+)
+
+
+#: Not served at first: ``outlet.add(LATER)`` publishes it between two polls.
+LATER = Article(
+    slug="mua-lon-keo-dai-o-mien-trung",
+    title="Mưa lớn kéo dài ở miền Trung, nhiều tuyến đường bị chia cắt",
+    lead="Nước sông dâng nhanh trong đêm, chính quyền địa phương di dời hàng trăm hộ dân đến nơi an toàn.",
+    paragraphs=[
+        "Từ chiều hôm qua, các tỉnh Quảng Nam, Quảng Ngãi và Bình Định có mưa to đến rất to, "
+        "lượng mưa phổ biến từ 200 đến 350 mi-li-mét.",
+        "Tại huyện Đại Lộc, nước lũ tràn qua tỉnh lộ khiến giao thông bị chia cắt; lực lượng biên phòng "
+        "dùng ca nô đưa người già và trẻ nhỏ đến các điểm sơ tán.",
+        "Trung tâm Dự báo khí tượng thủy văn cảnh báo mưa còn kéo dài đến hết ngày mai, "
+        "nguy cơ sạt lở đất ở vùng núi là rất cao.",
+    ],
+    author="Nguyễn Hải Đăng",
+    section="Thời sự",
+    published=T0 + timedelta(hours=10),
 )
 
 
@@ -584,7 +603,8 @@ class Outlet:
         return found
 
     def add(self, article: Article) -> Article:
-        """Publish another article: it appears in every feed and sitemap from the next request."""
+        """Publish another article (a copy of it): it appears in every feed and sitemap from the next request."""
+        article = replace(article, paragraphs=list(article.paragraphs))
         with self._lock:
             self.articles.append(article)
         return article

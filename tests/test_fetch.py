@@ -19,7 +19,7 @@ import pytest
 from opennews import __version__
 from opennews.follow.fetch import Fetcher, FetchError, FetchPolicy, parse_retry_after, user_agent
 from opennews.settings import FetchSettings
-from outlet import FIRST, Outlet
+from outlet import FIRST, LATER, Outlet
 
 CONTACT = "https://example.vn/lien-he"
 
@@ -84,6 +84,16 @@ def test_conditional_get_answers_304_and_an_edit_makes_a_new_body(outlet: Outlet
     assert sent[2].headers["if-modified-since"] == feed.last_modified
     assert all(r.headers["accept-encoding"] == "gzip" for r in outlet.requests)
     assert len({r.client for r in outlet.requests}) == 1  # one kept-alive connection for all of them
+
+
+def test_an_article_added_between_polls_changes_the_feed(outlet: Outlet) -> None:
+    with fetcher_for(outlet) as fetcher:
+        before = fetcher.get(outlet.url("/sitemap-news.xml"))
+        assert fetcher.get(outlet.url("/sitemap-news.xml"), etag=before.etag).not_modified
+        outlet.add(LATER)
+        after = fetcher.get(outlet.url("/sitemap-news.xml"), etag=before.etag)
+    assert not after.not_modified and LATER.title in after.body.decode() and LATER.title not in before.body.decode()
+    assert "<news:news>" in after.body.decode()
 
 
 def test_user_agent_names_opennews_and_the_contact(outlet: Outlet) -> None:
