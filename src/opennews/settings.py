@@ -16,6 +16,7 @@ from pathlib import Path
 
 __all__ = [
     "LIMIT_HELP",
+    "FetchSettings",
     "IngestLimits",
     "Settings",
     "env_name",
@@ -60,6 +61,39 @@ class Settings:
     @property
     def rejects_path(self) -> Path:
         return self.home / "rejects.ndjson"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How opennews fetches from outlets: whom its User-Agent names, and how long it waits
+    between two requests to one host.
+
+    ``contact`` (``OPENNEWS_CONTACT``): a URL or e-mail address where an outlet's staff can
+    reach the operator; it goes in the User-Agent (``opennews/0.1.0 (+CONTACT)``). None by
+    default: there is no one to name but the operator. ``delay`` (``OPENNEWS_FETCH_DELAY``):
+    seconds between requests to one host; 2 by default, slower than a reader clicking.
+    """
+
+    contact: str | None = None
+    delay: float = 2.0
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, contact: str | None = None, delay: float | None = None
+    ) -> FetchSettings:
+        """Values given (flags; None means not given) win, then the variables, then the defaults."""
+        env = os.environ if environ is None else environ
+        contact = (contact or env.get("OPENNEWS_CONTACT") or "").strip() or None
+        if contact is not None and any(c.isspace() or not c.isprintable() for c in contact):
+            raise ValueError(f"OPENNEWS_CONTACT: a URL or e-mail address without spaces, not {contact!r}")
+        if delay is None and (text := env.get("OPENNEWS_FETCH_DELAY", "").strip()):
+            try:
+                delay = float(text)
+            except ValueError:
+                raise ValueError(f"OPENNEWS_FETCH_DELAY: seconds, not {text!r}") from None
+        if delay is not None and not delay >= 0:
+            raise ValueError(f"OPENNEWS_FETCH_DELAY: 0 seconds or more, not {delay}")
+        return cls(contact, cls.delay if delay is None else delay)
 
 
 def parse_size(text: str) -> int:
