@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` builds one app for one home. ``app_from_env()`` is the
 factory ``opennews serve`` hands to uvicorn (each worker process calls it and
-opens its own archive connection and Searcher, in the lifespan).
+opens its own archive connection and Searcher, in the lifespan). Reads go through that
+read-only connection; the write API (writes.py) opens its own for each write.
 
 Errors are answered in the shape the client asked for: JSON under ``/api/``, a
 page in the reader's language elsewhere. Nothing ever shows a traceback. A 405

@@ -25,7 +25,10 @@ each write opens its own connection for writing, off the event loop, like a conc
 on each other up to the busy timeout). The write does not touch the index, feeds or
 dumps: the server's follower (web/follow.py) sees the change log move within half a
 second and brings every copy up to date, as for any other process's change; the app's
-own answers follow the archive's position at once (Backend.state). Validation runs in
+own answers follow the archive's position at once (Backend.state), so a withdrawn
+article is a 410 on the API and the pages as soon as the answer is sent, and gone from the
+index, static feeds and dumps a moment later (``opennews withdraw`` waits for those; a
+request does not hold its worker thread for a sync). Validation runs in
 the request's thread (``workers=1``): forking validator processes from a threaded
 server is unsafe, and a request's batch is small next to a file.
 
@@ -51,7 +54,7 @@ from starlette.responses import Response
 from ..archive import Archive
 from ..ingest import IngestOptions, Run
 from ..ingest.reading import read_one
-from ..settings import Settings, WriteLimits, format_size
+from ..settings import IngestLimits, Settings, WriteLimits, format_size
 from ..tokens import Token, audit, find_token, touch_token
 from .api import JSONResponse
 from .params import article_id
@@ -101,6 +104,7 @@ class Writes:
         self.settings = settings
         self.limits = limits or WriteLimits.from_env()
         self.rate = RateLimiter(self.limits.rate)
+        self.ingest_limits = IngestLimits.from_env()  # the operator's OPENNEWS_MAX_… bound a request as a file
 
     # -- the archive, opened for writing, one connection per call, in a worker thread -----
 
@@ -196,7 +200,7 @@ class Writes:
     # -- POST /api/articles ----------------------------------------------------------------
 
     def _ingest(self, token: Token, fmt: str, body: bytes, client: str | None) -> dict[str, Any]:
-        options = IngestOptions(format=fmt, workers=1)
+        options = IngestOptions(format=fmt, workers=1, limits=self.ingest_limits)
         with self._archive() as archive:
             with Run(archive, rejects_path=self.settings.rejects_path, options=options, command="api") as run:
                 run.kept_rejects = KEPT_REJECTS
