@@ -338,10 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="the list as JSON")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    a = actions.add_parser("create", help="make a new token; its last line of output is the token alone")
+    a = actions.add_parser(
+        "create", parents=[common], help="make a new token; its last line of output is the token alone"
+    )
     a.add_argument("--name", required=True, help="what the token is for (unique; shown in the audit log)")
     a.add_argument("--scope", required=True, choices=("ingest", "withdraw"), help="what it may do")
-    a = actions.add_parser("revoke", help="refuse a token from now on")
+    a = actions.add_parser("revoke", parents=[common], help="refuse a token from now on")
     a.add_argument("name")
     p.set_defaults(func=cmd_tokens)
 
