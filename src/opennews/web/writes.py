@@ -51,7 +51,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ..archive import Archive
+from ..archive import Archive, ArchiveError
 from ..ingest import IngestOptions, Run
 from ..ingest.reading import read_one
 from ..settings import IngestLimits, Settings, WriteLimits, format_size
@@ -242,12 +242,16 @@ class Writes:
             tomb = archive.withdrawal(wanted)
             if action == "withdraw":
                 status = 409 if tomb else 200 if record else 404
-                if status == 200:
-                    archive.withdraw(wanted, reason or "")
             else:
                 status = 404 if tomb is None and not record else 409 if tomb is None or tomb["purged"] else 200
-                if status == 200:
-                    archive.restore(wanted)
+            if status == 200:
+                try:
+                    if action == "withdraw":
+                        archive.withdraw(wanted, reason or "")
+                    else:
+                        archive.restore(wanted)
+                except ArchiveError:  # another request (or the CLI) got there first, between the look and the write
+                    status = 409
             with archive.transaction():
                 touch_token(archive, token.name)
                 audit(
