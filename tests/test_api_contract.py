@@ -99,7 +99,7 @@ def test_schemathesis_finds_no_failure_on_a_real_server(web_home: WebHome, tmp_p
     assert done.returncode == 0, console
     run = orjson.loads(report.read_bytes())
     assert run["complete"] and run["exit_code"] == 0, console
-    assert run["operations"]["selected"] == run["operations"]["tested"] == run["operations"]["total"] == 6, console
+    assert run["operations"]["selected"] == run["operations"]["tested"] == run["operations"]["total"] == 9, console
     assert run["failures"] == [] and run["errors"] == [], console
     assert {name: phase["status"] for name, phase in run["phases"].items() if name != "examples"} == {
         "coverage": "success",

@@ -96,6 +96,29 @@ CREATE TABLE IF NOT EXISTS seen (
 CREATE INDEX IF NOT EXISTS seen_id ON seen (id);
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
 CREATE INDEX IF NOT EXISTS changes_id ON changes (id);
+-- tokens.py: the write API's tokens (only a hash of each) and the audit log of its writes
+CREATE TABLE IF NOT EXISTS tokens (
+    name       TEXT PRIMARY KEY,
+    scope      TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_used  TEXT,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    token     TEXT,
+    action    TEXT NOT NULL,
+    target    TEXT,
+    status    INTEGER NOT NULL,
+    added     INTEGER,
+    updated   INTEGER,
+    unchanged INTEGER,
+    rejected  INTEGER,
+    detail    TEXT,
+    client    TEXT
+);
 """
 
 _IN_CHUNK = 500

@@ -19,6 +19,7 @@ __all__ = [
     "FetchSettings",
     "IngestLimits",
     "Settings",
+    "WriteLimits",
     "env_name",
     "format_size",
     "limit_names",
@@ -183,3 +184,38 @@ LIMIT_HELP = {
     "max_records": "records read from one input (the rest is rejected)",
     "max_document_bytes": "inputs read whole (feeds, HTML, page text)",
 }
+
+
+@dataclass(frozen=True)
+class WriteLimits:
+    """What the write API (``POST /api/articles`` and the withdrawals) lets one token do.
+
+    ``max_bytes``: a request body's cap, counted as it streams (a Content-Length is not
+    trusted alone); bigger batches go in several requests or through ``opennews ingest``.
+    ``rate``: requests per minute per token, a token bucket as deep as one minute's worth
+    (so a scraper may burst, then keeps the pace); 0 turns it off. Set by ``opennews serve
+    --max-write-bytes / --write-rate``, else ``OPENNEWS_MAX_WRITE_BYTES`` /
+    ``OPENNEWS_WRITE_RATE``, else these defaults.
+    """
+
+    max_bytes: int = 16 * MIB
+    rate: float = 60.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WriteLimits:
+        env = os.environ if environ is None else environ
+        values: dict[str, float] = {}
+        if text := env.get("OPENNEWS_MAX_WRITE_BYTES"):
+            try:
+                values["max_bytes"] = parse_size(text)
+            except ValueError as exc:
+                raise ValueError(f"OPENNEWS_MAX_WRITE_BYTES: {exc}") from None
+        if text := env.get("OPENNEWS_WRITE_RATE"):
+            try:
+                rate = float(text)
+            except ValueError:
+                raise ValueError(f"OPENNEWS_WRITE_RATE: not a number of requests per minute: {text!r}") from None
+            if not rate >= 0:
+                raise ValueError(f"OPENNEWS_WRITE_RATE: must be 0 (no limit) or more, not {text}")
+            values["rate"] = rate
+        return cls(**values)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from .changes import cmd_demo, cmd_ingest, cmd_lift, cmd_restore, cmd_withdraw
 from .copies import cmd_dumps, cmd_feeds, cmd_index, cmd_sync, cmd_verify, cmd_verify_dumps
 from .output import phases_for
 from .reading import cmd_check, cmd_export, cmd_history, cmd_runs, cmd_search, cmd_serve, cmd_show, cmd_stats
+from .tokens import cmd_audit, cmd_tokens
 
 __all__ = ["build_parser", "main"]
 
@@ -50,6 +51,15 @@ def _header_timeout(value: str) -> float:
         return check_header_timeout(float(value))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds, 0 or more") from None
+
+
+def _size(value: str) -> int:
+    from ..settings import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _limit_options(p: argparse.ArgumentParser) -> None:
@@ -305,7 +315,47 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a connection whose request line and headers take longer than this (default 5; 0: never)",
     )
+    p.add_argument(
+        "--max-write-bytes",
+        type=_size,
+        metavar="SIZE",
+        help="cap on one write request's body (default: $OPENNEWS_MAX_WRITE_BYTES or 16M; 0: none)",
+    )
+    p.add_argument(
+        "--write-rate",
+        type=float,
+        metavar="N",
+        help="write requests per minute per token, per worker (default: $OPENNEWS_WRITE_RATE or 60; 0: no limit)",
+    )
     p.set_defaults(func=cmd_serve)
+
+    p = command(
+        "tokens",
+        help="the write API's tokens: list, create, revoke",
+        description="Tokens let a program write through the API (POST /api/articles with scope ingest; "
+        "withdraw and restore with scope withdraw). Only a hash of each is kept: a token is shown once, "
+        "when created. Without an action, lists them (never the tokens themselves).",
+    )
+    p.add_argument("--json", action="store_true", help="the list as JSON")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    a = actions.add_parser(
+        "create", parents=[common], help="make a new token; its last line of output is the token alone"
+    )
+    a.add_argument("--name", required=True, help="what the token is for (unique; shown in the audit log)")
+    a.add_argument("--scope", required=True, choices=("ingest", "withdraw"), help="what it may do")
+    a = actions.add_parser("revoke", parents=[common], help="refuse a token from now on")
+    a.add_argument("name")
+    p.set_defaults(func=cmd_tokens)
+
+    p = command(
+        "audit",
+        help="the write API's audit log",
+        description="Every write through the API, and every write refused to a known token: when, token, "
+        "what, status, counts, client address. Newest first.",
+    )
+    p.add_argument("--limit", type=int, default=50, help="lines shown (default 50)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TextIO
 
@@ -262,6 +263,10 @@ def cmd_serve(args: argparse.Namespace, home: Home) -> int:
         print_sync(home.sync(), sys.stderr)  # a missing or lagging index is brought up to date first
     else:
         print("opennews: no archive yet; pages will say so until 'opennews ingest' or 'opennews demo'", file=sys.stderr)
+    if getattr(args, "max_write_bytes", None) is not None:  # the workers read their settings from the environment
+        os.environ["OPENNEWS_MAX_WRITE_BYTES"] = str(args.max_write_bytes)
+    if getattr(args, "write_rate", None) is not None:
+        os.environ["OPENNEWS_WRITE_RATE"] = str(args.write_rate)
     where = home.settings.home
     print(f"Serving {where} on http://{args.host}:{args.port}/ with {args.workers} worker(s)", file=sys.stderr)
     serve(

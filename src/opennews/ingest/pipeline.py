@@ -106,6 +106,10 @@ class Run:
     as a context manager, an exception (Ctrl-C included) aborts it.
     """
 
+    #: Rejects kept in :attr:`IngestReport.rejects` (every one goes to the rejects file): the
+    #: first few for a summary; the write API answers with more of them (see web/writes.py).
+    kept_rejects = 50
+
     def __init__(
         self,
         archive: Archive,
@@ -153,7 +157,7 @@ class Run:
         """Count a reject and queue it for the rejects file (with ``into``'s batch if given)."""
         owner.rejected += 1
         self.report.rejects_total += 1
-        if len(self.report.rejects) < 50:
+        if len(self.report.rejects) < self.kept_rejects:
             self.report.rejects.append(rej)
         (self._rejects if into is None else into).append(rej)
 

@@ -22,7 +22,7 @@ from .records import Document, Found, Reject
 if TYPE_CHECKING:
     from .pipeline import IngestOptions, InputReport, Progress, Run
 
-__all__ = ["is_record", "read_all"]
+__all__ = ["is_record", "read_all", "read_one"]
 
 
 class _Position:
@@ -157,6 +157,18 @@ def read_all(run: Run, paths: list[str], progress: Progress) -> None:
         run.end_input(info)
         for done in run.settled():
             progress.input_done(done)
+
+
+def read_one(run: Run, name: str, raw: BinaryIO) -> InputReport:
+    """Feed one input that is no file (a request's body) to the run, exactly as
+    :func:`read_all` reads a file: same undoing, detection (or ``run.options.format``),
+    readers and bounds. Its counts are final after ``run.finish()``."""
+    from .pipeline import Progress
+
+    info = run.begin_input(name)
+    _read_input(run, Input(name), raw, info, Progress(), _Position(raw))
+    run.end_input(info)
+    return info
 
 
 def _read_input(

@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` builds one app for one home. ``app_from_env()`` is the
 factory ``opennews serve`` hands to uvicorn (each worker process calls it and
-opens its own archive connection and Searcher, in the lifespan).
+opens its own archive connection and Searcher, in the lifespan). Reads go through that
+read-only connection; the write API (writes.py) opens its own for each write.
 
 Errors are answered in the shape the client asked for: JSON under ``/api/``, a
 page in the reader's language elsewhere. Nothing ever shows a traceback. A 405
@@ -38,6 +39,7 @@ from .pages import Pages
 from .params import BadRequest
 from .security import _HEADERS, SecurityHeaders
 from .site import Site
+from .writes import Writes
 
 __all__ = ["app_from_env", "create_app"]
 
@@ -140,6 +142,7 @@ def create_app(settings: Settings, *, follow: bool = True) -> Starlette:
     pages, api, discovery = Pages(site), Api(site), Discovery(site)
     dumps = Dumps(site)
     feeds = FeedViews(site)
+    writes = Writes(settings)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -155,7 +158,10 @@ def create_app(settings: Settings, *, follow: bool = True) -> Starlette:
         Route("/articles/{id}", pages.article, name="article"),
         Route("/about", pages.about, name="about"),
         Route("/api/search", api.search, name="api_search"),
+        Route("/api/articles", writes.ingest, methods=["POST"], name="api_ingest"),
         Route("/api/articles/{id}", api.article, name="api_article"),
+        Route("/api/articles/{id}/withdraw", writes.withdraw, methods=["POST"], name="api_withdraw"),
+        Route("/api/articles/{id}/restore", writes.restore, methods=["POST"], name="api_restore"),
         Route("/api/suggest", api.suggest, name="api_suggest"),
         Route("/api/stats", api.stats, name="api_stats"),
         Route("/api/openapi.json", api.openapi, name="openapi"),

@@ -273,6 +273,102 @@ _SCHEMAS["Tombstone"] = _obj(
     }
 )
 
+# -- the write API (web/writes.py): the only operations that need a token ----------------------
+
+_SCHEMAS["IngestResult"] = _obj(
+    {
+        "run": {"type": "integer", "description": "The run's number in the run log (opennews runs)."},
+        "added": {"type": "integer"},
+        "updated": {"type": "integer", "description": "Known articles whose text changed: a new version."},
+        "unchanged": {"type": "integer"},
+        "rejected": {"type": "integer", "description": "Records refused; the first 1,000 are listed."},
+        "rejects": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "where": {"type": "string", "description": "Where in the body: line 3, record 2…"},
+                    "reason": {"type": "string"},
+                }
+            ),
+        },
+    }
+)
+_SCHEMAS["Withdrawal"] = _obj(
+    {"reason": {**TEXT, "minLength": 1, "description": "Why it is taken down (kept in the tombstone)."}},
+)
+_SCHEMAS["WriteResult"] = _obj(
+    {"id": {"type": "string"}, "withdrawn": {"type": "boolean"}, "reason": {"type": "string"}},
+    required=["id", "withdrawn"],
+)
+
+_SECURITY = [{"bearerAuth": []}]
+_WRITE_ERRORS = {
+    "401": {
+        **_json(_ref("Error"), "No token, or one that is not valid or was revoked."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": 'Bearer realm="opennews"'}},
+    },
+    "403": _json(_ref("Error"), "The token's scope does not allow this (ingest, or withdraw)."),
+    "413": _json(_ref("Error"), "The body is over the cap (16 MiB unless the operator set OPENNEWS_MAX_WRITE_BYTES)."),
+    "415": _json(_ref("Error"), "The body is not of a type this operation reads."),
+    "429": {
+        **_json(_ref("Error"), "Too many requests with this token (60 a minute unless set otherwise)."),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+    },
+}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {**TEXT, "minLength": 1}}
+
+
+def _change(summary: str, description: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "description": description,
+        "security": _SECURITY,
+        "parameters": [_ID],
+        "responses": {
+            "200": _json(_ref("WriteResult"), "Done; search, feeds and dumps follow within seconds."),
+            "400": _json(_ref("Error"), "No reason given."),
+            "404": _json(_ref("Error"), "No article with this id."),
+            "409": _json(_ref("Error"), "Not possible now (already withdrawn; not withdrawn; purged)."),
+            **_WRITE_ERRORS,
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+_WRITE_PATHS: dict[str, Any] = {
+    "/api/articles": {
+        "post": {
+            "summary": "Add or update articles (token with scope ingest)",
+            "description": "Read exactly as `opennews ingest` reads a file: the same validation, limits and "
+            "dedupe. Good records are kept even when others are rejected; the answer lists each reject.",
+            "security": _SECURITY,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-ndjson": {"schema": {"type": "string", "description": "One record per line."}},
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                },
+            },
+            "responses": {
+                "200": _json(_ref("IngestResult"), "The body was read: counts and rejects."),
+                **_WRITE_ERRORS,
+            },
+        }
+    },
+    "/api/articles/{id}/withdraw": {
+        "post": _change(
+            "Take an article down, leaving a tombstone (token with scope withdraw)",
+            "As `opennews withdraw`: search, feeds, dumps and the API stop showing it.",
+            {"required": True, "content": {"application/json": {"schema": _ref("Withdrawal")}}},
+        )
+    },
+    "/api/articles/{id}/restore": {
+        "post": _change("Bring a withdrawn article back (token with scope withdraw)", "As `opennews restore`.", None)
+    },
+}
+
 _EXPORT_PARAMETERS = [
     {
         "name": "format",
@@ -313,7 +409,8 @@ def openapi_document() -> dict[str, Any]:
             "title": "opennews API",
             "version": __version__,
             "description": "Search and read an open archive of Vietnamese news. Every HTML page has a twin "
-            "here returning the same data. Reads are open; no key needed.",
+            "here returning the same data. Reads are open; no key needed. Writes (adding, withdrawing and "
+            "restoring articles) need a token (bearerAuth).",
             "license": {"name": "Apache-2.0 (code); article texts remain their outlets'", "identifier": "Apache-2.0"},
         },
         "paths": {
@@ -399,6 +496,16 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
                 }
             },
+            **_WRITE_PATHS,
         },
-        "components": {"schemas": _SCHEMAS},
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `opennews tokens create` (only writes need one).",
+                }
+            },
+        },
     }
