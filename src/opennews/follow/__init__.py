@@ -1,0 +1,1 @@
+"""Following outlets: sources (feeds, sitemaps, home pages) polled politely into the archive."""
