@@ -127,7 +127,7 @@ class Home:
         then return), syncing ``parts`` of the copies after every cycle that changed the archive.
 
         ``make_fetcher`` is given the sources' ``allowed(url)`` and returns the fetcher to use."""
-        from .follow.follow import follow
+        from .follow.follow import LazyFetcher, follow
         from .follow.sources import allowed_for
 
         def cycle_done(report: CycleReport) -> None:
@@ -137,7 +137,7 @@ class Home:
 
         with self.archive() as archive:
             allowed = allowed_for(archive)
-            fetcher = make_fetcher(allowed)
+            fetcher = LazyFetcher(make_fetcher, allowed)
             try:
                 return follow(
                     archive,
@@ -150,9 +150,7 @@ class Home:
                     after_cycle=cycle_done,
                 )
             finally:
-                close = getattr(fetcher, "close", None)
-                if close is not None:
-                    close()
+                fetcher.close()
 
     def withdraw(self, article_id: str, reason: str, *, purge: bool = False) -> SyncReport:
         """Take an article down everywhere, leaving a tombstone; ``purge`` deletes its text."""

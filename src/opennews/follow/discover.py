@@ -118,6 +118,8 @@ def _feed_items(body: bytes, content_type: str, url: str) -> list[Item]:
     out: list[Item] = []
     for found in read_feed(Document(url, decode(body, content_type))):
         if not isinstance(found, Found):
+            if found.reason == "feed has no entries":  # a feed with nothing in it today is still a feed
+                return []
             raise NotASource(found.reason)
         fields = found.fields or {}
         link = fields.get("url")

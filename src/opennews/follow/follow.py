@@ -33,11 +33,11 @@ from ..ingest.pipeline import IngestOptions, IngestReport, InputReport, Run
 from ..ingest.readers.webpage import read_webpage
 from ..ingest.records import Document, Found, Reject
 from .discover import Item, NotASource, decode, parse
-from .fetch import FetchError
-from .items import due_items, feed_of, merge, note_item, seen_item
+from .fetch import Fetched, FetchError
+from .items import Seen, due_items, feed_of, merge, missed, note_item, seen_item
 from .sources import FetcherLike, Source, due, iso, list_sources, next_due_at, record_poll
 
-__all__ = ["CycleReport", "FollowOptions", "follow", "poll_cycle", "stop_on_request"]
+__all__ = ["CycleReport", "FollowOptions", "LazyFetcher", "follow", "make_fetcher", "poll_cycle", "stop_on_request"]
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -141,9 +141,9 @@ class _Cycle:
         for url in due_items(self.archive, source.url, self.moment):
             if self.stop.is_set():
                 break
-            if url not in listed and self.allowed(url):
-                self._fetch(url, feed_of(self.archive, url), source, info, recheck=True)
-                report.rechecked += 1
+            seen = seen_item(self.archive, url)
+            if url not in listed and seen is not None and self.allowed(url):
+                self._recheck(seen, feed_of(self.archive, url), source, info, report)
         record_poll(
             self.archive,
             source,
@@ -180,14 +180,23 @@ class _Cycle:
             if seen.next_check is None or seen.next_check > iso(self.moment):
                 report.skipped += 1
                 return url
-            report.rechecked += 1
-            self._fetch(url, item.fields, source, info, recheck=True)
+            self._recheck(seen, item.fields, source, info, report)
             return url
         if report.new >= self.options.max_new:
             return None  # the next poll takes it
         report.new += 1
         self._fetch(url, item.fields, source, info, recheck=False)
         return url
+
+    def _recheck(self, seen: Seen, feed: dict[str, Any], source: Source, info: InputReport, report: SourcePoll) -> None:
+        if seen.next_check and missed(seen.next_check, self.moment):
+            note_item(
+                self.archive, seen.url, source.url, self.moment, article_id=None, published=None,
+                state=seen.state, error=seen.last_error, fetched=False,
+            )  # fmt: skip
+            return
+        report.rechecked += 1
+        self._fetch(seen.url, feed, source, info, recheck=True)
 
     def _fetch(self, url: str, feed: dict[str, Any], source: Source, info: InputReport, *, recheck: bool) -> None:
         page, problem = _page(self.fetcher, url)
@@ -330,3 +339,21 @@ def make_fetcher(allowed: Callable[[str], bool]) -> FetcherLike:
         user_agent=f"opennews/{__version__} (+{contact})", min_delay=float(os.environ.get("OPENNEWS_FETCH_DELAY", 2.0))
     )
     return fetcher_class(policy, allowed)  # type: ignore[no-any-return]
+
+
+class LazyFetcher:
+    """A fetcher made on its first request, so that following with nothing due opens no client."""
+
+    def __init__(self, make: Callable[[Callable[[str], bool]], FetcherLike], allowed: Callable[[str], bool]) -> None:
+        self._make, self._allowed = make, allowed
+        self._fetcher: FetcherLike | None = None
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        if self._fetcher is None:
+            self._fetcher = self._make(self._allowed)
+        return self._fetcher.get(url, etag=etag, last_modified=last_modified)
+
+    def close(self) -> None:
+        close = getattr(self._fetcher, "close", None)
+        if close is not None:
+            close()

@@ -21,10 +21,11 @@ import orjson
 from ..archive import Archive
 from .sources import iso
 
-__all__ = ["RECHECKS", "Seen", "gone_items", "merge", "next_check", "note_item", "seen_item"]
+__all__ = ["RECHECKS", "Seen", "gone_items", "merge", "missed", "next_check", "note_item", "seen_item"]
 
 RECHECKS = (timedelta(hours=1), timedelta(hours=4), timedelta(hours=12), timedelta(hours=24), timedelta(hours=48))
 _COLUMNS = "url, source, article_id, published, first_seen, last_checked, checks, next_check, state, last_error"
+LATE = timedelta(hours=12)  # a re-check missed by more than this (follow was stopped) is skipped, not made up
 _MAX_LEAD = 800  # a feed's text longer than this is its full content, not a summary to use as the lead
 
 #: Fields a feed gives that the page's own win over; the feed's fill what the page lacks.
@@ -182,3 +183,11 @@ def due_items(archive: Archive, source: str, moment: datetime) -> list[str]:
         (source, iso(moment)),
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def missed(next_check_at: str, moment: datetime) -> bool:
+    """Whether a due re-check is so late (following was stopped for a while) that it is
+    skipped: the item is then checked at the next point of the schedule still ahead, if any,
+    instead of every source's backlog being fetched at once."""
+    due_at = _moment(next_check_at)
+    return due_at is not None and due_at < moment - LATE
