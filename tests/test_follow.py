@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,12 @@ from follow_helpers import PlainFetcher, Site, serve
 from opennews.archive import Archive, ArchiveError
 from opennews.cli import main
 from opennews.follow.discover import NotASource, feed_links, parse
-from opennews.follow.follow import poll_cycle
+from opennews.follow.fetch import Fetched, FetchError
+from opennews.follow.follow import FollowOptions, poll_cycle
 from opennews.follow.items import RECHECKS, gone_items, merge, next_check, seen_item
 from opennews.follow.sources import add_source, allowed_for, backoff, list_sources, remove_source, site_of
+from opennews.home import Home
+from opennews.search import SearchRequest
 from tools import default_signals
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -417,3 +421,89 @@ def test_follow_ends_within_seconds_on_a_signal(tmp_path: Path, signum: int) -> 
 def test_follow_once_without_sources_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["follow", "--once", "--home", str(tmp_path)]) == 1
     assert "no sources to poll" in capsys.readouterr().err
+
+
+def test_items_over_the_per_poll_cap_wait_for_the_next_poll(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    items = []
+    for n in range(3):
+        site.put(f"/{n}.html", og_page(f"Bài số {n}", BODY_2))
+        items.append((f"/{n}.html", f"Bài số {n}", "Tóm tắt.", rfc822(T0)))
+    site.put("/rss.xml", rss(base, items), "application/rss+xml")
+    clock = Clock(T0)
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml", now=clock)
+        allowed = allowed_for(archive)
+        options = FollowOptions(max_new=2)
+        first = poll_cycle(
+            archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock, options=options
+        )
+        assert first.run is not None and first.run.total("added") == 2 and first.sources[0].deferred == 1
+        clock.moment += timedelta(minutes=15)
+        site.requests.clear()
+        again = poll_cycle(
+            archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock, options=options
+        )
+        assert "If-None-Match" not in site.requests[0][1]  # the whole list again, not a 304
+        assert again.run is not None and again.run.total("added") == 1
+        assert list_sources(archive)[0].etag is not None  # complete now: the next poll is conditional
+
+
+def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    site.put("/bai.html", jsonld_page(base + "/bai.html", "Xe buýt điện nối hai bến", BODY_1, T0.isoformat()))
+    site.put("/old.html", jsonld_page(base + "/old.html", "Tin cũ", BODY_2, T0.isoformat()))
+    news = NEWS_SITEMAP.replace("https://example.vn/moi.html", base + "/bai.html")
+    site.put("/news-2.xml", news.replace("https://example.vn/cu.html", base + "/missing.html"), "application/xml")
+    site.put("/news-1.xml", news.replace("https://example.vn/moi.html", base + "/old.html"), "application/xml")
+    index = (
+        "<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(
+            f"<sitemap><loc>{base}/news-{n}.xml</loc><lastmod>2026-03-0{n}</lastmod></sitemap>" for n in (1, 2, 3, 4)
+        )
+        + "</sitemapindex>"
+    )
+    site.put("/sitemap.xml", index, "application/xml")
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        [source] = add_source(archive, PlainFetcher(lambda url: True), base + "/sitemap.xml", now=Clock(T0))
+        assert source.kind == "sitemap-index"
+        allowed = allowed_for(archive)
+        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=Clock(T0))
+    assert report.run is not None
+    assert report.run.total("added") == 1  # bai.html, read from its page
+    assert "/news-1.xml" not in site.paths() and "/old.html" not in site.paths()  # the oldest child is left
+    reasons = " | ".join(r.reason for r in report.run.rejects)
+    assert "news-4.xml could not be read: HTTP 404" in reasons and "news-3.xml" in reasons  # newest three only
+    assert "the page could not be had (HTTP 404) and the source gives no text" in reasons  # missing.html
+
+
+class Refusing:
+    """A fetcher whose host asked to be left alone for an hour (429 with Retry-After)."""
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        raise FetchError("HTTP 429", status=429, retry_after=3600, transient=True)
+
+
+def test_retry_after_pushes_the_next_poll_back(site: Site, tmp_path: Path) -> None:
+    site.put("/rss.xml", rss(site.base_url, []), "application/rss+xml")
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), site.base_url + "/rss.xml", every=5, now=Clock(T0))
+        report = poll_cycle(archive, Refusing(), lambda url: True, rejects_path=tmp_path / "r", now=Clock(T0))
+        [source] = list_sources(archive)
+    assert report.sources[0].status == "HTTP 429" and source.error_streak == 1
+    assert source.next_due == (T0 + timedelta(hours=1)).isoformat()
+
+
+def test_home_follow_once_syncs_the_copies(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    site.put("/a.html", jsonld_page(base + "/a.html", "Xe buýt điện nối hai bến", BODY_1, T0.isoformat()))
+    site.put("/rss.xml", rss(base, [("/a.html", "Xe buýt điện", "Tóm tắt.", rfc822(T0))]), "application/rss+xml")
+    home = Home.at(tmp_path)
+    with home.archive() as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml")
+    [report] = home.follow(PlainFetcher, stop=threading.Event(), once=True, parts=["index"])
+    assert report.run is not None and report.run.total("added") == 1
+    positions = home.positions()
+    assert positions["index"] == positions["archive"]
+    with home.searcher() as searcher:
+        assert searcher.search(SearchRequest(q="xe buýt điện")).total == 1

@@ -55,6 +55,7 @@ class SourcePoll:
     new: int = 0
     rechecked: int = 0
     skipped: int = 0
+    deferred: int = 0  # new items left for the next poll (over max_new)
     error: str | None = None
 
 
@@ -132,8 +133,10 @@ class _Cycle:
             return report
         report.status = "304 not modified" if got.not_modified else f"{got.status} ok"
         listed: set[str] = set()
+        complete = True
         for item in items:
             if self.stop.is_set():
+                complete = False
                 break
             url = self._item(item, source, info, report)
             if url:
@@ -151,6 +154,7 @@ class _Cycle:
             status=report.status,
             etag=got.etag,
             last_modified=got.last_modified,
+            complete=complete and not report.deferred and not self.stop.is_set(),
         )
         return report
 
@@ -183,7 +187,8 @@ class _Cycle:
             self._recheck(seen, item.fields, source, info, report)
             return url
         if report.new >= self.options.max_new:
-            return None  # the next poll takes it
+            report.deferred += 1  # the next poll takes it
+            return None
         report.new += 1
         self._fetch(url, item.fields, source, info, recheck=False)
         return url

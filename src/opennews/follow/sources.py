@@ -229,8 +229,13 @@ def record_poll(
     etag: str | None = None,
     last_modified: str | None = None,
     articles: int = 0,
+    complete: bool = True,
 ) -> None:
-    """Note one poll's outcome and when the next is due (backing off after failures)."""
+    """Note one poll's outcome and when the next is due (backing off after failures).
+
+    A poll that left listed items for later (``complete`` false: stopped, or more new
+    items than one poll takes) forgets the ETag and Last-Modified, so the next poll reads
+    the whole list again instead of being told "not modified" and losing those items."""
     if error is None:
         streak, nxt, why = 0, moment + timedelta(minutes=source.every_minutes), None
     else:
@@ -240,6 +245,7 @@ def record_poll(
         nxt = moment + backoff(source.every_minutes, streak, retry)
     archive.execute(
         "UPDATE follow_sources SET last_poll = ?, last_status = ?, error_streak = ?, last_error = ?, next_due = ?, "
-        "etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), articles = articles + ? WHERE url = ?",
-        (iso(moment), status, streak, why, iso(nxt), etag, last_modified, articles, source.url),
+        "etag = CASE WHEN ? THEN COALESCE(?, etag) END, "
+        "last_modified = CASE WHEN ? THEN COALESCE(?, last_modified) END, articles = articles + ? WHERE url = ?",
+        (iso(moment), status, streak, why, iso(nxt), complete, etag, complete, last_modified, articles, source.url),
     )
