@@ -8,8 +8,14 @@ the page lacks (:func:`opennews.follow.items.merge`). Everything goes through
 validation, limits, dedupe, versions and change log are those of ``opennews ingest``,
 and a poll's problems are rejects with the source as their input.
 
-The project's reader was measured against trafilatura on Vietnamese article pages
-of five layouts (``python bench/extract.py``); see that file for the figures.
+The page reader is the project's own, measured against trafilatura 2.3 on 25 Vietnamese
+article pages of five layouts (``python bench/extract.py``): it recovers 100.0% of the
+true text's words with 0 extra words in 2.0-2.5 ms a page, trafilatura 92.0% with 115
+extra words in 7-10 ms. trafilatura drops the lead where it stands apart (JSON-LD pages
+with a ``.lead``, a ``.sapo`` heading: ~80% recovered) and keeps date lines, bylines and
+photo captions as text. Before two small fixes to the reader (text before the ``<h1>`` of
+a page without ``<article>``; a row of share buttons) it had 60 extra words, all on the
+heavy-chrome layout.
 
 :func:`follow` runs cycles until told to stop: it waits on a :class:`threading.Event`
 (never a long sleep), so Ctrl-C or SIGTERM ends it within a second or so, after the
