@@ -129,9 +129,11 @@ def cmd_sources(args: argparse.Namespace, home: Home) -> int:
     table = [header] + [
         (
             r["url"],
-            r["kind"] if r["kind"] != "homepage" else "homepage (feeds below)",
+            r["kind"]
+            + (" (its feeds are polled)" if r["kind"] == "homepage" else " via home page" if r["via"] else ""),
             _short(r["last_poll"]),
-            (r["last_status"] or "-") + (f" ({r['last_error']})" if r["error_streak"] else ""),
+            (r["last_status"] or "-")
+            + (f" ({r['last_error']})" if r["error_streak"] and r["last_error"] != r["last_status"] else ""),
             f"{r['articles']:,}",
             str(r["error_streak"]),
             str(r["gone"]),
