@@ -475,6 +475,24 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
     reasons = " | ".join(r.reason for r in report.run.rejects)
     assert "news-4.xml could not be read: HTTP 404" in reasons and "news-3.xml" in reasons  # newest three only
     assert "the page could not be had (HTTP 404) and the source gives no text" in reasons  # missing.html
+    # The next poll asks the index and its children conditionally: all 304, nothing fetched again.
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        site.requests.clear()
+        allowed = allowed_for(archive)
+        later = Clock(T0 + timedelta(minutes=20))
+        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=later)
+    assert report.sources[0].status == "304 not modified"
+    assert site.paths() == ["/sitemap.xml"]
+    site.put("/sitemap.xml", index + "\n", "application/xml")  # the index changes, its children do not
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        site.requests.clear()
+        later = Clock(T0 + timedelta(minutes=40))
+        report = poll_cycle(
+            archive, PlainFetcher(allowed_for(archive)), lambda u: True, rejects_path=tmp_path / "r", now=later
+        )
+    assert report.sources[0].status == "200 ok" and "/bai.html" not in site.paths()
+    [(_, headers)] = [r for r in site.requests if r[0] == "/news-2.xml"]
+    assert headers.get("If-None-Match")
 
 
 class Refusing:

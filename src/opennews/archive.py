@@ -127,6 +127,12 @@ CREATE TABLE IF NOT EXISTS follow_items (
     feed         TEXT
 );
 CREATE INDEX IF NOT EXISTS follow_items_next ON follow_items (next_check);
+CREATE TABLE IF NOT EXISTS follow_sitemaps (
+    url           TEXT PRIMARY KEY,
+    source        TEXT NOT NULL,
+    etag          TEXT,
+    last_modified TEXT
+);
 """
 
 _IN_CHUNK = 500

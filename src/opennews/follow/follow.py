@@ -41,7 +41,18 @@ from ..ingest.records import Document, Found, Reject
 from .discover import Item, NotASource, decode, parse
 from .fetch import Fetched, FetchError
 from .items import Seen, due_items, feed_of, merge, missed, note_item, seen_item
-from .sources import FetcherLike, Source, due, iso, list_sources, next_due_at, record_poll
+from .sources import (
+    FetcherLike,
+    Source,
+    child_validators,
+    due,
+    forget_child_validators,
+    iso,
+    keep_child_validators,
+    list_sources,
+    next_due_at,
+    record_poll,
+)
 
 __all__ = ["CycleReport", "FollowOptions", "LazyFetcher", "follow", "make_fetcher", "poll_cycle", "stop_on_request"]
 
@@ -124,7 +135,7 @@ class _Cycle:
                 parsed = parse(got.body, got.content_type, got.url)
                 items = parsed.items
                 for child in parsed.links if parsed.kind == "sitemap-index" else []:
-                    items.extend(self._child(child, info))
+                    items.extend(self._child(child, source, info))
         except (FetchError, NotASource) as exc:
             why = exc.reason if isinstance(exc, FetchError) else str(exc)
             report.status, report.error = (f"HTTP {exc.status}" if getattr(exc, "status", None) else "failed"), why
@@ -153,6 +164,9 @@ class _Cycle:
             seen = seen_item(self.archive, url)
             if url not in listed and seen is not None and self.allowed(url):
                 self._recheck(seen, feed_of(self.archive, url), source, info, report)
+        complete = complete and not report.deferred and not self.stop.is_set()
+        if not complete:
+            forget_child_validators(self.archive, source.url)
         record_poll(
             self.archive,
             source,
@@ -160,17 +174,23 @@ class _Cycle:
             status=report.status,
             etag=got.etag,
             last_modified=got.last_modified,
-            complete=complete and not report.deferred and not self.stop.is_set(),
+            complete=complete,
         )
         return report
 
-    def _child(self, url: str, info: InputReport) -> list[Item]:
+    def _child(self, url: str, source: Source, info: InputReport) -> list[Item]:
+        """A child sitemap's items: none when it answers "not modified" (all seen already)."""
         if not self.allowed(url):
             self.run.take(Reject("sitemap", f"child sitemap on a host no source names: {url}"), info)
             return []
         try:
-            got = self.fetcher.get(url)
-            return parse(got.body, got.content_type, got.url).items
+            etag, last_modified = child_validators(self.archive, url)
+            got = self.fetcher.get(url, etag=etag, last_modified=last_modified)
+            if got.not_modified:
+                return []
+            items = parse(got.body, got.content_type, got.url).items
+            keep_child_validators(self.archive, url, source.url, got.etag, got.last_modified)
+            return items
         except (FetchError, NotASource) as exc:
             why = exc.reason if isinstance(exc, FetchError) else str(exc)
             self.run.take(Reject("sitemap", f"child sitemap {url} could not be read: {why}"), info)

@@ -194,6 +194,7 @@ def remove_source(archive: Archive, url: str) -> int:
     with archive.transaction():
         cur = archive.execute("DELETE FROM follow_sources WHERE url = ? OR via = ?", (key, key))
         count = cur.rowcount
+        archive.execute("DELETE FROM follow_sitemaps WHERE source = ?", (key,))
     if not count:
         raise ArchiveError(f"no source {url}; 'opennews sources' lists them")
     return count
@@ -249,3 +250,23 @@ def record_poll(
         "last_modified = CASE WHEN ? THEN COALESCE(?, last_modified) END, articles = articles + ? WHERE url = ?",
         (iso(moment), status, streak, why, iso(nxt), complete, etag, complete, last_modified, articles, source.url),
     )
+
+
+def child_validators(archive: Archive, url: str) -> tuple[str | None, str | None]:
+    """The ETag and Last-Modified a sitemap index's child last answered with."""
+    row = archive.execute("SELECT etag, last_modified FROM follow_sitemaps WHERE url = ?", (url,)).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def keep_child_validators(archive: Archive, url: str, source: str, etag: str | None, last_modified: str | None) -> None:
+    archive.execute(
+        "INSERT INTO follow_sitemaps (url, source, etag, last_modified) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (url) DO UPDATE SET source = excluded.source, etag = excluded.etag, "
+        "last_modified = excluded.last_modified",
+        (url, source, etag, last_modified),
+    )
+
+
+def forget_child_validators(archive: Archive, source: str) -> None:
+    """After a poll that left items for later: the next one reads every child in full."""
+    archive.execute("UPDATE follow_sitemaps SET etag = NULL, last_modified = NULL WHERE source = ?", (source,))
