@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -525,3 +525,46 @@ def test_home_follow_once_syncs_the_copies(site: Site, tmp_path: Path) -> None:
     assert positions["index"] == positions["archive"]
     with home.searcher() as searcher:
         assert searcher.search(SearchRequest(q="xe buýt điện")).total == 1
+
+
+class Wrapped(PlainFetcher):
+    """The plain fetcher, but one URL is over the size cap, and the first page fetched sets ``stop``."""
+
+    def __init__(self, allowed: Callable[[str], bool], too_big: str, stop: threading.Event | None = None) -> None:
+        super().__init__(allowed)
+        self.too_big, self.stop = too_big, stop
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        if url == self.too_big:
+            raise FetchError("over the 8 MiB cap")
+        got = super().get(url, etag=etag, last_modified=last_modified)
+        if self.stop is not None and url.endswith(".html"):
+            self.stop.set()
+        return got
+
+
+def test_a_page_that_cannot_be_had_keeps_the_feed_text_and_a_stop_ends_the_cycle(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    site.put("/big.html", og_page("Trang quá lớn", BODY_2))
+    site.put("/a.html", og_page("Mưa lớn gây ngập", BODY_2))
+    site.put("/b.html", og_page("Bài thứ hai", BODY_1))
+    items = [
+        ("/big.html", "Trang quá lớn", "Tóm tắt của trang quá lớn.", rfc822(T0)),
+        ("/a.html", "Mưa lớn gây ngập", "Tóm tắt.", rfc822(T0)),
+        ("/b.html", "Bài thứ hai", "Tóm tắt hai.", rfc822(T0)),
+    ]
+    site.put("/rss.xml", rss(base, items), "application/rss+xml")
+    stop = threading.Event()
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml", now=Clock(T0))
+        allowed = allowed_for(archive)
+        fetcher = Wrapped(allowed, base + "/big.html", stop)
+        report = poll_cycle(archive, fetcher, allowed, rejects_path=tmp_path / "r", now=Clock(T0), stop=stop)
+        assert report.run is not None and report.run.total("added") == 2  # big.html (feed text) and a.html
+        assert "/b.html" not in site.paths()  # stopped after a.html
+        assert _record(archive, base + "/big.html")["body"] == "Tóm tắt của trang quá lớn."
+        big = seen_item(archive, base + "/big.html")
+        assert big is not None and (big.state, big.last_error) == ("failed", "over the 8 MiB cap")
+        assert gone_items(archive) == []
+        assert archive.runs(limit=1)[0]["status"] == "done"
+        assert list_sources(archive)[0].etag is None  # b.html waits: the next poll reads the whole feed
