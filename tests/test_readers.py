@@ -304,3 +304,21 @@ def test_reingesting_a_fixture_is_unchanged(cli: Cli, home: Path, name: str) -> 
     ingest_one(cli, home, FIXTURES / name)
     code, out, _ = cli("ingest", "--quiet", str(FIXTURES / name))
     assert code == 0 and "added 0 · updated 0" in out and "rejected 0" in out
+
+
+def test_page_without_article_starts_at_its_headline_and_drops_a_share_bar() -> None:
+    """Weather, log-in and breadcrumbs above the <h1>, and a row of share buttons under it,
+    are not the lead (bench/extract.py's "heavy chrome" layout)."""
+    from opennews.ingest.readers.webpage import read_webpage
+    from opennews.ingest.records import Document
+
+    lead = "Chiều qua, tỉnh công bố kế hoạch nạo vét kênh rạch trước mùa mưa với kinh phí ba trăm tỷ đồng."
+    body = "Theo kế hoạch, hai mươi bốn tuyến kênh trong nội thành sẽ được nạo vét trước tháng chín năm nay."
+    page = (
+        "<html><head><title>Nạo vét kênh rạch</title></head><body><div>Hà Nội 24°C</div><div>Đăng nhập</div>"
+        "<h1>Nạo vét kênh rạch</h1><div>Chia sẻ Facebook Zalo Sao chép liên kết Lưu bài</div>"
+        f"<div class='content'><p>{lead}</p><p>{body}</p></div></body></html>"
+    )
+    [found] = list(read_webpage(Document("p.html", page)))
+    assert found.fields is not None
+    assert (found.fields["sapo"], found.fields["body"]) == (lead, body)

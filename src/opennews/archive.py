@@ -119,6 +119,43 @@ CREATE TABLE IF NOT EXISTS audit (
     detail    TEXT,
     client    TEXT
 );
+-- follow.sources and follow.items: the outlets followed (feeds, sitemaps, home pages) and the items seen in them
+CREATE TABLE IF NOT EXISTS follow_sources (
+    url           TEXT PRIMARY KEY,
+    name          TEXT,
+    kind          TEXT NOT NULL,
+    via           TEXT,
+    every_minutes INTEGER NOT NULL,
+    added_at      TEXT NOT NULL,
+    last_poll     TEXT,
+    last_status   TEXT,
+    articles      INTEGER NOT NULL DEFAULT 0,
+    error_streak  INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    next_due      TEXT NOT NULL,
+    etag          TEXT,
+    last_modified TEXT
+);
+CREATE TABLE IF NOT EXISTS follow_items (
+    url          TEXT PRIMARY KEY,
+    source       TEXT NOT NULL,
+    article_id   TEXT,
+    published    TEXT,
+    first_seen   TEXT NOT NULL,
+    last_checked TEXT,
+    checks       INTEGER NOT NULL DEFAULT 0,
+    next_check   TEXT,
+    state        TEXT NOT NULL,
+    last_error   TEXT,
+    feed         TEXT
+);
+CREATE INDEX IF NOT EXISTS follow_items_next ON follow_items (next_check);
+CREATE TABLE IF NOT EXISTS follow_sitemaps (
+    url           TEXT PRIMARY KEY,
+    source        TEXT NOT NULL,
+    etag          TEXT,
+    last_modified TEXT
+);
 """
 
 _IN_CHUNK = 500

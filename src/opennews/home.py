@@ -13,8 +13,9 @@ the home's sync lock makes sure the two never do the same work at once.
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ from .settings import Settings
 from .sync import PARTS, DumpsCopy, FeedsCopy, PartReport, SyncReport, chosen
 
 if TYPE_CHECKING:
+    from .follow.follow import CycleReport, FollowOptions
+    from .follow.sources import FetcherLike
     from .ingest import IngestOptions, IngestReport, Progress
     from .search import Searcher
 
@@ -109,6 +112,45 @@ class Home:
                 run.take(Found(f"article {n}", record), info)
             report = run.finish()
         return report, self.sync(parts)
+
+    def follow(
+        self,
+        make_fetcher: Callable[[Callable[[str], bool]], FetcherLike],
+        *,
+        stop: threading.Event,
+        once: bool = False,
+        options: FollowOptions | None = None,
+        after_cycle: Callable[[CycleReport], None] = lambda report: None,
+        parts: Iterable[str] | None = PARTS,
+    ) -> list[CycleReport]:
+        """Poll the followed sources into the archive until ``stop`` is set (``once``: all now,
+        then return), syncing ``parts`` of the copies after every cycle that changed the archive.
+
+        ``make_fetcher`` is given the sources' ``allowed(url)`` and returns the fetcher to use."""
+        from .follow.follow import LazyFetcher, follow
+        from .follow.sources import allowed_for
+
+        def cycle_done(report: CycleReport) -> None:
+            if report.run and (report.run.total("added") or report.run.total("updated")):
+                self.sync(parts)
+            after_cycle(report)
+
+        with self.archive() as archive:
+            allowed = allowed_for(archive)
+            fetcher = LazyFetcher(make_fetcher, allowed)
+            try:
+                return follow(
+                    archive,
+                    fetcher,
+                    allowed,
+                    rejects_path=self.settings.rejects_path,
+                    stop=stop,
+                    once=once,
+                    options=options,
+                    after_cycle=cycle_done,
+                )
+            finally:
+                fetcher.close()
 
     def withdraw(self, article_id: str, reason: str, *, purge: bool = False) -> SyncReport:
         """Take an article down everywhere, leaving a tombstone; ``purge`` deletes its text."""

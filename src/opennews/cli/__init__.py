@@ -22,6 +22,7 @@ from ..settings import LIMIT_HELP, IngestLimits, Settings, env_name, format_size
 from ..sync import PARTS
 from .changes import cmd_demo, cmd_ingest, cmd_lift, cmd_restore, cmd_withdraw
 from .copies import cmd_dumps, cmd_feeds, cmd_index, cmd_sync, cmd_verify, cmd_verify_dumps
+from .following import add_follow_commands
 from .output import phases_for
 from .reading import cmd_check, cmd_export, cmd_history, cmd_runs, cmd_search, cmd_serve, cmd_show, cmd_stats
 from .tokens import cmd_audit, cmd_tokens
@@ -356,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, help="lines shown (default 50)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_audit)
+
+    add_follow_commands(command)
     return parser
 
 

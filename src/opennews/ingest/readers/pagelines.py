@@ -63,7 +63,9 @@ _FOOTERS = {
     "nav": r"lên đầu trang|về đầu trang|đầu trang|về trang chủ|quay lại|trở về|theo dõi (?:chúng tôi|báo)\b.*",
     "copyright": r"©.*|copyright\b.*|bản quyền thuộc\b.*|toàn bộ bản quyền\b.*",
 }
-_FOOTER_TAIL = rf"(?:\s*[:：(\[»>|–—-].*|\s+\d+|(?:\s+{_SOCIAL})+)?"
+# A share bar's buttons in a row: "Chia sẻ Facebook Zalo Sao chép liên kết Lưu bài".
+_SHARE_BUTTON = rf"(?:{_SOCIAL}|sao chép (?:liên kết|link)|lưu bài(?: viết)?|in bài(?: viết)?|gửi email)"
+_FOOTER_TAIL = rf"(?:\s*[:：(\[»>|–—-].*|\s+\d+|(?:\s+{_SHARE_BUTTON})+)?"
 # One pattern, one match per line: the group that matched names the kind.
 _FOOTER = re.compile(
     "^(?:" + "|".join(f"(?P<{kind}>{words})" for kind, words in _FOOTERS.items()) + f"){_FOOTER_TAIL}$", re.I

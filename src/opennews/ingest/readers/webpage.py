@@ -71,10 +71,19 @@ def _marked_lead(blocks: list[Block]) -> tuple[int, int] | None:
     return (start, end) if end - start <= _MAX_LEAD_BLOCKS else None
 
 
+def _after_headline(blocks: list[Block]) -> list[Block]:
+    """A page without ``<article>``, from its headline on: what comes before the ``<h1>`` is
+    the outlet's chrome (weather, log-in, breadcrumbs), which bench/extract.py measured
+    as the reader's only extra words on such pages."""
+    first = next((i for i, b in enumerate(blocks) if b.role == "headline"), None)
+    return blocks[first:] if first is not None and first + 1 < len(blocks) else blocks
+
+
 def _lead_and_paragraphs(page: HtmlText, title: str | None, sapo: str | None) -> tuple[str | None, list[str]]:
     """The sapo and the article's paragraphs, with neither the headline nor the lead among them."""
     title_key = _key(title) if title else None
-    blocks = [b for b in page.article_blocks or page.blocks if b.role != "headline" and _key(b.text) != title_key]
+    blocks = page.article_blocks or _after_headline(page.blocks)
+    blocks = [b for b in blocks if b.role != "headline" and _key(b.text) != title_key]
     marked = _marked_lead(blocks)
     if marked:
         start, end = marked
