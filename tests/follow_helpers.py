@@ -1,9 +1,8 @@
 """A small real HTTP site on 127.0.0.1 and a minimal fetcher for the follow tests.
 
 The site serves whatever a test puts in ``pages`` (path → status, type, body), answers
-``If-None-Match`` with 304, and records every request. The fetcher speaks the interface
-following expects of the polite fetcher (``get(url, etag=, last_modified=) -> Fetched``,
-raising ``FetchError``) with plain httpx, and refuses what ``allowed`` refuses.
+``If-None-Match`` with 304, and records every request. The fetcher is the polite one
+(opennews.follow.fetch) without its delay between requests.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from opennews.follow.fetch import Fetched, FetchError
+from opennews.follow.fetch import Fetcher, FetchPolicy, user_agent
 
 
 @dataclass
@@ -39,7 +38,9 @@ class Site:
         return self.base_url + path
 
     def paths(self) -> list[str]:
-        return [path for path, _ in self.requests]
+        """The paths asked for, but robots.txt: the fetcher reads it first on every host
+        (tests/test_fetch.py is about it)."""
+        return [path for path, _ in self.requests if path != "/robots.txt"]
 
 
 def serve() -> tuple[Site, ThreadingHTTPServer]:
@@ -77,41 +78,21 @@ def serve() -> tuple[Site, ThreadingHTTPServer]:
     return site, server
 
 
-class PlainFetcher:
-    """Fetched/FetchError over httpx, refusing URLs ``allowed`` refuses; no politeness."""
+class QuickFetcher(Fetcher):
+    """The polite fetcher (robots.txt, caps, refusals) without its delay between requests,
+    noting every URL it really requested (``asked``) at the transport, below its checks."""
 
     def __init__(self, allowed: Callable[[str], bool]) -> None:
-        self.allowed = allowed
-        self.client = httpx.Client(timeout=5, follow_redirects=False)
         self.asked: list[str] = []
+        policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=5.0)
+        super().__init__(policy, allowed, transport=_Noting(self.asked))
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
-        if not self.allowed(url):
-            raise FetchError("a host no source names")
-        self.asked.append(url)
-        headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if v}
-        try:
-            r = self.client.get(url, headers=headers)
-        except httpx.HTTPError as exc:
-            raise FetchError(f"connection failed: {exc}", transient=True) from None
-        if r.status_code == 304:
-            return Fetched(str(r.url), 304, b"", "", r.headers.get("etag"), r.headers.get("last-modified"), True)
-        if r.status_code != 200:
-            raise FetchError(
-                f"HTTP {r.status_code}",
-                status=r.status_code,
-                gone=r.status_code in (404, 410),
-                transient=r.status_code == 429 or r.status_code >= 500,
-            )
-        return Fetched(
-            str(r.url),
-            200,
-            r.content,
-            r.headers.get("content-type", ""),
-            r.headers.get("etag"),
-            r.headers.get("last-modified"),
-            False,
-        )
 
-    def close(self) -> None:
-        self.client.close()
+class _Noting(httpx.HTTPTransport):
+    def __init__(self, asked: list[str]) -> None:
+        super().__init__()
+        self.asked = asked
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(str(request.url))
+        return super().handle_request(request)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from follow_helpers import PlainFetcher, Site, serve
+from follow_helpers import QuickFetcher, Site, serve
 from opennews.archive import Archive, ArchiveError
 from opennews.cli import main
 from opennews.follow.discover import NotASource, feed_links, parse
@@ -272,10 +272,10 @@ def test_poll_cycle_follows_a_feed_into_the_archive(site: Site, tmp_path: Path) 
     clock = Clock(T0)
     with Archive.open(tmp_path / "a.sqlite3") as archive:
         allowed = allowed_for(archive)
-        fetcher = PlainFetcher(lambda url: allowed(url) or url == feed)
+        fetcher = QuickFetcher(lambda url: allowed(url) or url == feed)
         [source] = add_source(archive, fetcher, feed, name="Báo Thử", every=10, now=clock)
         assert source.kind == "rss" and source.every_minutes == 10
-        fetcher = PlainFetcher(allowed)
+        fetcher = QuickFetcher(allowed)
         report = poll_cycle(archive, fetcher, allowed, rejects_path=tmp_path / "rejects.ndjson", now=clock)
         assert report.run is not None and report.run.total("added") == 3
         assert "https://other.example.com/x" not in fetcher.asked  # never requested
@@ -340,10 +340,10 @@ def test_failed_poll_backs_off_and_is_a_reject(site: Site, tmp_path: Path) -> No
     clock = Clock(T0)
     with Archive.open(tmp_path / "a.sqlite3") as archive:
         allowed = allowed_for(archive)
-        add_source(archive, PlainFetcher(lambda url: True), feed, every=15, now=clock)
+        add_source(archive, QuickFetcher(lambda url: True), feed, every=15, now=clock)
         site.put("/rss.xml", "", status=503)
         for n, wait in ((1, 15), (2, 30)):
-            report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r.ndjson", now=clock)
+            report = poll_cycle(archive, QuickFetcher(allowed), allowed, rejects_path=tmp_path / "r.ndjson", now=clock)
             assert report.polled == 0 and report.sources[0].error == "HTTP 503"
             [source] = list_sources(archive)
             assert source.error_streak == n
@@ -358,7 +358,7 @@ def test_home_page_sources_follow_the_feeds_it_names(site: Site, tmp_path: Path)
     site.put("/", f"<html><head><link rel='alternate' type='application/rss+xml' href='{base}/rss.xml'></head></html>")
     site.put("/plain", "just text", "text/plain")
     with Archive.open(tmp_path / "a.sqlite3") as archive:
-        fetcher = PlainFetcher(lambda url: True)
+        fetcher = QuickFetcher(lambda url: True)
         added = add_source(archive, fetcher, base + "/", now=Clock(T0))
         assert [(s.kind, s.via) for s in added] == [("homepage", None), ("rss", base + "/")]
         with pytest.raises(ArchiveError, match="cannot be followed"):
@@ -375,9 +375,9 @@ def test_sources_command_lists_and_removes(site: Site, tmp_path: Path, capsys: p
     base = site.base_url
     site.put("/rss.xml", rss(base, [("/gone.html", "Bài đã gỡ", "Tóm tắt.", rfc822(T0))]), "application/rss+xml")
     with Archive.open(tmp_path / "opennews.sqlite3") as archive:
-        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml", now=Clock(T0))
+        add_source(archive, QuickFetcher(lambda url: True), base + "/rss.xml", now=Clock(T0))
         allowed = allowed_for(archive)
-        poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r.ndjson", now=Clock(T0))
+        poll_cycle(archive, QuickFetcher(allowed), allowed, rejects_path=tmp_path / "r.ndjson", now=Clock(T0))
     assert main(["sources", "--home", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["URL", "KIND", "LAST", "POLL", "STATUS", "ARTICLES", "ERRORS", "GONE", "NEXT", "DUE"]
@@ -432,17 +432,17 @@ def test_items_over_the_per_poll_cap_wait_for_the_next_poll(site: Site, tmp_path
     site.put("/rss.xml", rss(base, items), "application/rss+xml")
     clock = Clock(T0)
     with Archive.open(tmp_path / "a.sqlite3") as archive:
-        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml", now=clock)
+        add_source(archive, QuickFetcher(lambda url: True), base + "/rss.xml", now=clock)
         allowed = allowed_for(archive)
         options = FollowOptions(max_new=2)
         first = poll_cycle(
-            archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock, options=options
+            archive, QuickFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock, options=options
         )
         assert first.run is not None and first.run.total("added") == 2 and first.sources[0].deferred == 1
         clock.moment += timedelta(minutes=15)
         site.requests.clear()
         again = poll_cycle(
-            archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock, options=options
+            archive, QuickFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock, options=options
         )
         assert "If-None-Match" not in site.requests[0][1]  # the whole list again, not a 304
         assert again.run is not None and again.run.total("added") == 1
@@ -465,10 +465,10 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
     )
     site.put("/sitemap.xml", index, "application/xml")
     with Archive.open(tmp_path / "a.sqlite3") as archive:
-        [source] = add_source(archive, PlainFetcher(lambda url: True), base + "/sitemap.xml", now=Clock(T0))
+        [source] = add_source(archive, QuickFetcher(lambda url: True), base + "/sitemap.xml", now=Clock(T0))
         assert source.kind == "sitemap-index"
         allowed = allowed_for(archive)
-        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=Clock(T0))
+        report = poll_cycle(archive, QuickFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=Clock(T0))
     assert report.run is not None
     assert report.run.total("added") == 1  # bai.html, read from its page
     assert "/news-1.xml" not in site.paths() and "/old.html" not in site.paths()  # the oldest child is left
@@ -480,7 +480,7 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
         site.requests.clear()
         allowed = allowed_for(archive)
         later = Clock(T0 + timedelta(minutes=20))
-        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=later)
+        report = poll_cycle(archive, QuickFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=later)
     assert report.sources[0].status == "304 not modified"
     assert site.paths() == ["/sitemap.xml"]
     site.put("/sitemap.xml", index + "\n", "application/xml")  # the index changes, its children do not
@@ -488,7 +488,7 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
         site.requests.clear()
         later = Clock(T0 + timedelta(minutes=40))
         report = poll_cycle(
-            archive, PlainFetcher(allowed_for(archive)), lambda u: True, rejects_path=tmp_path / "r", now=later
+            archive, QuickFetcher(allowed_for(archive)), lambda u: True, rejects_path=tmp_path / "r", now=later
         )
     assert report.sources[0].status == "200 ok" and "/bai.html" not in site.paths()
     [(_, headers)] = [r for r in site.requests if r[0] == "/news-2.xml"]
@@ -505,7 +505,7 @@ class Refusing:
 def test_retry_after_pushes_the_next_poll_back(site: Site, tmp_path: Path) -> None:
     site.put("/rss.xml", rss(site.base_url, []), "application/rss+xml")
     with Archive.open(tmp_path / "a.sqlite3") as archive:
-        add_source(archive, PlainFetcher(lambda url: True), site.base_url + "/rss.xml", every=5, now=Clock(T0))
+        add_source(archive, QuickFetcher(lambda url: True), site.base_url + "/rss.xml", every=5, now=Clock(T0))
         report = poll_cycle(archive, Refusing(), lambda url: True, rejects_path=tmp_path / "r", now=Clock(T0))
         [source] = list_sources(archive)
     assert report.sources[0].status == "HTTP 429" and source.error_streak == 1
@@ -518,8 +518,8 @@ def test_home_follow_once_syncs_the_copies(site: Site, tmp_path: Path) -> None:
     site.put("/rss.xml", rss(base, [("/a.html", "Xe buýt điện", "Tóm tắt.", rfc822(T0))]), "application/rss+xml")
     home = Home.at(tmp_path)
     with home.archive() as archive:
-        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml")
-    [report] = home.follow(PlainFetcher, stop=threading.Event(), once=True, parts=["index"])
+        add_source(archive, QuickFetcher(lambda url: True), base + "/rss.xml")
+    [report] = home.follow(QuickFetcher, stop=threading.Event(), once=True, parts=["index"])
     assert report.run is not None and report.run.total("added") == 1
     positions = home.positions()
     assert positions["index"] == positions["archive"]
@@ -527,7 +527,7 @@ def test_home_follow_once_syncs_the_copies(site: Site, tmp_path: Path) -> None:
         assert searcher.search(SearchRequest(q="xe buýt điện")).total == 1
 
 
-class Wrapped(PlainFetcher):
+class Wrapped(QuickFetcher):
     """The plain fetcher, but one URL is over the size cap, and the first page fetched sets ``stop``."""
 
     def __init__(self, allowed: Callable[[str], bool], too_big: str, stop: threading.Event | None = None) -> None:
@@ -556,7 +556,7 @@ def test_a_page_that_cannot_be_had_keeps_the_feed_text_and_a_stop_ends_the_cycle
     site.put("/rss.xml", rss(base, items), "application/rss+xml")
     stop = threading.Event()
     with Archive.open(tmp_path / "a.sqlite3") as archive:
-        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml", now=Clock(T0))
+        add_source(archive, QuickFetcher(lambda url: True), base + "/rss.xml", now=Clock(T0))
         allowed = allowed_for(archive)
         fetcher = Wrapped(allowed, base + "/big.html", stop)
         report = poll_cycle(archive, fetcher, allowed, rejects_path=tmp_path / "r", now=Clock(T0), stop=stop)
