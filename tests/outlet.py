@@ -353,7 +353,11 @@ def _page(o: Outlet, a: Article) -> str:
 def _doc(render: Callable[[Outlet, list[Article]], str], content_type: str) -> Callable[[Outlet], Reply]:
     def route(o: Outlet) -> Reply:
         items = o.listed()
-        return Reply(body=render(o, items).encode(), content_type=content_type, updated=max(a.updated for a in items))
+        return Reply(
+            body=render(o, items).encode(),
+            content_type=content_type,
+            updated=max((a.updated for a in items), default=T0),
+        )
 
     return route
 
@@ -529,6 +533,7 @@ class Outlet:
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self._requests: list[Request] = []
+        self._failing: dict[str, Reply] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -580,6 +585,10 @@ class Outlet:
 
     # -- what it serves
     def answer(self, path: str) -> Reply:
+        with self._lock:
+            failing = self._failing.get(path)
+        if failing is not None:
+            return failing
         if path in ROUTES:
             return ROUTES[path](self)
         for prefix, route in PREFIXES.items():
@@ -620,6 +629,16 @@ class Outlet:
             a.paragraphs = list(paragraphs) if paragraphs is not None else a.paragraphs
             a.modified = max(datetime.now(UTC).replace(microsecond=0), a.updated + timedelta(minutes=1))
             return a
+
+    def fail(self, path: str, status: int | None, *, retry_after: float | None = None) -> None:
+        """From the next request on, ``path`` answers ``status`` (429, 500, 503…) with a
+        Retry-After when given, as a feed whose server is in trouble; None: as usual again."""
+        with self._lock:
+            if status is None:
+                self._failing.pop(path, None)
+            else:
+                headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+                self._failing[path] = Reply(status=status, headers=headers, body=b"Trouble")
 
     def remove(self, slug: str, status: int = 410) -> Article:
         """Take an article down: its page answers ``status`` (404 or 410) and the feeds leave it out."""

@@ -59,10 +59,10 @@ def add_follow_commands(command: argparse._SubParsersAction) -> None:  # type: i
         description="Poll each source when due (its --every, longer after errors), fetch each new item's page "
         "and read its full text, and archive it through the same path as 'opennews ingest' (one run per poll "
         "cycle); recent articles are checked again a few times in their first 48 hours so edits become versions. "
-        "Ctrl-C or SIGTERM ends it cleanly. --once polls every source now and exits: non-zero when no source "
-        "could be polled at all (for cron).",
+        "Ctrl-C or SIGTERM ends it cleanly. --once polls every source now (but those backing off after a "
+        "failure) and exits: non-zero when no source could be polled at all (for cron).",
     )
-    p.add_argument("--once", action="store_true", help="poll every source now, then exit")
+    p.add_argument("--once", action="store_true", help="poll every source now (but those backing off), then exit")
     p.add_argument(
         "--max-new",
         type=int,
@@ -186,6 +186,14 @@ def cmd_follow(args: argparse.Namespace, home: Home) -> int:
     if args.once:
         report = polled[0] if polled else None
         if report is None or not report.sources:
+            from ..follow.sources import list_sources
+
+            with home.archive(readonly=True) as archive:
+                waiting = [s for s in list_sources(archive) if s.kind != "homepage"]
+            if waiting:  # every one backing off: not a failure of this run
+                soonest = min(s.next_due for s in waiting)
+                print(f"opennews: every source is backing off after failures; the next poll is due {soonest}")
+                return 0
             print("opennews: no sources to poll; add one with 'opennews sources add URL'", file=sys.stderr)
             return 1
         if not report.polled:

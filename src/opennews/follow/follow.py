@@ -331,11 +331,16 @@ def follow(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     options: FollowOptions | None = None,
 ) -> list[CycleReport]:
-    """Poll sources when due until ``stop`` is set; with ``once``, every source now, then return."""
+    """Poll sources when due until ``stop`` is set; with ``once``, every source now, then
+    return, but those backing off after a failure (the server asked to wait, or kept
+    failing): ``follow --once`` run by cron every few minutes must not hammer them."""
     options = options or FollowOptions()
     reports: list[CycleReport] = []
     if once:
-        every = [s for s in list_sources(archive) if s.kind != "homepage"]
+        moment = iso(now())
+        every = [
+            s for s in list_sources(archive) if s.kind != "homepage" and not (s.error_streak and s.next_due > moment)
+        ]
         report = poll_cycle(
             archive, fetcher, allowed, rejects_path=rejects_path, sources=every, now=now, options=options, stop=stop
         )
