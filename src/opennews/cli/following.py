@@ -13,6 +13,7 @@ import orjson
 
 from ..archive import Archive, ArchiveError
 from ..home import Home
+from .output import print_table
 
 __all__ = ["add_follow_commands", "cmd_follow", "cmd_sources"]
 
@@ -141,9 +142,7 @@ def cmd_sources(args: argparse.Namespace, home: Home) -> int:
         )
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for line in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    print_table(table)
     return 0
 
 

@@ -18,7 +18,23 @@ if TYPE_CHECKING:
     from ..ingest import IngestReport
     from ..sync import SyncReport
 
-__all__ = ["BarPhases", "LinePhases", "QuietPhases", "open_out", "phases_for", "print_report", "print_sync"]
+__all__ = [
+    "BarPhases",
+    "LinePhases",
+    "QuietPhases",
+    "open_out",
+    "phases_for",
+    "print_report",
+    "print_sync",
+    "print_table",
+]
+
+
+def print_table(rows: list[tuple[str, ...]], out: TextIO | None = None) -> None:
+    """Rows (the first a header) in columns as wide as their widest cell, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip(), file=out or sys.stdout)
 
 
 def print_report(report: IngestReport, elapsed: float, out: TextIO) -> None:

@@ -9,6 +9,7 @@ import orjson
 
 from ..home import Home
 from ..tokens import audit_log, create_token, list_tokens, revoke_token
+from .output import print_table
 
 
 def cmd_tokens(args: argparse.Namespace, home: Home) -> int:
@@ -36,9 +37,7 @@ def cmd_tokens(args: argparse.Namespace, home: Home) -> int:
         return 0
     rows = [("NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED")]
     rows += [(t.name, t.scope, t.created_at, t.last_used or "never", t.revoked_at or "no") for t in tokens]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    print_table(rows)
     return 0
 
 
