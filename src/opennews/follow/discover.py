@@ -28,10 +28,11 @@ from ..ingest.html import html_to_text
 from ..ingest.readers.feed import read_feed
 from ..ingest.records import Document, Found
 
-__all__ = ["MAX_CHILDREN", "MAX_ITEMS", "Item", "NotASource", "Parsed", "decode", "feed_links", "parse"]
+__all__ = ["MAX_CHILDREN", "MAX_FEEDS", "MAX_ITEMS", "Item", "NotASource", "Parsed", "decode", "feed_links", "parse"]
 
 MAX_ITEMS = 500  # items taken from one feed or sitemap per poll, newest first
 MAX_CHILDREN = 3  # child sitemaps of an index read per poll, newest first
+MAX_FEEDS = 10  # feeds taken from one home page (each costs a request when the source is added)
 _FEED_TYPES = {
     "application/rss+xml": "rss",
     "application/atom+xml": "atom",
@@ -128,6 +129,12 @@ def _feed_items(body: bytes, content_type: str, url: str) -> list[Item]:
     return out[:MAX_ITEMS]
 
 
+def _list(value: Any) -> list[Any]:
+    """A JSON Feed array as a list; anything else (a number, a string, an object) as none, so that
+    one item's ``"tags": 5`` neither stops the feed nor turns a string into a list of letters."""
+    return value if isinstance(value, list) else []
+
+
 def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
     try:
         data = orjson.loads(body)
@@ -136,7 +143,7 @@ def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise NotASource("JSON that is not a JSON Feed (no https://jsonfeed.org version)")
     out: list[Item] = []
-    for entry in data.get("items") or []:
+    for entry in _list(data.get("items")):
         if not isinstance(entry, dict):
             continue
         link = entry.get("url") or entry.get("external_url")
@@ -145,8 +152,8 @@ def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
         body_text = entry.get("content_text")
         if not body_text and isinstance(entry.get("content_html"), str):
             body_text = html_to_text(entry["content_html"])[0]
-        authors = entry.get("authors") or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
-        tags = [t for t in entry.get("tags") or [] if isinstance(t, str)]
+        authors = _list(entry.get("authors")) or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
+        tags = [t for t in _list(entry.get("tags")) if isinstance(t, str)]
         fields = {
             "url": urljoin(url, link),
             "title": entry.get("title"),

@@ -123,8 +123,18 @@ class _Cycle:
         info.format = source.kind
         try:
             return self._poll(source, info)
+        except Exception as exc:  # noqa: BLE001 - one outlet's bytes must not stop every other source
+            return self._failed(source, info, f"{type(exc).__name__}: {exc}")
         finally:
             self.run.end_input(info)
+
+    def _failed(self, source: Source, info: InputReport, why: str) -> SourcePoll:
+        """A poll that met what the code did not foresee (a parser's bug on odd bytes): that
+        source's error, in the run log and the sources table, like a feed that cannot be read;
+        the cycle goes on with the next source. Ctrl-C and SIGTERM are not caught here."""
+        self.run.take(Reject("source", f"could not be polled: {why}"), info)
+        record_poll(self.archive, source, self.moment, status="failed", error=why)
+        return SourcePoll(source.url, "failed", error=why)
 
     def _poll(self, source: Source, info: InputReport) -> SourcePoll:
         report = SourcePoll(source.url, "")
