@@ -123,7 +123,7 @@ class _Cycle:
         info.format = source.kind
         try:
             return self._poll(source, info)
-        except Exception as exc:  # noqa: BLE001 - one outlet's bytes must not stop every other source
+        except Exception as exc:  # one outlet's bytes must not stop every other source
             return self._failed(source, info, f"{type(exc).__name__}: {exc}")
         finally:
             self.run.end_input(info)
