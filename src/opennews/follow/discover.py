@@ -250,8 +250,11 @@ class _Links(HTMLParser):
 
 
 def feed_links(html: str, url: str) -> list[str]:
-    """The feeds a page announces with ``<link rel="alternate" type="application/rss+xml" …>``."""
+    """The feeds a page announces with ``<link rel="alternate" type="application/rss+xml" …>``:
+    the first :data:`MAX_FEEDS`, since each is fetched once when the page is added (an outlet's
+    page names a handful: one per section; a page naming hundreds would cost minutes of polite
+    requests)."""
     parser = _Links()
     parser.feed(html[: 1 << 20])
     base = urljoin(url, parser.base) if parser.base else url
-    return list(dict.fromkeys(urljoin(base, href) for href, _ in parser.found))
+    return list(dict.fromkeys(urljoin(base, href) for href, _ in parser.found))[:MAX_FEEDS]

@@ -1,0 +1,127 @@
+"""Following against hostile or careless outlets: bad JSON Feeds, home pages naming hundreds
+of feeds, URLs that would slip past the per-host politeness, ports no source names.
+
+Each case ends as a reject or a source's error, never as a crash of the poll cycle, and the
+good items beside a bad one are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from follow_helpers import PlainFetcher, Site, serve
+from opennews.archive import Archive, ArchiveError
+from opennews.follow.discover import MAX_FEEDS, parse
+from opennews.follow.follow import poll_cycle
+from opennews.follow.sources import add_source, allowed_for, list_sources
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+VERSION = "https://jsonfeed.org/version/1.1"
+TEXT = (
+    "Sáng nay, Sở Giao thông vận tải thành phố cho biết tuyến xe buýt điện mới sẽ nối bến xe Miền Đông với khu "
+    "công nghệ cao, chạy mỗi mười lăm phút một chuyến từ năm giờ sáng."
+)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    site, server = serve()
+    yield site
+    server.shutdown()
+    server.server_close()
+
+
+def jsonfeed(**given: object) -> bytes:
+    return json.dumps({"version": VERSION, "title": "Báo Thử", **given}, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"tags": 5},
+        {"tags": "giao thông"},
+        {"authors": 5},
+        {"author": "Minh Anh"},
+        {"content_html": 5},
+        {"image": ["a.jpg"]},
+    ],
+)
+def test_a_json_feed_item_with_fields_of_the_wrong_type_keeps_its_link(entry: dict[str, object]) -> None:
+    body = jsonfeed(items=[{"url": "https://example.vn/a.html", "content_text": TEXT, **entry}])
+    [item] = parse(body, "application/feed+json", "https://example.vn/feed.json").items
+    assert item.url == "https://example.vn/a.html"
+    assert all(isinstance(t, str) for t in item.fields["tags"]) and item.fields["tags"] != list("giao thông")
+
+
+@pytest.mark.parametrize("items", [5, "abc", {"url": "https://example.vn/a.html"}])
+def test_a_json_feed_whose_items_are_not_a_list_is_a_feed_with_nothing_in_it(items: object) -> None:
+    assert parse(jsonfeed(items=items), "application/feed+json", "https://example.vn/feed.json").items == []
+
+
+def test_a_bad_source_does_not_stop_the_cycle_nor_lose_the_good_items_beside_a_bad_one(
+    site: Site, tmp_path: Path
+) -> None:
+    base = site.base_url
+    page = (
+        "<html lang='vi'><head><meta property='og:title' content='Xe buýt điện'></head>"
+        f"<body><article><h1>Xe buýt điện</h1><p>{TEXT}</p><p>{TEXT}</p></article></body></html>"
+    )
+    site.put("/a.html", page)
+    site.put("/b.html", page.replace("Xe buýt điện", "Mưa lớn"))
+    good = [{"url": f"{base}/a.html", "title": "Xe buýt điện", "content_text": TEXT, "date_published": T0.isoformat()}]
+    bad_item = {"url": f"{base}/b.html", "title": "Mưa lớn", "content_text": TEXT, "tags": 5, "authors": 7}
+    site.put("/mixed.json", jsonfeed(items=[*good, bad_item]), "application/feed+json")
+    site.put("/broken.json", jsonfeed(items=[]), "application/feed+json")
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        for path in ("/broken.json", "/mixed.json"):
+            add_source(archive, PlainFetcher(lambda url: True), base + path, now=lambda: T0)
+        site.put("/broken.json", jsonfeed(items=5), "application/feed+json")  # turns bad after it was added
+        allowed = allowed_for(archive)
+        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=lambda: T0)
+        assert report.run is not None and report.run.total("added") == 2  # both items of the mixed feed
+        assert [s.error for s in report.sources] == [None, None]  # items: 5 is an empty feed, not a crash
+        assert archive.runs(limit=1)[0]["status"] == "done"
+
+
+def test_a_home_page_naming_hundreds_of_feeds_costs_a_bounded_number_of_requests(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    links = "".join(f"<link rel='alternate' type='application/rss+xml' href='/f{n}.rss'>" for n in range(300))
+    site.put("/", f"<html><head>{links}</head><body></body></html>")
+    assert len(parse(site.pages["/"].body, "text/html", base + "/").links) == MAX_FEEDS
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        with pytest.raises(ArchiveError, match="none of the feeds"):
+            add_source(archive, PlainFetcher(lambda url: True), base + "/", now=lambda: T0)
+        assert list_sources(archive) == []
+    assert len(site.requests) == 1 + MAX_FEEDS
+
+
+def test_an_unforeseen_error_on_one_source_is_that_source_s_error_not_the_cycle_s(site: Site, tmp_path: Path) -> None:
+    """A parser bug met on one outlet's bytes (here a fetcher that raises what no one expected)
+    fails that source's poll, with the reason in the run log and the sources table; the next
+    source is still polled and the run is closed."""
+    base = site.base_url
+    site.put("/a.json", jsonfeed(items=[]), "application/feed+json")
+    site.put("/b.json", jsonfeed(items=[]), "application/feed+json")
+
+    class Breaks(PlainFetcher):
+        def get(self, url: str, **given: str | None):  # type: ignore[no-untyped-def, override]
+            if url.endswith("/a.json"):
+                raise RecursionError("maximum recursion depth exceeded")
+            return super().get(url, **given)
+
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        for path in ("/a.json", "/b.json"):
+            add_source(archive, PlainFetcher(lambda url: True), base + path, now=lambda: T0)
+        allowed = allowed_for(archive)
+        report = poll_cycle(archive, Breaks(allowed), allowed, rejects_path=tmp_path / "r", now=lambda: T0)
+        assert [s.error is None for s in report.sources] == [False, True]
+        assert "RecursionError" in (report.sources[0].error or "")
+        a, b = list_sources(archive)
+        assert a.error_streak == 1 and "RecursionError" in (a.last_error or "") and b.error_streak == 0
+        assert report.run is not None and any("RecursionError" in r.reason for r in report.run.rejects)
+        assert archive.runs(limit=1)[0]["status"] not in ("failed", "running")  # closed, not aborted
