@@ -17,8 +17,11 @@ import pytest
 from follow_helpers import PlainFetcher, Site, serve
 from opennews.archive import Archive, ArchiveError
 from opennews.follow.discover import MAX_FEEDS, parse
+from opennews.follow.fetch import Fetcher, FetchError, FetchPolicy, user_agent
 from opennews.follow.follow import poll_cycle
+from opennews.follow.robots import origin_of
 from opennews.follow.sources import add_source, allowed_for, list_sources
+from outlet import Outlet
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -125,3 +128,28 @@ def test_an_unforeseen_error_on_one_source_is_that_source_s_error_not_the_cycle_
         assert a.error_streak == 1 and "RecursionError" in (a.last_error or "") and b.error_streak == 0
         assert report.run is not None and any("RecursionError" in r.reason for r in report.run.rejects)
         assert archive.runs(limit=1)[0]["status"] not in ("failed", "running")  # closed, not aborted
+
+
+# -- one host, however its URLs are spelt ---------------------------------------------------------
+
+
+def test_the_politeness_key_is_the_host_however_spelt() -> None:
+    one = origin_of("https://example.vn/a")
+    for spelt in ("https://EXAMPLE.vn:443/b", "https://example.vn./c", "https://user:pw@example.vn/d"):
+        assert origin_of(spelt) == one, spelt
+    assert origin_of("http://example.vn/") == origin_of("http://example.vn:80/") != origin_of("http://example.vn:81/")
+
+
+def test_a_url_with_a_user_name_is_never_requested() -> None:
+    policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=5.0)
+    with Outlet() as outlet, Fetcher(policy, lambda url: True) as fetcher:
+        with pytest.raises(FetchError, match="user name or password"):
+            fetcher.get(f"http://admin:secret@127.0.0.1:{outlet.port}/rss.xml")
+        assert outlet.requests == []
+
+
+@pytest.mark.parametrize("port", ["99999", "abc", "-1"])
+def test_a_url_with_a_bad_port_is_a_fetch_error_not_a_crash(port: str) -> None:
+    policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0)
+    with Fetcher(policy, lambda url: True) as fetcher, pytest.raises(FetchError, match="not a valid URL"):
+        fetcher.get(f"http://127.0.0.1:{port}/rss.xml")

@@ -272,9 +272,19 @@ class Fetcher:
         raise FetchError(f"too many redirects (more than {self.policy.max_redirects})")
 
     def _check(self, url: str, *, redirected: bool) -> None:
-        """Refuse, before any request, what no source names and what robots.txt disallows."""
-        if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).hostname:
+        """Refuse, before any request, what no source names and what robots.txt disallows.
+
+        A URL with a user name or password is refused too: an outlet's links have none, and
+        one in a redirect would send credentials nobody gave us (or spell a host otherwise)."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not an http(s) URL: {url}")
+        if parts.username is not None or parts.password is not None:
+            raise FetchError("a URL with a user name or password is not fetched")
+        try:
+            parts.port  # noqa: B018 - urllib checks the port only when asked for it
+        except ValueError as exc:
+            raise FetchError(f"not a valid URL: {exc}") from None
         if not self._allowed(url):
             raise FetchError("redirect to a host no source names" if redirected else "a host no source names")
         if not self._robots_for(url).allows(url):

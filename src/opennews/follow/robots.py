@@ -27,10 +27,21 @@ MAX_ROBOTS_BYTES = 500 << 10
 MAX_CRAWL_DELAY = 60.0  # a Crawl-delay above this is read as this: a minute between requests is polite enough
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def origin_of(url: str) -> str:
-    """``https://Example.vn:443/a?b`` → ``https://example.vn:443``: robots.txt is per scheme, host and port."""
+    """``https://User@Example.vn.:443/a?b`` → ``https://example.vn``: robots.txt is per scheme, host
+    and port, and so is politeness. The host is keyed however a URL spells it (case, a trailing
+    dot, the default port written out, a user name), so that a redirect or a child sitemap spelt
+    another way neither skips the delay nor asks for robots.txt again. Raises ValueError for a
+    port that is not one (the fetcher refuses those before asking this)."""
     parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{scheme}://{host}:{port}"
 
 
 def robots_url(url: str) -> str:
