@@ -148,6 +148,23 @@ def test_a_url_with_a_user_name_is_never_requested() -> None:
         assert outlet.requests == []
 
 
+def test_ports_no_source_names_are_not_allowed(site: Site, tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        archive.execute(
+            "INSERT INTO follow_sources (url, kind, every_minutes, added_at, next_due) VALUES "
+            "('https://rss.example.vn/tin.rss', 'rss', 15, ?, ?), ('http://127.0.0.1:8080/feed', 'rss', 15, ?, ?)",
+            (T0.isoformat(),) * 4,
+        )
+        allowed = allowed_for(archive)
+        assert allowed("https://www.example.vn/a.html") and allowed("http://example.vn/a.html")
+        assert allowed("https://example.vn:443/a.html")
+        assert not allowed("https://example.vn:6379/") and not allowed("http://example.vn:22/")
+        assert allowed("http://127.0.0.1:8080/a.html")
+        assert not allowed("http://127.0.0.1:6379/") and not allowed("http://127.0.0.1/")
+        assert not allowed("http://localhost:8080/a.html")
+        assert not allowed("file:///etc/passwd") and not allowed("ftp://example.vn/a")
+
+
 @pytest.mark.parametrize("port", ["99999", "abc", "-1"])
 def test_a_url_with_a_bad_port_is_a_fetch_error_not_a_crash(port: str) -> None:
     policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0)

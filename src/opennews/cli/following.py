@@ -149,10 +149,10 @@ def cmd_sources(args: argparse.Namespace, home: Home) -> int:
 
 def allowed_for_new(url: str, known: Callable[[str], bool]) -> Callable[[str], bool]:
     """While adding a source, its own site may be fetched too (it is not in the table yet)."""
-    from ..follow.sources import site_of
+    from ..follow.sources import named_by
 
     def allowed(candidate: str) -> bool:
-        return site_of(candidate) == site_of(url) or known(candidate)
+        return named_by(candidate, url) or known(candidate)
 
     return allowed
 

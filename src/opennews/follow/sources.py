@@ -31,6 +31,7 @@ __all__ = [
     "allowed_for",
     "get_source",
     "list_sources",
+    "named_by",
     "remove_source",
     "site_of",
 ]
@@ -98,17 +99,48 @@ def get_source(archive: Archive, url: str) -> Source | None:
     return Source(*row) if row else None
 
 
+_WEB_PORTS = {"http": 80, "https": 443}
+
+
+def _port(url: str) -> int | None:
+    """The port a URL reaches (80 or 443 when it names none); None for a port that is not one."""
+    parts = urlsplit(url)
+    try:
+        return parts.port or _WEB_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+
+
+def named_by(url: str, source: str) -> bool:
+    """Whether a source's URL names ``url``'s host: the same site, on a web port (80, 443) for a
+    site with a name, or on the port the source itself uses. An item link to another port
+    (``example.vn:6379``, ``127.0.0.1:22``) reaches another service than the outlet's web site."""
+    if site_of(url) != site_of(source):
+        return False
+    port = _port(url)
+    if port is not None and port == _port(source):
+        return True
+    return port in _WEB_PORTS.values() and not _is_ip(urlsplit(source).hostname or "")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def allowed_for(archive: Archive) -> Callable[[str], bool]:
-    """Whether fetching may reach a URL: its site is a source's site. Asked afresh each time
-    (a small indexed table), so a source added while following widens it at once."""
+    """Whether fetching may reach a URL: a source names its host (:func:`named_by`). Asked afresh
+    each time (a small indexed table), so a source added while following widens it at once."""
 
     def allowed(url: str) -> bool:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return False
-        site = site_of(url)
         rows = archive.execute("SELECT url, via FROM follow_sources").fetchall()
-        return any(site_of(u) == site or (via and site_of(via) == site) for u, via in rows)
+        return any(named_by(url, u) or (via and named_by(url, via)) for u, via in rows)
 
     return allowed
 
