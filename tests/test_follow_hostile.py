@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from opennews.archive import Archive, ArchiveError
 from opennews.follow.discover import MAX_FEEDS, parse
 from opennews.follow.fetch import Fetcher, FetchError, FetchPolicy, user_agent
 from opennews.follow.follow import poll_cycle
+from opennews.follow.items import seen_item
 from opennews.follow.robots import origin_of
 from opennews.follow.sources import add_source, allowed_for, list_sources
 from outlet import Outlet
@@ -170,3 +171,32 @@ def test_a_url_with_a_bad_port_is_a_fetch_error_not_a_crash(port: str) -> None:
     policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0)
     with Fetcher(policy, lambda url: True) as fetcher, pytest.raises(FetchError, match="not a valid URL"):
         fetcher.get(f"http://127.0.0.1:{port}/rss.xml")
+
+
+# -- a page that cannot be had for now ---------------------------------------------------------------
+
+
+def test_a_page_that_fails_for_now_is_tried_again_even_past_the_48_hours(site: Site, tmp_path: Path) -> None:
+    """A 503 (or a host in back-off) says "later", not "never": an item published days ago whose
+    page failed so is fetched again at a later poll, and its page's text then replaces the feed's."""
+    from test_follow import Clock, og_page, rfc822, rss
+
+    base = site.base_url
+    old = T0 - timedelta(days=5)
+    site.put("/a.html", "<p>Bảo trì</p>", status=503)
+    site.put("/rss.xml", rss(base, [("/a.html", "Xe buýt điện", "Tóm tắt ngắn.", rfc822(old))]), "application/rss+xml")
+    clock = Clock(T0)
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/rss.xml", now=clock)
+        allowed = allowed_for(archive)
+        poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
+        seen = seen_item(archive, base + "/a.html")
+        assert seen is not None and seen.state == "failed" and seen.next_check is not None
+        site.put("/a.html", og_page("Xe buýt điện", [TEXT, TEXT + " Thêm."]))
+        clock.moment = T0 + timedelta(hours=2)
+        site.requests.clear()
+        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
+        assert "/a.html" in site.paths()
+        assert report.run is not None and report.run.total("updated") == 1
+        seen = seen_item(archive, base + "/a.html")
+        assert seen is not None and seen.state == "ok" and seen.next_check is None  # old: no more re-checks

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from ..ingest.readers.webpage import read_webpage
 from ..ingest.records import Document, Found, Reject
 from .discover import Item, NotASource, decode, parse
 from .fetch import Fetched, FetchError
-from .items import Seen, due_items, feed_of, merge, missed, note_item, seen_item
+from .items import RECHECKS, Seen, due_items, feed_of, merge, missed, note_item, seen_item
 from .sources import (
     FetcherLike,
     Source,
@@ -254,6 +254,9 @@ class _Cycle:
                 )
         ident = article_id(url, source_from_url(url), "")
         published = feed.get("published") or (page or {}).get("published")
+        retry = None
+        if isinstance(problem, FetchError) and problem.transient:  # "later", not "never"
+            retry = max(RECHECKS[0], timedelta(seconds=problem.retry_after or 0))
         note_item(
             self.archive,
             url,
@@ -264,6 +267,7 @@ class _Cycle:
             state=state,
             error=why,
             feed=None if recheck else feed,
+            retry=retry,
         )
 
 
