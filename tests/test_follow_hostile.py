@@ -8,8 +8,11 @@ good items beside a bad one are kept.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -200,3 +203,50 @@ def test_a_page_that_fails_for_now_is_tried_again_even_past_the_48_hours(site: S
         assert report.run is not None and report.run.total("updated") == 1
         seen = seen_item(archive, base + "/a.html")
         assert seen is not None and seen.state == "ok" and seen.next_check is None  # old: no more re-checks
+
+
+# -- a body sent a byte at a time ----------------------------------------------------------------------
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """robots.txt at once; anything else a byte every 0.1 s for 6 s, each byte well within the read time-out."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", "60")
+        self.end_headers()
+        try:
+            for _ in range(60):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def test_a_body_sent_a_byte_at_a_time_is_cut_at_three_times_the_time_out() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=0.5)
+    try:
+        with Fetcher(policy, lambda url: True) as fetcher:
+            started = time.monotonic()
+            with pytest.raises(FetchError, match=r"took over 1\.5 s") as caught:
+                fetcher.get(f"http://127.0.0.1:{server.server_address[1]}/trang.html")
+            assert time.monotonic() - started < 3.0 and caught.value.transient
+    finally:
+        server.shutdown()
+        server.server_close()

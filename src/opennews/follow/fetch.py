@@ -169,13 +169,13 @@ class _Gunzip:
         return b"".join(out)
 
 
-def _drain(response: httpx.Response, most: int = _CHUNK) -> None:
+def _drain(response: httpx.Response, seconds: float, most: int = _CHUNK) -> None:
     """Read a short body nobody needs (a 304's, a redirect's) so that its connection is kept;
-    one longer than ``most`` is left unread and the connection closed instead."""
-    read = 0
-    for raw in response.iter_raw(_CHUNK):
+    one longer than ``most``, or slower than ``seconds``, is left unread and the connection closed."""
+    read, deadline = 0, time.monotonic() + seconds
+    for raw in response.iter_raw():
         read += len(raw)
-        if read > most:
+        if read > most or time.monotonic() > deadline:
             return
 
 
@@ -388,7 +388,7 @@ class Fetcher:
                 if 200 <= response.status_code < 300:
                     body = self._read(response, cap, truncate)
                 else:
-                    _drain(response)
+                    _drain(response, timeout)
                 return _Answer(url, response.status_code, response.headers, body)
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {timeout:g} s", transient=True) from None
@@ -410,7 +410,9 @@ class Fetcher:
         deadline = time.monotonic() + 3 * self.policy.timeout
         body = bytearray()
         try:
-            for raw in response.iter_raw(_CHUNK):
+            # Each piece as it arrives: ``iter_raw(n)`` would gather n bytes before the deadline could be
+            # looked at, and a server sending a byte at a time, each within the read time-out, would hold on.
+            for raw in response.iter_raw():
                 body += gunzip.feed(raw, cap - len(body) + 1) if gunzip else raw
                 if len(body) > cap:
                     if truncate:
