@@ -250,3 +250,19 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_at_three_times_the_time_out() -> No
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_idn_host_is_one_host_in_unicode_or_punycode(tmp_path: Path) -> None:
+    """httpx sends ``báo.vn`` as ``xn--bo-mia.vn``: both spellings (and a full-width dot, which
+    IDNA maps to a dot) are one site for the sources and one host for politeness and robots.txt."""
+    assert origin_of("https://báo.vn/a") == origin_of("https://xn--bo-mia.vn/b") == origin_of("https://BÁO。vn/c")
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        archive.execute(
+            "INSERT INTO follow_sources (url, kind, every_minutes, added_at, next_due) "
+            "VALUES ('https://báo.vn/rss', 'rss', 15, ?, ?)",
+            (T0.isoformat(),) * 2,
+        )
+        allowed = allowed_for(archive)
+        assert allowed("https://xn--bo-mia.vn/a.html") and allowed("https://tin.báo.vn/a.html")
+        assert allowed("https://báo。vn/a.html") and not allowed("https://bao.vn/a.html")
+        assert allowed("https://a_b.báo.vn/x")  # an underscore (no IDNA) is still a host of the site

@@ -22,6 +22,7 @@ from ..archive import Archive, ArchiveError
 from ..article import canonical_url, source_from_url
 from .discover import NotASource, parse
 from .fetch import Fetched, FetchError
+from .robots import ascii_host
 
 __all__ = [
     "DEFAULT_EVERY",
@@ -81,11 +82,11 @@ def _now() -> datetime:
 def site_of(url: str) -> str:
     """The site a URL belongs to: its registrable domain (rss.example.vn and www.example.vn
     are both example.vn), or the address itself for an IP host."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    host = ascii_host(urlsplit(url).hostname or "")
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return source_from_url(url)
+        return source_from_url(f"http://{host}/")
     return host
 
 
