@@ -19,7 +19,7 @@ import pytest
 
 from follow_helpers import PlainFetcher, Site, serve
 from opennews.archive import Archive, ArchiveError
-from opennews.follow.discover import MAX_FEEDS, parse
+from opennews.follow.discover import MAX_FEEDS, decode, parse
 from opennews.follow.fetch import Fetcher, FetchError, FetchPolicy, user_agent
 from opennews.follow.follow import poll_cycle
 from opennews.follow.items import seen_item
@@ -266,3 +266,25 @@ def test_an_idn_host_is_one_host_in_unicode_or_punycode(tmp_path: Path) -> None:
         assert allowed("https://xn--bo-mia.vn/a.html") and allowed("https://tin.báo.vn/a.html")
         assert allowed("https://báo。vn/a.html") and not allowed("https://bao.vn/a.html")
         assert allowed("https://a_b.báo.vn/x")  # an underscore (no IDNA) is still a host of the site
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-1", "windows-1258", "windows-1252", "bogus"])
+def test_utf_8_text_under_a_wrong_charset_header_is_read_as_utf_8(declared: str) -> None:
+    """Servers often send a default ``charset=ISO-8859-1`` (or the old Vietnamese code page)
+    over UTF-8 pages and feeds; bytes that are valid UTF-8 with letters beyond ASCII are UTF-8
+    (text in a one-byte code page is next to never valid UTF-8), so they are not made mojibake."""
+    page = f"<html><head><title>Xe buýt điện</title></head><body><article><p>{TEXT}</p></article></body></html>"
+    assert "Xe buýt điện" in decode(page.encode(), f"text/html; charset={declared}")
+    feed = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Báo</title><item>"
+        "<title>Xe buýt điện</title><link>https://a.vn/x</link><description>Mưa lớn</description>"
+        "</item></channel></rss>"
+    )
+    [item] = parse(feed.encode(), f"application/rss+xml; charset={declared}", "https://a.vn/rss").items
+    assert item.fields["title"] == "Xe buýt điện"
+
+
+def test_a_real_one_byte_code_page_is_still_read_as_declared() -> None:
+    page = "<html><head><title>Café crème</title></head><body><p>Déjà vu</p></body></html>"
+    assert "Café crème" in decode(page.encode("iso-8859-1"), "text/html; charset=iso-8859-1")
+    assert "Caf\ufffd cr\ufffdme" in decode(page.encode("windows-1252"), "text/html")  # said nothing: replaced

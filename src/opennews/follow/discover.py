@@ -66,11 +66,21 @@ class Parsed:
 
 
 def decode(body: bytes, content_type: str = "") -> str:
-    """Text of a response: the charset the server names, else the document's own, else UTF-8."""
+    """Text of a response: the charset the server names, else the document's own, else UTF-8.
+
+    Bytes that are valid UTF-8 with letters beyond ASCII are read as UTF-8 whatever charset is
+    named: servers often send a default ``ISO-8859-1`` (or the old Vietnamese ``windows-1258``)
+    over UTF-8 pages, and text really written in a one-byte code page is next to never valid
+    UTF-8, so trusting the name there would archive mojibake (``Xe buÃ½t``) as the article."""
     m = re.search(r"charset=([\w-]+)", content_type or "", re.I)
     charset = m.group(1) if m else None
     if not charset and (found := _CHARSET.search(body[:2048])):
         charset = (found.group(1) or found.group(2)).decode("ascii")
+    if charset and not charset.lower().startswith("utf") and not body.isascii():
+        try:
+            return body.decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            pass
     try:
         return body.decode(charset or "utf-8", "replace").lstrip("\ufeff")
     except LookupError:
