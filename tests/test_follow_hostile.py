@@ -25,6 +25,8 @@ from opennews.follow.follow import poll_cycle
 from opennews.follow.items import seen_item
 from opennews.follow.robots import origin_of
 from opennews.follow.sources import add_source, allowed_for, list_sources
+from opennews.ingest.readers.webpage import read_webpage
+from opennews.ingest.records import Document, Found
 from outlet import Outlet
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -288,3 +290,20 @@ def test_a_real_one_byte_code_page_is_still_read_as_declared() -> None:
     page = "<html><head><title>Café crème</title></head><body><p>Déjà vu</p></body></html>"
     assert "Café crème" in decode(page.encode("iso-8859-1"), "text/html; charset=iso-8859-1")
     assert "Caf\ufffd cr\ufffdme" in decode(page.encode("windows-1252"), "text/html")  # said nothing: replaced
+
+
+# -- article pages --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "depth"), [("x", 100_000), ("x", 1000), ("author", 900)])
+def test_deeply_nested_json_ld_on_a_page_is_passed_over(key: str, depth: int) -> None:
+    """The page reader (shared with ``opennews ingest``) reads such a block as no JSON-LD and
+    the page by its HTML; a RecursionError there ended the whole source's poll, every poll."""
+    head = json.dumps({"@type": "NewsArticle", "headline": "Xe buýt điện"}, ensure_ascii=False)[:-1]
+    nested = f'{head}, "{key}": ' + "[" * depth + "]" * depth + "}"
+    html = (
+        f"<html lang='vi'><head><title>Xe buýt điện</title><script type='application/ld+json'>{nested}</script>"
+        f"</head><body><article><h1>Xe buýt điện</h1><p>{TEXT}</p><p>{TEXT}</p></article></body></html>"
+    )
+    [found] = read_webpage(Document("https://example.vn/a.html", html))
+    assert isinstance(found, Found) and found.fields and TEXT in found.fields["body"]
