@@ -11,10 +11,8 @@ raises at once instead of sleeping, so a follow loop goes on with other hosts.
 
 Nothing is requested from a URL the caller's ``allowed`` refuses (the sources name the
 hosts) or that robots.txt disallows, including redirect targets, which are followed here
-hop by hop for that reason. Bodies are decoded here too (only gzip is asked for) with
-zlib's output bounded per step, so a gzip bomb costs ``max_bytes`` of memory and is a
-:class:`FetchError`; httpx's own decoder would inflate a whole network chunk (about
-1,000 times its size for zeros) before anything could count it.
+hop by hop for that reason. Bodies are read within their size and time bounds by
+:mod:`opennews.follow.body` (a gzip bomb costs ``max_bytes`` of memory and is a :class:`FetchError`).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,14 +30,14 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import httpx
 
 from .. import __version__
-from ..settings import FetchSettings, format_size
+from ..settings import FetchSettings
+from .body import BodyError, drain, read_body
 from .robots import MAX_ROBOTS_BYTES, Robots, RobotsCache, origin_of, robots_url
 
 __all__ = ["FetchError", "FetchPolicy", "Fetched", "Fetcher", "parse_retry_after", "user_agent"]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_RETRY_AFTER = 86400.0  # a Retry-After longer than a day is read as a day
-_CHUNK = 64 << 10
 
 
 def user_agent(contact: str | None) -> str:
@@ -146,37 +143,6 @@ class _Answer:
     status: int
     headers: httpx.Headers
     body: bytes
-
-
-class _Gunzip:
-    """gzip decoding whose output per call is bounded (zlib's ``max_length``), members one after another."""
-
-    def __init__(self) -> None:
-        self._d = zlib.decompressobj(wbits=31)
-
-    def feed(self, data: bytes, limit: int) -> bytes:
-        out: list[bytes] = []
-        made = 0
-        while data and made < limit:
-            chunk = self._d.decompress(data, limit - made)
-            out.append(chunk)
-            made += len(chunk)
-            if self._d.eof:
-                data = self._d.unused_data
-                self._d = zlib.decompressobj(wbits=31)
-            else:
-                data = self._d.unconsumed_tail
-        return b"".join(out)
-
-
-def _drain(response: httpx.Response, seconds: float, most: int = _CHUNK) -> None:
-    """Read a short body nobody needs (a 304's, a redirect's) so that its connection is kept;
-    one longer than ``most``, or slower than ``seconds``, is left unread and the connection closed."""
-    read, deadline = 0, time.monotonic() + seconds
-    for raw in response.iter_raw():
-        read += len(raw)
-        if read > most or time.monotonic() > deadline:
-            return
 
 
 class Fetcher:
@@ -386,40 +352,15 @@ class Fetcher:
             with self._client.stream("GET", url, headers=headers) as response:
                 body = b""
                 if 200 <= response.status_code < 300:
-                    body = self._read(response, cap, truncate)
+                    body = read_body(response, cap, truncate=truncate, seconds=3 * timeout)
                 else:
-                    _drain(response, timeout)
+                    drain(response, timeout)
                 return _Answer(url, response.status_code, response.headers, body)
+        except BodyError as exc:
+            raise FetchError(exc.reason, transient=exc.transient) from None
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {timeout:g} s", transient=True) from None
         except httpx.TransportError as exc:
             raise FetchError(f"no answer: {exc or type(exc).__name__}", transient=True) from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"not a valid URL: {exc}") from None
-
-    def _read(self, response: httpx.Response, cap: int, truncate: bool) -> bytes:
-        """The decoded body, counted as it streams; past ``cap``, a FetchError (or, ``truncate``, the first bytes)."""
-        over = f"over the {format_size(cap)} cap"
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("identity", "", "gzip", "x-gzip"):
-            raise FetchError(f"content encoding {encoding!r} was not asked for")
-        length = response.headers.get("content-length", "")
-        if encoding in ("identity", "") and length.isdigit() and int(length) > cap and not truncate:
-            raise FetchError(f"{over} (Content-Length {format_size(int(length))})")
-        gunzip = _Gunzip() if encoding in ("gzip", "x-gzip") else None
-        deadline = time.monotonic() + 3 * self.policy.timeout
-        body = bytearray()
-        try:
-            # Each piece as it arrives: ``iter_raw(n)`` would gather n bytes before the deadline could be
-            # looked at, and a server sending a byte at a time, each within the read time-out, would hold on.
-            for raw in response.iter_raw():
-                body += gunzip.feed(raw, cap - len(body) + 1) if gunzip else raw
-                if len(body) > cap:
-                    if truncate:
-                        return bytes(body[:cap])
-                    raise FetchError(over + (" once decoded" if gunzip else ""))
-                if time.monotonic() > deadline:
-                    raise FetchError(f"took over {3 * self.policy.timeout:g} s to send", transient=True)
-        except zlib.error as exc:
-            raise FetchError(f"gzip body unreadable: {exc}") from None
-        return bytes(body)
