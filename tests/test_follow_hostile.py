@@ -307,3 +307,14 @@ def test_deeply_nested_json_ld_on_a_page_is_passed_over(key: str, depth: int) ->
     )
     [found] = read_webpage(Document("https://example.vn/a.html", html))
     assert isinstance(found, Found) and found.fields and TEXT in found.fields["body"]
+
+
+def test_a_contact_in_vietnamese_goes_in_the_user_agent_percent_encoded() -> None:
+    """Header values are ASCII on the wire; httpx refused every request (UnicodeEncodeError) when
+    the operator's OPENNEWS_CONTACT was written with its accents."""
+    agent = user_agent("https://báo.vn/liên-hệ")
+    assert agent.isascii() and agent.endswith("(+https://b%C3%A1o.vn/li%C3%AAn-h%E1%BB%87)")
+    policy = FetchPolicy(user_agent=agent, min_delay=0.0, timeout=5.0)
+    with Outlet() as outlet, Fetcher(policy, lambda url: True) as fetcher:
+        assert fetcher.get(outlet.url("/rss.xml")).status == 200
+        assert {r.headers["user-agent"] for r in outlet.requests} == {agent}

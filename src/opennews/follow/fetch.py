@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
 import httpx
 
@@ -37,12 +37,18 @@ from .robots import MAX_ROBOTS_BYTES, Robots, RobotsCache, origin_of, robots_url
 __all__ = ["FetchError", "FetchPolicy", "Fetched", "Fetcher", "parse_retry_after", "user_agent"]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 MAX_RETRY_AFTER = 86400.0  # a Retry-After longer than a day is read as a day
 
 
 def user_agent(contact: str | None) -> str:
-    """``opennews/0.1.0 (+https://example.vn/lien-he)``: the software and whom to tell when it misbehaves."""
-    return f"opennews/{__version__} (+{contact})" if contact else f"opennews/{__version__}"
+    """``opennews/0.1.0 (+https://example.vn/lien-he)``: the software and whom to tell when it misbehaves.
+
+    A contact written with accents (``https://báo.vn/liên-hệ``) is percent-encoded: header values
+    are ASCII on the wire, and httpx refuses to send any request with one that is not."""
+    if not contact:
+        return f"opennews/{__version__}"
+    return f"opennews/{__version__} (+{quote(contact, safe=_PRINTABLE_ASCII)})"
 
 
 @dataclass(frozen=True)
