@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -318,3 +319,48 @@ def test_a_contact_in_vietnamese_goes_in_the_user_agent_percent_encoded() -> Non
     with Outlet() as outlet, Fetcher(policy, lambda url: True) as fetcher:
         assert fetcher.get(outlet.url("/rss.xml")).status == 200
         assert {r.headers["user-agent"] for r in outlet.requests} == {agent}
+
+
+class _Validators(BaseHTTPRequestHandler):
+    """An ETag and a Last-Modified with bytes beyond ASCII (UTF-8), answering 304 when both come back."""
+
+    protocol_version = "HTTP/1.1"
+    etag = 'W/"bài-1"'.encode()
+    modified = "Thứ hai".encode()
+    seen: ClassVar[list[tuple[bytes | None, bytes | None]]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        tag, since = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+        got = tuple(v.encode("latin-1") if v is not None else None for v in (tag, since))
+        self.seen.append(got)  # type: ignore[arg-type]
+        body = b"<rss version='2.0'><channel><title>x</title></channel></rss>"
+        self.send_response(304 if got == (self.etag, self.modified) else 200)
+        self.send_header("ETag", self.etag.decode("latin-1"))  # the UTF-8 bytes as they are
+        self.send_header("Last-Modified", self.modified.decode("latin-1"))
+        self.send_header("Content-Length", "0" if got == (self.etag, self.modified) else str(len(body)))
+        self.end_headers()
+        if got != (self.etag, self.modified):
+            self.wfile.write(body)
+
+
+def test_validators_beyond_ascii_are_sent_back_as_they_came() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Validators)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/rss.xml"
+    try:
+        with Fetcher(FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=5.0), lambda u: True) as fetcher:
+            first = fetcher.get(url)
+            again = fetcher.get(url, etag=first.etag, last_modified=first.last_modified)
+        assert again.not_modified and _Validators.seen[-1] == (_Validators.etag, _Validators.modified)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -355,7 +355,10 @@ class Fetcher:
     def _send(self, url: str, headers: dict[str, str], cap: int, truncate: bool) -> _Answer:
         timeout = self.policy.timeout
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            # A validator is sent back as it came: httpx read a non-ASCII one as UTF-8, and would refuse
+            # to send it as a str (UnicodeEncodeError), leaving the source failing at every poll.
+            sent = {name: value if value.isascii() else value.encode() for name, value in headers.items()}
+            with self._client.stream("GET", url, headers=sent) as response:
                 body = b""
                 if 200 <= response.status_code < 300:
                     body = read_body(response, cap, truncate=truncate, seconds=3 * timeout)
