@@ -364,3 +364,57 @@ def test_validators_beyond_ascii_are_sent_back_as_they_came() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- URLs that do not parse ---------------------------------------------------------------------------
+
+BAD_URLS = ["http://[::1", "http://[zz]/a.xml", "//["]
+
+
+@pytest.mark.parametrize("bad", BAD_URLS)
+def test_a_url_that_does_not_parse_is_refused_everywhere_without_a_crash(bad: str, tmp_path: Path) -> None:
+    policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0)
+    with Fetcher(policy, lambda url: True) as fetcher, pytest.raises(FetchError, match="not a valid URL"):
+        fetcher.get(bad)
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        assert not allowed_for(archive)(bad)
+    home = (
+        f"<html><head><link rel='alternate' type='application/rss+xml' href='{bad}'>"
+        "<link rel='alternate' type='application/rss+xml' href='/tin.rss'></head></html>"
+    )
+    assert parse(home.encode(), "text/html", "https://example.vn/").links == ["https://example.vn/tin.rss"]
+
+
+def test_a_sitemap_index_child_that_does_not_parse_is_a_reject_beside_the_good_child(
+    site: Site, tmp_path: Path
+) -> None:
+    base = site.base_url
+    ns = "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'"
+    children = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in ("http://[::1", f"{base}/tin.xml"))
+    site.put("/index.xml", f"<sitemapindex {ns}>{children}</sitemapindex>", "application/xml")
+    site.put("/tin.xml", f"<urlset {ns}><url><loc>{base}/a.html</loc></url></urlset>", "application/xml")
+    site.put(
+        "/a.html", f"<html><head><title>Xe buýt điện</title></head><body><article><p>{TEXT}</p></article></body></html>"
+    )
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/index.xml", now=lambda: T0)
+        allowed = allowed_for(archive)
+        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=lambda: T0)
+        assert report.sources[0].error is None and report.sources[0].new == 1
+        assert report.run is not None and any("http://[::1" in r.reason for r in report.run.rejects)
+
+
+@pytest.mark.parametrize("bad", BAD_URLS)
+def test_a_feed_item_whose_link_does_not_parse_leaves_the_others(bad: str) -> None:
+    items = "".join(
+        f"<item><title>Bài {n}</title><link>{link}</link><description>{TEXT}</description></item>"
+        for n, link in enumerate((bad, "https://example.vn/a.html"))
+    )
+    rss = f"<rss version='2.0'><channel><title>Báo</title>{items}</channel></rss>"
+    parsed = parse(rss.encode(), "application/rss+xml", "https://example.vn/rss")
+    assert [i.url for i in parsed.items] == ["https://example.vn/a.html"]
+    assert parsed.problems == [f"item link does not parse: {bad!r}"]  # a reject of the poll's run
+    feed = jsonfeed(items=[{"url": bad, "content_text": TEXT}, {"url": "/b.html", "content_text": TEXT}])
+    parsed = parse(feed, "application/feed+json", "https://example.vn/feed.json")
+    assert [i.url for i in parsed.items] == ["https://example.vn/b.html"]
+    assert parsed.problems == [f"item link does not parse: {bad!r}"]

@@ -63,6 +63,7 @@ class Parsed:
     kind: str  # rss, atom, jsonfeed, sitemap, sitemap-index, homepage
     items: list[Item] = field(default_factory=list)
     links: list[str] = field(default_factory=list)  # an index's child sitemaps, a home page's feeds
+    problems: list[str] = field(default_factory=list)  # items left out, and why (for the run's rejects)
 
 
 def decode(body: bytes, content_type: str = "") -> str:
@@ -103,12 +104,13 @@ def parse(body: bytes, content_type: str, url: str) -> Parsed:
     """The kind of what ``url`` served, and its items (or the links to follow instead)."""
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith((b"{", b"[")):
-        return Parsed("jsonfeed", _jsonfeed_items(stripped, url))
+        problems: list[str] = []
+        return Parsed("jsonfeed", _jsonfeed_items(stripped, url, problems), problems=problems)
     root = _root_name(stripped)
-    if root in ("rss", "rdf"):
-        return Parsed("rss", _feed_items(body, content_type, url))
-    if root == "feed":
-        return Parsed("atom", _feed_items(body, content_type, url))
+    if root in ("rss", "rdf", "feed"):
+        problems = []
+        items = _feed_items(body, content_type, url, problems)
+        return Parsed("atom" if root == "feed" else "rss", items, problems=problems)
     if root == "urlset":
         return Parsed("sitemap", _sitemap_items(stripped))
     if root == "sitemapindex":
@@ -125,7 +127,7 @@ def parse(body: bytes, content_type: str, url: str) -> Parsed:
 # -- feeds ------------------------------------------------------------------------
 
 
-def _feed_items(body: bytes, content_type: str, url: str) -> list[Item]:
+def _feed_items(body: bytes, content_type: str, url: str, problems: list[str]) -> list[Item]:
     out: list[Item] = []
     for found in read_feed(Document(url, decode(body, content_type))):
         if not isinstance(found, Found):
@@ -134,8 +136,10 @@ def _feed_items(body: bytes, content_type: str, url: str) -> list[Item]:
             raise NotASource(found.reason)
         fields = found.fields or {}
         link = fields.get("url")
-        if isinstance(link, str) and link:
-            out.append(Item(urljoin(url, link), fields))
+        if isinstance(link, str) and link and (absolute := _join(url, link)):
+            out.append(Item(absolute, fields))
+        elif isinstance(link, str) and link:
+            problems.append(f"item link does not parse: {link[:200]!r}")
     return out[:MAX_ITEMS]
 
 
@@ -145,7 +149,7 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
+def _jsonfeed_items(body: bytes, url: str, problems: list[str]) -> list[Item]:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -159,13 +163,16 @@ def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
         link = entry.get("url") or entry.get("external_url")
         if not isinstance(link, str) or not link:
             continue
+        if not (absolute := _join(url, link)):
+            problems.append(f"item link does not parse: {link[:200]!r}")
+            continue
         body_text = entry.get("content_text")
         if not body_text and isinstance(entry.get("content_html"), str):
             body_text = html_to_text(entry["content_html"])[0]
         authors = _list(entry.get("authors")) or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
         tags = [t for t in _list(entry.get("tags")) if isinstance(t, str)]
         fields = {
-            "url": urljoin(url, link),
+            "url": absolute,
             "title": entry.get("title"),
             "sapo": entry.get("summary"),
             "body": body_text or entry.get("summary"),
@@ -266,5 +273,14 @@ def feed_links(html: str, url: str) -> list[str]:
     requests)."""
     parser = _Links()
     parser.feed(html[: 1 << 20])
-    base = urljoin(url, parser.base) if parser.base else url
-    return list(dict.fromkeys(urljoin(base, href) for href, _ in parser.found))[:MAX_FEEDS]
+    base = _join(url, parser.base) or url if parser.base else url
+    links = (_join(base, href) for href, _ in parser.found)
+    return list(dict.fromkeys(link for link in links if link))[:MAX_FEEDS]
+
+
+def _join(base: str, href: str) -> str | None:
+    """``href`` made absolute, or None when it does not parse (``http://[::1``)."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None

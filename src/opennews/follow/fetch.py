@@ -205,6 +205,8 @@ class Fetcher:
         except FetchError as exc:
             exc.url = exc.url or url
             raise
+        except ValueError as exc:  # urllib on a URL or a redirect's Location that does not parse ("http://[::1")
+            raise FetchError(f"not a valid URL: {exc}", url=url) from None
 
     def _get(self, url: str, conditional: dict[str, str]) -> Fetched:
         current, seen = urldefrag(url).url, set[str]()

@@ -144,6 +144,8 @@ class _Cycle:
             if not got.not_modified:
                 parsed = parse(got.body, got.content_type, got.url)
                 items = parsed.items
+                for problem in parsed.problems:
+                    self.run.take(Reject("item", problem), info)
                 for child in parsed.links if parsed.kind == "sitemap-index" else []:
                     items.extend(self._child(child, source, info))
         except (FetchError, NotASource) as exc:
@@ -198,7 +200,10 @@ class _Cycle:
             got = self.fetcher.get(url, etag=etag, last_modified=last_modified)
             if got.not_modified:
                 return []
-            items = parse(got.body, got.content_type, got.url).items
+            parsed = parse(got.body, got.content_type, got.url)
+            for problem in parsed.problems:
+                self.run.take(Reject("item", problem), info)
+            items = parsed.items
             keep_child_validators(self.archive, url, source.url, got.etag, got.last_modified)
             return items
         except (FetchError, NotASource) as exc:

@@ -137,8 +137,11 @@ def allowed_for(archive: Archive) -> Callable[[str], bool]:
     each time (a small indexed table), so a source added while following widens it at once."""
 
     def allowed(url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return False
+        except ValueError:  # "http://[::1": not a URL at all
             return False
         rows = archive.execute("SELECT url, via FROM follow_sources").fetchall()
         return any(named_by(url, u) or (via and named_by(url, via)) for u, via in rows)
