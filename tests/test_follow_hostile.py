@@ -418,3 +418,24 @@ def test_a_feed_item_whose_link_does_not_parse_leaves_the_others(bad: str) -> No
     parsed = parse(feed, "application/feed+json", "https://example.vn/feed.json")
     assert [i.url for i in parsed.items] == ["https://example.vn/b.html"]
     assert parsed.problems == [f"item link does not parse: {bad!r}"]
+
+
+@pytest.mark.parametrize(
+    "ns",
+    [
+        "",
+        " xmlns='http://www.google.com/schemas/sitemap/0.84'",
+        " xmlns='https://www.sitemaps.org/schemas/sitemap/0.9'",
+    ],
+)
+def test_a_sitemap_without_the_usual_namespace_still_gives_its_urls(ns: str) -> None:
+    """Outlets' sitemaps without a namespace, with Google's old 0.84 one or with https in it are
+    read by their elements' names; they gave no item at all, and no reject to say why."""
+    sitemap = (
+        f"<urlset{ns}><url><loc>https://example.vn/a.html</loc><lastmod>2026-03-01</lastmod></url></urlset>"
+    ).encode()
+    assert [i.url for i in parse(sitemap, "application/xml", "https://example.vn/s.xml").items] == [
+        "https://example.vn/a.html"
+    ]
+    index = f"<sitemapindex{ns}><sitemap><loc>https://example.vn/s1.xml</loc></sitemap></sitemapindex>".encode()
+    assert parse(index, "application/xml", "https://example.vn/i.xml").links == ["https://example.vn/s1.xml"]

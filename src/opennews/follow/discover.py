@@ -39,7 +39,6 @@ _FEED_TYPES = {
     "application/feed+json": "jsonfeed",
     "application/json": "jsonfeed",
 }
-_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
@@ -204,8 +203,16 @@ def _xml(body: bytes) -> Any:
 
 
 def _text(node: Any, path: str) -> str | None:
-    found = node.find(path, {"s": _SITEMAP_NS, "n": _NEWS_NS})
+    """The text at ``path``, whose ``s:`` is the namespace the document's root is in (see :func:`_clark`)."""
+    found = node.find(_clark(path, etree.QName(node.getroottree().getroot()).namespace))
     return found.text.strip() if found is not None and found.text and found.text.strip() else None
+
+
+def _clark(path: str, namespace: str | None) -> str:
+    """``s:url`` in the root's namespace, whatever it is: the sitemaps.org one, none, Google's
+    old ``0.84`` or an ``https`` spelling all occur on outlets' sites; ``n:`` is Google News'."""
+    spaces = {"s": f"{{{namespace}}}" if namespace else "", "n": f"{{{_NEWS_NS}}}"}
+    return "/".join(spaces[step[0]] + step[2:] for step in path.split("/"))
 
 
 def _when(text: str | None) -> datetime:
@@ -220,7 +227,7 @@ def _when(text: str | None) -> datetime:
 def _sitemap_items(body: bytes) -> list[Item]:
     root = _xml(body)
     out: list[Item] = []
-    for node in root.iterfind("s:url", {"s": _SITEMAP_NS}):
+    for node in root.iterfind(_clark("s:url", etree.QName(root).namespace)):
         loc = _text(node, "s:loc")
         if not loc:
             continue
@@ -240,7 +247,7 @@ def _index_children(body: bytes) -> list[str]:
     root = _xml(body)
     children = [
         (loc, _when(_text(node, "s:lastmod")))
-        for node in root.iterfind("s:sitemap", {"s": _SITEMAP_NS})
+        for node in root.iterfind(_clark("s:sitemap", etree.QName(root).namespace))
         if (loc := _text(node, "s:loc"))
     ]
     children.sort(key=lambda pair: pair[1], reverse=True)
