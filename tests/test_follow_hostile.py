@@ -426,6 +426,7 @@ def test_a_feed_item_whose_link_does_not_parse_leaves_the_others(bad: str) -> No
         "",
         " xmlns='http://www.google.com/schemas/sitemap/0.84'",
         " xmlns='https://www.sitemaps.org/schemas/sitemap/0.9'",
+        " xmlns='urn:sitemap'",  # a namespace with 'n:' in it
     ],
 )
 def test_a_sitemap_without_the_usual_namespace_still_gives_its_urls(ns: str) -> None:
