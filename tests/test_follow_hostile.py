@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -211,8 +212,8 @@ def test_a_page_that_fails_for_now_is_tried_again_even_past_the_48_hours(site: S
 # -- a body sent a byte at a time ----------------------------------------------------------------------
 
 
-class _Trickle(BaseHTTPRequestHandler):
-    """robots.txt at once; anything else a byte every 0.1 s for 6 s, each byte well within the read time-out."""
+class _Handler(BaseHTTPRequestHandler):
+    """A one-case server's handler: quiet, keep-alive, no robots.txt (404: everything allowed)."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -226,6 +227,29 @@ class _Trickle(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        self.answer()
+
+    def answer(self) -> None:
+        raise NotImplementedError
+
+
+@contextmanager
+def serving(handler: type[_Handler]) -> Iterator[str]:
+    """A real server on 127.0.0.1 answering with ``handler``, for the ``with`` block; its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Trickle(_Handler):
+    """A byte every 0.1 s for 6 s, each byte well within the read time-out."""
+
+    def answer(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", "60")
@@ -240,19 +264,12 @@ class _Trickle(BaseHTTPRequestHandler):
 
 
 def test_a_body_sent_a_byte_at_a_time_is_cut_at_three_times_the_time_out() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=0.5)
-    try:
-        with Fetcher(policy, lambda url: True) as fetcher:
-            started = time.monotonic()
-            with pytest.raises(FetchError, match=r"took over 1\.5 s") as caught:
-                fetcher.get(f"http://127.0.0.1:{server.server_address[1]}/trang.html")
-            assert time.monotonic() - started < 3.0 and caught.value.transient
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Trickle) as base, Fetcher(policy, lambda url: True) as fetcher:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"took over 1\.5 s") as caught:
+            fetcher.get(f"{base}/trang.html")
+        assert time.monotonic() - started < 3.0 and caught.value.transient
 
 
 def test_an_idn_host_is_one_host_in_unicode_or_punycode(tmp_path: Path) -> None:
@@ -321,23 +338,14 @@ def test_a_contact_in_vietnamese_goes_in_the_user_agent_percent_encoded() -> Non
         assert {r.headers["user-agent"] for r in outlet.requests} == {agent}
 
 
-class _Validators(BaseHTTPRequestHandler):
+class _Validators(_Handler):
     """An ETag and a Last-Modified with bytes beyond ASCII (UTF-8), answering 304 when both come back."""
 
-    protocol_version = "HTTP/1.1"
     etag = 'W/"bài-1"'.encode()
     modified = "Thứ hai".encode()
     seen: ClassVar[list[tuple[bytes | None, bytes | None]]] = []
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        if self.path == "/robots.txt":
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
+    def answer(self) -> None:
         tag, since = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
         got = tuple(v.encode("latin-1") if v is not None else None for v in (tag, since))
         self.seen.append(got)  # type: ignore[arg-type]
@@ -352,18 +360,11 @@ class _Validators(BaseHTTPRequestHandler):
 
 
 def test_validators_beyond_ascii_are_sent_back_as_they_came() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Validators)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/rss.xml"
-    try:
-        with Fetcher(FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=5.0), lambda u: True) as fetcher:
-            first = fetcher.get(url)
-            again = fetcher.get(url, etag=first.etag, last_modified=first.last_modified)
-        assert again.not_modified and _Validators.seen[-1] == (_Validators.etag, _Validators.modified)
-    finally:
-        server.shutdown()
-        server.server_close()
+    policy = FetchPolicy(user_agent=user_agent(None), min_delay=0.0, timeout=5.0)
+    with serving(_Validators) as base, Fetcher(policy, lambda u: True) as fetcher:
+        first = fetcher.get(f"{base}/rss.xml")
+        again = fetcher.get(f"{base}/rss.xml", etag=first.etag, last_modified=first.last_modified)
+    assert again.not_modified and _Validators.seen[-1] == (_Validators.etag, _Validators.modified)
 
 
 # -- URLs that do not parse ---------------------------------------------------------------------------
