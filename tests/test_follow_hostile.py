@@ -30,6 +30,7 @@ from opennews.follow.sources import add_source, allowed_for, list_sources
 from opennews.ingest.readers.webpage import read_webpage
 from opennews.ingest.records import Document, Found
 from outlet import Outlet
+from test_follow import Clock
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -186,7 +187,7 @@ def test_a_url_with_a_bad_port_is_a_fetch_error_not_a_crash(port: str) -> None:
 def test_a_page_that_fails_for_now_is_tried_again_even_past_the_48_hours(site: Site, tmp_path: Path) -> None:
     """A 503 (or a host in back-off) says "later", not "never": an item published days ago whose
     page failed so is fetched again at a later poll, and its page's text then replaces the feed's."""
-    from test_follow import Clock, og_page, rfc822, rss
+    from test_follow import og_page, rfc822, rss
 
     base = site.base_url
     old = T0 - timedelta(days=5)
@@ -441,3 +442,33 @@ def test_a_sitemap_without_the_usual_namespace_still_gives_its_urls(ns: str) -> 
     ]
     index = f"<sitemapindex{ns}><sitemap><loc>https://example.vn/s1.xml</loc></sitemap></sitemapindex>".encode()
     assert parse(index, "application/xml", "https://example.vn/i.xml").links == ["https://example.vn/s1.xml"]
+
+
+def test_an_unchanged_sitemap_index_still_has_its_children_asked(site: Site, tmp_path: Path) -> None:
+    """A sitemap index is often a fixed list of child sitemaps whose own content rolls (a news
+    sitemap of the last two days): its 304 says nothing of theirs, so each known child is asked
+    again, conditionally (a 304 when it has not changed either)."""
+    base = site.base_url
+    ns = "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'"
+    page = "<html><head><title>{t}</title></head><body><article><h1>{t}</h1><p>{p}</p></article></body></html>"
+    site.put("/a.html", page.format(t="Xe buýt điện", p=TEXT))
+    site.put("/b.html", page.format(t="Mưa lớn", p=TEXT + " Mưa."))
+    site.put("/index.xml", f"<sitemapindex {ns}><sitemap><loc>{base}/tin.xml</loc></sitemap></sitemapindex>")
+    urls = lambda *paths: "".join(f"<url><loc>{base}{p}</loc></url>" for p in paths)  # noqa: E731
+    site.put("/tin.xml", f"<urlset {ns}>{urls('/a.html')}</urlset>", "application/xml")
+    clock = Clock(T0)
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/index.xml", now=clock)
+        allowed = allowed_for(archive)
+        poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
+        site.put("/tin.xml", f"<urlset {ns}>{urls('/b.html', '/a.html')}</urlset>", "application/xml")
+        clock.moment = T0 + timedelta(minutes=20)
+        site.requests.clear()
+        report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
+        assert report.sources[0].status == "304 not modified"
+        assert report.run is not None and report.run.total("added") == 1 and "/b.html" in site.paths()
+        clock.moment = T0 + timedelta(minutes=40)
+        site.requests.clear()
+        poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
+        assert site.paths() == ["/index.xml", "/tin.xml"]  # both 304: nothing else asked
+        assert all(h.get("If-None-Match") for _, h in site.requests)

@@ -45,10 +45,12 @@ from .sources import (
     FetcherLike,
     Source,
     child_validators,
+    drop_other_children,
     due,
     forget_child_validators,
     iso,
     keep_child_validators,
+    known_children,
     list_sources,
     next_due_at,
     record_poll,
@@ -141,13 +143,20 @@ class _Cycle:
         try:
             got = self.fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
             items: list[Item] = []
-            if not got.not_modified:
+            children: list[str] = []
+            if got.not_modified:
+                # An index's 304 says nothing of its children: a fixed index often lists a rolling news
+                # sitemap. Each known child is asked again, conditionally (a 304 when unchanged too).
+                children = known_children(self.archive, source.url) if source.kind == "sitemap-index" else []
+            else:
                 parsed = parse(got.body, got.content_type, got.url)
                 items = parsed.items
                 for problem in parsed.problems:
                     self.run.take(Reject("item", problem), info)
-                for child in parsed.links if parsed.kind == "sitemap-index" else []:
-                    items.extend(self._child(child, source, info))
+                children = parsed.links if parsed.kind == "sitemap-index" else []
+                drop_other_children(self.archive, source.url, children)
+            for child in children:
+                items.extend(self._child(child, source, info))
         except (FetchError, NotASource) as exc:
             why = exc.reason if isinstance(exc, FetchError) else str(exc)
             report.status, report.error = (f"HTTP {exc.status}" if getattr(exc, "status", None) else "failed"), why

@@ -294,6 +294,18 @@ def child_validators(archive: Archive, url: str) -> tuple[str | None, str | None
     return (row[0], row[1]) if row else (None, None)
 
 
+def known_children(archive: Archive, source: str) -> list[str]:
+    """The child sitemaps a sitemap index listed when it was last read in full."""
+    rows = archive.execute("SELECT url FROM follow_sitemaps WHERE source = ? ORDER BY url", (source,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def drop_other_children(archive: Archive, source: str, listed: list[str]) -> None:
+    """Forget the child sitemaps an index no longer lists, so that its 304s stop asking for them."""
+    for url in set(known_children(archive, source)) - set(listed):
+        archive.execute("DELETE FROM follow_sitemaps WHERE url = ? AND source = ?", (url, source))
+
+
 def keep_child_validators(archive: Archive, url: str, source: str, etag: str | None, last_modified: str | None) -> None:
     archive.execute(
         "INSERT INTO follow_sitemaps (url, source, etag, last_modified) VALUES (?, ?, ?, ?) "
