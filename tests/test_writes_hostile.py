@@ -148,3 +148,17 @@ def test_two_writers_at_once_both_land(client: TestClient, tokens: dict[str, str
     with Archive.open(home / "opennews.sqlite3") as archive:
         assert archive.count() == 600
         assert [e.added for e in audit_log(archive)] == [200, 200, 200]
+
+
+def test_a_withdrawal_reason_with_terminal_escapes_is_printed_harmless(
+    client: TestClient, tokens: dict[str, str], cli: Any
+) -> None:
+    """A token holder's free text (a withdrawal's reason) reaches the operator's terminal
+    through 'opennews audit': control characters are shown escaped, never sent to the terminal."""
+    auth = {"authorization": f"Bearer {tokens['withdraw']}", "content-type": "application/json"}
+    client.post(
+        "/api/articles/0123456789abcdef/withdraw", content=b'{"reason": "gian l\\u1eadn \\u001b[2J"}', headers=auth
+    )
+    code, out, _ = cli("audit")
+    assert code == 0 and "\x1b" not in out
+    assert "gian lận \\x1b[2J" in out
