@@ -158,7 +158,8 @@ def allowed_for_new(url: str, known: Callable[[str], bool]) -> Callable[[str], b
 
 
 def cmd_follow(args: argparse.Namespace, home: Home) -> int:
-    from ..follow.follow import CycleReport, FollowOptions, make_fetcher, stop_on_request
+    from ..follow.follow import CycleReport, FollowOptions, make_fetcher
+    from ..follow.signals import stop_on_request
 
     options = FollowOptions(max_new=args.max_new or _env_int("OPENNEWS_FOLLOW_MAX_NEW", 100))
     stop = threading.Event()

@@ -19,15 +19,14 @@ heavy-chrome layout.
 
 :func:`follow` runs cycles until told to stop: it waits on a :class:`threading.Event`
 (never a long sleep), so Ctrl-C or SIGTERM ends it within a second or so, after the
-request in flight; the cycle under way is finished as far as it got and logged.
+request in flight; the cycle under way is finished as far as it got and logged
+(:func:`opennews.follow.signals.stop_on_request` sets the event on a signal).
 """
 
 from __future__ import annotations
 
-import signal
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,7 +55,7 @@ from .sources import (
     record_poll,
 )
 
-__all__ = ["CycleReport", "FollowOptions", "LazyFetcher", "follow", "make_fetcher", "poll_cycle", "stop_on_request"]
+__all__ = ["CycleReport", "FollowOptions", "LazyFetcher", "follow", "make_fetcher", "poll_cycle"]
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -318,33 +317,6 @@ def poll_cycle(
                 "UPDATE follow_sources SET articles = articles + ? WHERE url = ?", (info.added + info.updated, poll.url)
             )
     return report
-
-
-@contextmanager
-def stop_on_request(stop: threading.Event) -> Iterator[None]:
-    """While following, the first Ctrl-C/SIGTERM/SIGHUP sets ``stop`` (the cycle under way ends
-    after the request in flight, and is logged); a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    names = ("SIGINT", "SIGTERM", "SIGHUP")
-    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
-    replaced = {s: h for s in signums if (h := signal.getsignal(s)) in (signal.SIG_DFL, signal.default_int_handler)}
-
-    def handle(signum: int, frame: object) -> None:
-        if stop.is_set():
-            from ..ingest.stopping import Stopped
-
-            raise KeyboardInterrupt if signum == signal.SIGINT else Stopped(signum)
-        stop.set()
-
-    for s in replaced:
-        signal.signal(s, handle)
-    try:
-        yield
-    finally:
-        for s, h in replaced.items():
-            signal.signal(s, h)
 
 
 def follow(
