@@ -472,3 +472,18 @@ def test_an_unchanged_sitemap_index_still_has_its_children_asked(site: Site, tmp
         poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
         assert site.paths() == ["/index.xml", "/tin.xml"]  # both 304: nothing else asked
         assert all(h.get("If-None-Match") for _, h in site.requests)
+
+
+def test_a_sitemap_index_listing_itself_costs_one_request_and_no_loop(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    ns = "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'"
+    site.put("/index.xml", f"<sitemapindex {ns}><sitemap><loc>{base}/index.xml</loc></sitemap></sitemapindex>")
+    clock = Clock(T0)
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        add_source(archive, PlainFetcher(lambda url: True), base + "/index.xml", now=clock)
+        allowed = allowed_for(archive)
+        for minutes in (0, 20):
+            clock.moment = T0 + timedelta(minutes=minutes)
+            site.requests.clear()
+            report = poll_cycle(archive, PlainFetcher(allowed), allowed, rejects_path=tmp_path / "r", now=clock)
+            assert report.sources[0].error is None and site.paths() == ["/index.xml", "/index.xml"]
