@@ -148,16 +148,17 @@ def cmd_sources(args: argparse.Namespace, home: Home) -> int:
 
 def allowed_for_new(url: str, known: Callable[[str], bool]) -> Callable[[str], bool]:
     """While adding a source, its own site may be fetched too (it is not in the table yet)."""
-    from ..follow.sources import site_of
+    from ..follow.sources import named_by
 
     def allowed(candidate: str) -> bool:
-        return site_of(candidate) == site_of(url) or known(candidate)
+        return named_by(candidate, url) or known(candidate)
 
     return allowed
 
 
 def cmd_follow(args: argparse.Namespace, home: Home) -> int:
-    from ..follow.follow import CycleReport, FollowOptions, make_fetcher, stop_on_request
+    from ..follow.follow import CycleReport, FollowOptions, make_fetcher
+    from ..follow.signals import stop_on_request
 
     options = FollowOptions(max_new=args.max_new or _env_int("OPENNEWS_FOLLOW_MAX_NEW", 100))
     stop = threading.Event()

@@ -54,10 +54,16 @@ def cmd_audit(args: argparse.Namespace, home: Home) -> int:
         print("No writes through the API yet.")
         return 0
     for e in entries:
-        what = f"{e.action} {e.target}" if e.target else e.action
+        what = f"{e.action} {_shown(e.target)}" if e.target else e.action
         counts = ""
         if e.added is not None:
             counts = f": added {e.added:,}, updated {e.updated:,}, unchanged {e.unchanged:,}, rejected {e.rejected:,}"
-        detail = f" ({e.detail})" if e.detail else ""
+        detail = f" ({_shown(e.detail)})" if e.detail else ""
         print(f"{e.at} {e.token or '-'} from {e.client or '?'}: {what} → {e.status}{counts}{detail}")
     return 0
+
+
+def _shown(text: str) -> str:
+    """A client's text (a reason, an id that is none) for the operator's terminal: control
+    characters escaped (``\\x1b``), so that an escape sequence in a request is read, not run."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

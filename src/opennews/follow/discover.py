@@ -28,17 +28,17 @@ from ..ingest.html import html_to_text
 from ..ingest.readers.feed import read_feed
 from ..ingest.records import Document, Found
 
-__all__ = ["MAX_CHILDREN", "MAX_ITEMS", "Item", "NotASource", "Parsed", "decode", "feed_links", "parse"]
+__all__ = ["MAX_CHILDREN", "MAX_FEEDS", "MAX_ITEMS", "Item", "NotASource", "Parsed", "decode", "feed_links", "parse"]
 
 MAX_ITEMS = 500  # items taken from one feed or sitemap per poll, newest first
 MAX_CHILDREN = 3  # child sitemaps of an index read per poll, newest first
+MAX_FEEDS = 10  # feeds taken from one home page (each costs a request when the source is added)
 _FEED_TYPES = {
     "application/rss+xml": "rss",
     "application/atom+xml": "atom",
     "application/feed+json": "jsonfeed",
     "application/json": "jsonfeed",
 }
-_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _SKIP = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S | re.I)
@@ -62,14 +62,25 @@ class Parsed:
     kind: str  # rss, atom, jsonfeed, sitemap, sitemap-index, homepage
     items: list[Item] = field(default_factory=list)
     links: list[str] = field(default_factory=list)  # an index's child sitemaps, a home page's feeds
+    problems: list[str] = field(default_factory=list)  # items left out, and why (for the run's rejects)
 
 
 def decode(body: bytes, content_type: str = "") -> str:
-    """Text of a response: the charset the server names, else the document's own, else UTF-8."""
+    """Text of a response: the charset the server names, else the document's own, else UTF-8.
+
+    Bytes that are valid UTF-8 with letters beyond ASCII are read as UTF-8 whatever charset is
+    named: servers often send a default ``ISO-8859-1`` (or the old Vietnamese ``windows-1258``)
+    over UTF-8 pages, and text really written in a one-byte code page is next to never valid
+    UTF-8, so trusting the name there would archive mojibake (``Xe buÃ½t``) as the article."""
     m = re.search(r"charset=([\w-]+)", content_type or "", re.I)
     charset = m.group(1) if m else None
     if not charset and (found := _CHARSET.search(body[:2048])):
         charset = (found.group(1) or found.group(2)).decode("ascii")
+    if charset and not charset.lower().startswith("utf") and not body.isascii():
+        try:
+            return body.decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            pass
     try:
         return body.decode(charset or "utf-8", "replace").lstrip("\ufeff")
     except LookupError:
@@ -92,12 +103,13 @@ def parse(body: bytes, content_type: str, url: str) -> Parsed:
     """The kind of what ``url`` served, and its items (or the links to follow instead)."""
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith((b"{", b"[")):
-        return Parsed("jsonfeed", _jsonfeed_items(stripped, url))
+        problems: list[str] = []
+        return Parsed("jsonfeed", _jsonfeed_items(stripped, url, problems), problems=problems)
     root = _root_name(stripped)
-    if root in ("rss", "rdf"):
-        return Parsed("rss", _feed_items(body, content_type, url))
-    if root == "feed":
-        return Parsed("atom", _feed_items(body, content_type, url))
+    if root in ("rss", "rdf", "feed"):
+        problems = []
+        items = _feed_items(body, content_type, url, problems)
+        return Parsed("atom" if root == "feed" else "rss", items, problems=problems)
     if root == "urlset":
         return Parsed("sitemap", _sitemap_items(stripped))
     if root == "sitemapindex":
@@ -114,7 +126,7 @@ def parse(body: bytes, content_type: str, url: str) -> Parsed:
 # -- feeds ------------------------------------------------------------------------
 
 
-def _feed_items(body: bytes, content_type: str, url: str) -> list[Item]:
+def _feed_items(body: bytes, content_type: str, url: str, problems: list[str]) -> list[Item]:
     out: list[Item] = []
     for found in read_feed(Document(url, decode(body, content_type))):
         if not isinstance(found, Found):
@@ -123,12 +135,20 @@ def _feed_items(body: bytes, content_type: str, url: str) -> list[Item]:
             raise NotASource(found.reason)
         fields = found.fields or {}
         link = fields.get("url")
-        if isinstance(link, str) and link:
-            out.append(Item(urljoin(url, link), fields))
+        if isinstance(link, str) and link and (absolute := _join(url, link)):
+            out.append(Item(absolute, fields))
+        elif isinstance(link, str) and link:
+            problems.append(f"item link does not parse: {link[:200]!r}")
     return out[:MAX_ITEMS]
 
 
-def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
+def _list(value: Any) -> list[Any]:
+    """A JSON Feed array as a list; anything else (a number, a string, an object) as none, so that
+    one item's ``"tags": 5`` neither stops the feed nor turns a string into a list of letters."""
+    return value if isinstance(value, list) else []
+
+
+def _jsonfeed_items(body: bytes, url: str, problems: list[str]) -> list[Item]:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -136,19 +156,22 @@ def _jsonfeed_items(body: bytes, url: str) -> list[Item]:
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise NotASource("JSON that is not a JSON Feed (no https://jsonfeed.org version)")
     out: list[Item] = []
-    for entry in data.get("items") or []:
+    for entry in _list(data.get("items")):
         if not isinstance(entry, dict):
             continue
         link = entry.get("url") or entry.get("external_url")
         if not isinstance(link, str) or not link:
             continue
+        if not (absolute := _join(url, link)):
+            problems.append(f"item link does not parse: {link[:200]!r}")
+            continue
         body_text = entry.get("content_text")
         if not body_text and isinstance(entry.get("content_html"), str):
             body_text = html_to_text(entry["content_html"])[0]
-        authors = entry.get("authors") or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
-        tags = [t for t in entry.get("tags") or [] if isinstance(t, str)]
+        authors = _list(entry.get("authors")) or ([entry["author"]] if isinstance(entry.get("author"), dict) else [])
+        tags = [t for t in _list(entry.get("tags")) if isinstance(t, str)]
         fields = {
-            "url": urljoin(url, link),
+            "url": absolute,
             "title": entry.get("title"),
             "sapo": entry.get("summary"),
             "body": body_text or entry.get("summary"),
@@ -180,8 +203,16 @@ def _xml(body: bytes) -> Any:
 
 
 def _text(node: Any, path: str) -> str | None:
-    found = node.find(path, {"s": _SITEMAP_NS, "n": _NEWS_NS})
+    """The text at ``path``, whose ``s:`` is the namespace the document's root is in (see :func:`_clark`)."""
+    found = node.find(_clark(path, etree.QName(node.getroottree().getroot()).namespace))
     return found.text.strip() if found is not None and found.text and found.text.strip() else None
+
+
+def _clark(path: str, namespace: str | None) -> str:
+    """``s:url`` in the root's namespace, whatever it is: the sitemaps.org one, none, Google's
+    old ``0.84`` or an ``https`` spelling all occur on outlets' sites; ``n:`` is Google News'."""
+    spaces = {"s": f"{{{namespace}}}" if namespace else "", "n": f"{{{_NEWS_NS}}}"}
+    return "/".join(spaces[step[0]] + step[2:] for step in path.split("/"))
 
 
 def _when(text: str | None) -> datetime:
@@ -196,7 +227,7 @@ def _when(text: str | None) -> datetime:
 def _sitemap_items(body: bytes) -> list[Item]:
     root = _xml(body)
     out: list[Item] = []
-    for node in root.iterfind("s:url", {"s": _SITEMAP_NS}):
+    for node in root.iterfind(_clark("s:url", etree.QName(root).namespace)):
         loc = _text(node, "s:loc")
         if not loc:
             continue
@@ -216,7 +247,7 @@ def _index_children(body: bytes) -> list[str]:
     root = _xml(body)
     children = [
         (loc, _when(_text(node, "s:lastmod")))
-        for node in root.iterfind("s:sitemap", {"s": _SITEMAP_NS})
+        for node in root.iterfind(_clark("s:sitemap", etree.QName(root).namespace))
         if (loc := _text(node, "s:loc"))
     ]
     children.sort(key=lambda pair: pair[1], reverse=True)
@@ -243,8 +274,20 @@ class _Links(HTMLParser):
 
 
 def feed_links(html: str, url: str) -> list[str]:
-    """The feeds a page announces with ``<link rel="alternate" type="application/rss+xml" …>``."""
+    """The feeds a page announces with ``<link rel="alternate" type="application/rss+xml" …>``:
+    the first :data:`MAX_FEEDS`, since each is fetched once when the page is added (an outlet's
+    page names a handful: one per section; a page naming hundreds would cost minutes of polite
+    requests)."""
     parser = _Links()
     parser.feed(html[: 1 << 20])
-    base = urljoin(url, parser.base) if parser.base else url
-    return list(dict.fromkeys(urljoin(base, href) for href, _ in parser.found))
+    base = _join(url, parser.base) or url if parser.base else url
+    links = (_join(base, href) for href, _ in parser.found)
+    return list(dict.fromkeys(link for link in links if link))[:MAX_FEEDS]
+
+
+def _join(base: str, href: str) -> str | None:
+    """``href`` made absolute, or None when it does not parse (``http://[::1``)."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None

@@ -11,10 +11,8 @@ raises at once instead of sleeping, so a follow loop goes on with other hosts.
 
 Nothing is requested from a URL the caller's ``allowed`` refuses (the sources name the
 hosts) or that robots.txt disallows, including redirect targets, which are followed here
-hop by hop for that reason. Bodies are decoded here too (only gzip is asked for) with
-zlib's output bounded per step, so a gzip bomb costs ``max_bytes`` of memory and is a
-:class:`FetchError`; httpx's own decoder would inflate a whole network chunk (about
-1,000 times its size for zeros) before anything could count it.
+hop by hop for that reason. Bodies are read within their size and time bounds by
+:mod:`opennews.follow.body` (a gzip bomb costs ``max_bytes`` of memory and is a :class:`FetchError`).
 """
 
 from __future__ import annotations
@@ -22,30 +20,35 @@ from __future__ import annotations
 import random
 import threading
 import time
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
 import httpx
 
 from .. import __version__
-from ..settings import FetchSettings, format_size
+from ..settings import FetchSettings
+from .body import BodyError, drain, read_body
 from .robots import MAX_ROBOTS_BYTES, Robots, RobotsCache, origin_of, robots_url
 
 __all__ = ["FetchError", "FetchPolicy", "Fetched", "Fetcher", "parse_retry_after", "user_agent"]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 MAX_RETRY_AFTER = 86400.0  # a Retry-After longer than a day is read as a day
-_CHUNK = 64 << 10
 
 
 def user_agent(contact: str | None) -> str:
-    """``opennews/0.1.0 (+https://example.vn/lien-he)``: the software and whom to tell when it misbehaves."""
-    return f"opennews/{__version__} (+{contact})" if contact else f"opennews/{__version__}"
+    """``opennews/0.1.0 (+https://example.vn/lien-he)``: the software and whom to tell when it misbehaves.
+
+    A contact written with accents (``https://báo.vn/liên-hệ``) is percent-encoded: header values
+    are ASCII on the wire, and httpx refuses to send any request with one that is not."""
+    if not contact:
+        return f"opennews/{__version__}"
+    return f"opennews/{__version__} (+{quote(contact, safe=_PRINTABLE_ASCII)})"
 
 
 @dataclass(frozen=True)
@@ -148,37 +151,6 @@ class _Answer:
     body: bytes
 
 
-class _Gunzip:
-    """gzip decoding whose output per call is bounded (zlib's ``max_length``), members one after another."""
-
-    def __init__(self) -> None:
-        self._d = zlib.decompressobj(wbits=31)
-
-    def feed(self, data: bytes, limit: int) -> bytes:
-        out: list[bytes] = []
-        made = 0
-        while data and made < limit:
-            chunk = self._d.decompress(data, limit - made)
-            out.append(chunk)
-            made += len(chunk)
-            if self._d.eof:
-                data = self._d.unused_data
-                self._d = zlib.decompressobj(wbits=31)
-            else:
-                data = self._d.unconsumed_tail
-        return b"".join(out)
-
-
-def _drain(response: httpx.Response, most: int = _CHUNK) -> None:
-    """Read a short body nobody needs (a 304's, a redirect's) so that its connection is kept;
-    one longer than ``most`` is left unread and the connection closed instead."""
-    read = 0
-    for raw in response.iter_raw(_CHUNK):
-        read += len(raw)
-        if read > most:
-            return
-
-
 class Fetcher:
     """GETs for the follower: synchronous, one ``httpx.Client`` (keep-alive), safe to share between threads."""
 
@@ -233,6 +205,8 @@ class Fetcher:
         except FetchError as exc:
             exc.url = exc.url or url
             raise
+        except ValueError as exc:  # urllib on a URL or a redirect's Location that does not parse ("http://[::1")
+            raise FetchError(f"not a valid URL: {exc}", url=url) from None
 
     def _get(self, url: str, conditional: dict[str, str]) -> Fetched:
         current, seen = urldefrag(url).url, set[str]()
@@ -272,9 +246,19 @@ class Fetcher:
         raise FetchError(f"too many redirects (more than {self.policy.max_redirects})")
 
     def _check(self, url: str, *, redirected: bool) -> None:
-        """Refuse, before any request, what no source names and what robots.txt disallows."""
-        if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).hostname:
+        """Refuse, before any request, what no source names and what robots.txt disallows.
+
+        A URL with a user name or password is refused too: an outlet's links have none, and
+        one in a redirect would send credentials nobody gave us (or spell a host otherwise)."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not an http(s) URL: {url}")
+        if parts.username is not None or parts.password is not None:
+            raise FetchError("a URL with a user name or password is not fetched")
+        try:
+            parts.port  # noqa: B018 - urllib checks the port only when asked for it
+        except ValueError as exc:
+            raise FetchError(f"not a valid URL: {exc}") from None
         if not self._allowed(url):
             raise FetchError("redirect to a host no source names" if redirected else "a host no source names")
         if not self._robots_for(url).allows(url):
@@ -373,41 +357,21 @@ class Fetcher:
     def _send(self, url: str, headers: dict[str, str], cap: int, truncate: bool) -> _Answer:
         timeout = self.policy.timeout
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            # A validator is sent back as it came: httpx read a non-ASCII one as UTF-8, and would refuse
+            # to send it as a str (UnicodeEncodeError), leaving the source failing at every poll.
+            sent = {name: value if value.isascii() else value.encode() for name, value in headers.items()}
+            with self._client.stream("GET", url, headers=sent) as response:
                 body = b""
                 if 200 <= response.status_code < 300:
-                    body = self._read(response, cap, truncate)
+                    body = read_body(response, cap, truncate=truncate, seconds=3 * timeout)
                 else:
-                    _drain(response)
+                    drain(response, timeout)
                 return _Answer(url, response.status_code, response.headers, body)
+        except BodyError as exc:
+            raise FetchError(exc.reason, transient=exc.transient) from None
         except httpx.TimeoutException:
             raise FetchError(f"timed out after {timeout:g} s", transient=True) from None
         except httpx.TransportError as exc:
             raise FetchError(f"no answer: {exc or type(exc).__name__}", transient=True) from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"not a valid URL: {exc}") from None
-
-    def _read(self, response: httpx.Response, cap: int, truncate: bool) -> bytes:
-        """The decoded body, counted as it streams; past ``cap``, a FetchError (or, ``truncate``, the first bytes)."""
-        over = f"over the {format_size(cap)} cap"
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("identity", "", "gzip", "x-gzip"):
-            raise FetchError(f"content encoding {encoding!r} was not asked for")
-        length = response.headers.get("content-length", "")
-        if encoding in ("identity", "") and length.isdigit() and int(length) > cap and not truncate:
-            raise FetchError(f"{over} (Content-Length {format_size(int(length))})")
-        gunzip = _Gunzip() if encoding in ("gzip", "x-gzip") else None
-        deadline = time.monotonic() + 3 * self.policy.timeout
-        body = bytearray()
-        try:
-            for raw in response.iter_raw(_CHUNK):
-                body += gunzip.feed(raw, cap - len(body) + 1) if gunzip else raw
-                if len(body) > cap:
-                    if truncate:
-                        return bytes(body[:cap])
-                    raise FetchError(over + (" once decoded" if gunzip else ""))
-                if time.monotonic() > deadline:
-                    raise FetchError(f"took over {3 * self.policy.timeout:g} s to send", transient=True)
-        except zlib.error as exc:
-            raise FetchError(f"gzip body unreadable: {exc}") from None
-        return bytes(body)

@@ -19,17 +19,16 @@ heavy-chrome layout.
 
 :func:`follow` runs cycles until told to stop: it waits on a :class:`threading.Event`
 (never a long sleep), so Ctrl-C or SIGTERM ends it within a second or so, after the
-request in flight; the cycle under way is finished as far as it got and logged.
+request in flight; the cycle under way is finished as far as it got and logged
+(:func:`opennews.follow.signals.stop_on_request` sets the event on a signal).
 """
 
 from __future__ import annotations
 
-import signal
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +39,23 @@ from ..ingest.readers.webpage import read_webpage
 from ..ingest.records import Document, Found, Reject
 from .discover import Item, NotASource, decode, parse
 from .fetch import Fetched, FetchError
-from .items import Seen, due_items, feed_of, merge, missed, note_item, seen_item
+from .items import RECHECKS, Seen, due_items, feed_of, merge, missed, note_item, seen_item
 from .sources import (
     FetcherLike,
     Source,
     child_validators,
+    drop_other_children,
     due,
     forget_child_validators,
     iso,
     keep_child_validators,
+    known_children,
     list_sources,
     next_due_at,
     record_poll,
 )
 
-__all__ = ["CycleReport", "FollowOptions", "LazyFetcher", "follow", "make_fetcher", "poll_cycle", "stop_on_request"]
+__all__ = ["CycleReport", "FollowOptions", "LazyFetcher", "follow", "make_fetcher", "poll_cycle"]
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -123,19 +124,38 @@ class _Cycle:
         info.format = source.kind
         try:
             return self._poll(source, info)
+        except Exception as exc:  # one outlet's bytes must not stop every other source
+            return self._failed(source, info, f"{type(exc).__name__}: {exc}")
         finally:
             self.run.end_input(info)
+
+    def _failed(self, source: Source, info: InputReport, why: str) -> SourcePoll:
+        """A poll that met what the code did not foresee (a parser's bug on odd bytes): that
+        source's error, in the run log and the sources table, like a feed that cannot be read;
+        the cycle goes on with the next source. Ctrl-C and SIGTERM are not caught here."""
+        self.run.take(Reject("source", f"could not be polled: {why}"), info)
+        record_poll(self.archive, source, self.moment, status="failed", error=why)
+        return SourcePoll(source.url, "failed", error=why)
 
     def _poll(self, source: Source, info: InputReport) -> SourcePoll:
         report = SourcePoll(source.url, "")
         try:
             got = self.fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
             items: list[Item] = []
-            if not got.not_modified:
+            children: list[str] = []
+            if got.not_modified:
+                # An index's 304 says nothing of its children: a fixed index often lists a rolling news
+                # sitemap. Each known child is asked again, conditionally (a 304 when unchanged too).
+                children = known_children(self.archive, source.url) if source.kind == "sitemap-index" else []
+            else:
                 parsed = parse(got.body, got.content_type, got.url)
                 items = parsed.items
-                for child in parsed.links if parsed.kind == "sitemap-index" else []:
-                    items.extend(self._child(child, source, info))
+                for problem in parsed.problems:
+                    self.run.take(Reject("item", problem), info)
+                children = parsed.links if parsed.kind == "sitemap-index" else []
+                drop_other_children(self.archive, source.url, children)
+            for child in children:
+                items.extend(self._child(child, source, info))
         except (FetchError, NotASource) as exc:
             why = exc.reason if isinstance(exc, FetchError) else str(exc)
             report.status, report.error = (f"HTTP {exc.status}" if getattr(exc, "status", None) else "failed"), why
@@ -188,7 +208,10 @@ class _Cycle:
             got = self.fetcher.get(url, etag=etag, last_modified=last_modified)
             if got.not_modified:
                 return []
-            items = parse(got.body, got.content_type, got.url).items
+            parsed = parse(got.body, got.content_type, got.url)
+            for problem in parsed.problems:
+                self.run.take(Reject("item", problem), info)
+            items = parsed.items
             keep_child_validators(self.archive, url, source.url, got.etag, got.last_modified)
             return items
         except (FetchError, NotASource) as exc:
@@ -244,6 +267,9 @@ class _Cycle:
                 )
         ident = article_id(url, source_from_url(url), "")
         published = feed.get("published") or (page or {}).get("published")
+        retry = None
+        if isinstance(problem, FetchError) and problem.transient:  # "later", not "never"
+            retry = max(RECHECKS[0], timedelta(seconds=problem.retry_after or 0))
         note_item(
             self.archive,
             url,
@@ -254,6 +280,7 @@ class _Cycle:
             state=state,
             error=why,
             feed=None if recheck else feed,
+            retry=retry,
         )
 
 
@@ -290,33 +317,6 @@ def poll_cycle(
                 "UPDATE follow_sources SET articles = articles + ? WHERE url = ?", (info.added + info.updated, poll.url)
             )
     return report
-
-
-@contextmanager
-def stop_on_request(stop: threading.Event) -> Iterator[None]:
-    """While following, the first Ctrl-C/SIGTERM/SIGHUP sets ``stop`` (the cycle under way ends
-    after the request in flight, and is logged); a second one interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    names = ("SIGINT", "SIGTERM", "SIGHUP")
-    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
-    replaced = {s: h for s in signums if (h := signal.getsignal(s)) in (signal.SIG_DFL, signal.default_int_handler)}
-
-    def handle(signum: int, frame: object) -> None:
-        if stop.is_set():
-            from ..ingest.stopping import Stopped
-
-            raise KeyboardInterrupt if signum == signal.SIGINT else Stopped(signum)
-        stop.set()
-
-    for s in replaced:
-        signal.signal(s, handle)
-    try:
-        yield
-    finally:
-        for s, h in replaced.items():
-            signal.signal(s, h)
 
 
 def follow(

@@ -90,13 +90,22 @@ def note_item(
     error: str | None = None,
     fetched: bool = True,
     feed: dict[str, Any] | None = None,
+    retry: timedelta | None = None,
 ) -> Seen:
-    """Record that ``url`` was seen (and, with ``fetched``, checked) at ``moment``."""
+    """Record that ``url`` was seen (and, with ``fetched``, checked) at ``moment``.
+
+    ``retry``: the page could not be had for now (a 5xx, a time-out, its host backed off), so
+    it is asked again after that long even past the 48-hour schedule, up to as many checks as
+    the schedule has; an old article met during an outlet's outage would otherwise keep only
+    its feed's summary, or be lost when the source gives no text."""
     old = seen_item(archive, url)
     first = _moment(old.first_seen) if old else moment
     assert first is not None
     published = published or (old.published if old else None)
     nxt = next_check(published, first, moment)
+    checks = (old.checks if old else 0) + (1 if fetched else 0)
+    if retry is not None and checks <= len(RECHECKS):
+        nxt = min(nxt, moment + retry) if nxt else moment + retry
     archive.execute(
         "INSERT INTO follow_items (url, source, article_id, published, first_seen, last_checked, checks, "
         "next_check, state, last_error, feed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -111,7 +120,7 @@ def note_item(
             published,
             iso(first),
             iso(moment) if fetched else (old.last_checked if old else None),
-            (old.checks if old else 0) + (1 if fetched else 0),
+            checks,
             iso(nxt) if nxt else None,
             state,
             error,

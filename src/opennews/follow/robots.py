@@ -18,19 +18,63 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
 from protego import Protego
 
-__all__ = ["AGENT", "MAX_CRAWL_DELAY", "MAX_ROBOTS_BYTES", "Robots", "RobotsCache", "origin_of", "robots_url"]
+__all__ = [
+    "AGENT",
+    "MAX_CRAWL_DELAY",
+    "MAX_ROBOTS_BYTES",
+    "Robots",
+    "RobotsCache",
+    "ascii_host",
+    "origin_of",
+    "robots_url",
+]
 
 AGENT = "opennews"
 MAX_ROBOTS_BYTES = 500 << 10
 MAX_CRAWL_DELAY = 60.0  # a Crawl-delay above this is read as this: a minute between requests is polite enough
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def ascii_host(host: str) -> str:
+    """A host name as it goes on the wire: lower case, no trailing dot, IDNA (UTS 46) for a name
+    outside ASCII, as httpx sends it (``báo.vn`` → ``xn--bo-mia.vn``; a full-width ``。`` is a
+    dot). One spelling per host, so that an outlet's links in Unicode and in punycode are one
+    host to be polite to and one site the sources name. Label by label, so that an ASCII label
+    IDNA would refuse (``a_b``) leaves the others encoded; a label it refuses stays as it is."""
+    host = host.lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        host = idna.uts46_remap(host, std3_rules=False).rstrip(".")
+    except (idna.IDNAError, UnicodeError):
+        return host
+    return ".".join(label if label.isascii() else _alabel(label) for label in host.split("."))
+
+
+def _alabel(label: str) -> str:
+    try:
+        return idna.alabel(label).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return label
+
+
 def origin_of(url: str) -> str:
-    """``https://Example.vn:443/a?b`` → ``https://example.vn:443``: robots.txt is per scheme, host and port."""
+    """``https://User@Example.vn.:443/a?b`` → ``https://example.vn``: robots.txt is per scheme, host
+    and port, and so is politeness. The host is keyed however a URL spells it (case, a trailing
+    dot, the default port written out, a user name), so that a redirect or a child sitemap spelt
+    another way neither skips the delay nor asks for robots.txt again. Raises ValueError for a
+    port that is not one (the fetcher refuses those before asking this)."""
     parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    scheme = parts.scheme.lower()
+    host = ascii_host(parts.hostname or "")
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{scheme}://{host}:{port}"
 
 
 def robots_url(url: str) -> str:

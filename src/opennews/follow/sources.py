@@ -22,6 +22,7 @@ from ..archive import Archive, ArchiveError
 from ..article import canonical_url, source_from_url
 from .discover import NotASource, parse
 from .fetch import Fetched, FetchError
+from .robots import ascii_host
 
 __all__ = [
     "DEFAULT_EVERY",
@@ -31,6 +32,7 @@ __all__ = [
     "allowed_for",
     "get_source",
     "list_sources",
+    "named_by",
     "remove_source",
     "site_of",
 ]
@@ -80,11 +82,11 @@ def _now() -> datetime:
 def site_of(url: str) -> str:
     """The site a URL belongs to: its registrable domain (rss.example.vn and www.example.vn
     are both example.vn), or the address itself for an IP host."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    host = ascii_host(urlsplit(url).hostname or "")
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return source_from_url(url)
+        return source_from_url(f"http://{host}/")
     return host
 
 
@@ -98,17 +100,51 @@ def get_source(archive: Archive, url: str) -> Source | None:
     return Source(*row) if row else None
 
 
+_WEB_PORTS = {"http": 80, "https": 443}
+
+
+def _port(url: str) -> int | None:
+    """The port a URL reaches (80 or 443 when it names none); None for a port that is not one."""
+    parts = urlsplit(url)
+    try:
+        return parts.port or _WEB_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+
+
+def named_by(url: str, source: str) -> bool:
+    """Whether a source's URL names ``url``'s host: the same site, on a web port (80, 443) for a
+    site with a name, or on the port the source itself uses. An item link to another port
+    (``example.vn:6379``, ``127.0.0.1:22``) reaches another service than the outlet's web site."""
+    if site_of(url) != site_of(source):
+        return False
+    port = _port(url)
+    if port is not None and port == _port(source):
+        return True
+    return port in _WEB_PORTS.values() and not _is_ip(urlsplit(source).hostname or "")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def allowed_for(archive: Archive) -> Callable[[str], bool]:
-    """Whether fetching may reach a URL: its site is a source's site. Asked afresh each time
-    (a small indexed table), so a source added while following widens it at once."""
+    """Whether fetching may reach a URL: a source names its host (:func:`named_by`). Asked afresh
+    each time (a small indexed table), so a source added while following widens it at once."""
 
     def allowed(url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return False
+        except ValueError:  # "http://[::1": not a URL at all
             return False
-        site = site_of(url)
         rows = archive.execute("SELECT url, via FROM follow_sources").fetchall()
-        return any(site_of(u) == site or (via and site_of(via) == site) for u, via in rows)
+        return any(named_by(url, u) or (via and named_by(url, via)) for u, via in rows)
 
     return allowed
 
@@ -256,6 +292,18 @@ def child_validators(archive: Archive, url: str) -> tuple[str | None, str | None
     """The ETag and Last-Modified a sitemap index's child last answered with."""
     row = archive.execute("SELECT etag, last_modified FROM follow_sitemaps WHERE url = ?", (url,)).fetchone()
     return (row[0], row[1]) if row else (None, None)
+
+
+def known_children(archive: Archive, source: str) -> list[str]:
+    """The child sitemaps a sitemap index listed when it was last read in full."""
+    rows = archive.execute("SELECT url FROM follow_sitemaps WHERE source = ? ORDER BY url", (source,)).fetchall()
+    return [row[0] for row in rows]
+
+
+def drop_other_children(archive: Archive, source: str, listed: list[str]) -> None:
+    """Forget the child sitemaps an index no longer lists, so that its 304s stop asking for them."""
+    for url in set(known_children(archive, source)) - set(listed):
+        archive.execute("DELETE FROM follow_sitemaps WHERE url = ? AND source = ?", (url, source))
 
 
 def keep_child_validators(archive: Archive, url: str, source: str, etag: str | None, last_modified: str | None) -> None:

@@ -32,15 +32,19 @@ _ELLIPSIS = ("...", "…")
 
 
 def _jsonld_article(blocks: list[str]) -> dict[str, Any] | None:
+    """The first NewsArticle of the page's JSON-LD blocks. A block nested past Python's recursion
+    limit (a thousand ``[``, cheap to write) is passed over like one that does not parse, so the
+    page is read by its HTML instead of the reader failing on it."""
     for block in blocks:
         try:
             data = json.loads(block)
-        except json.JSONDecodeError:
+            graph = data.get("@graph", [data]) if isinstance(data, dict) else []
+            candidates = data if isinstance(data, list) else graph
+            for item in candidates:
+                if isinstance(item, dict) and shape_of(item) == "jsonld":
+                    return map_object(item)
+        except (json.JSONDecodeError, RecursionError):
             continue
-        candidates = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
-        for item in candidates:
-            if isinstance(item, dict) and shape_of(item) == "jsonld":
-                return map_object(item)
     return None
 
 
