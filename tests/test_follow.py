@@ -161,6 +161,18 @@ def test_news_sitemap_newest_first_and_index_children() -> None:
     assert parsed.links == [f"https://example.vn/sitemap-{d}.xml" for d in (5, 4, 3)]  # newest, bounded
 
 
+def test_a_sitemap_s_paths_are_read_against_its_address() -> None:
+    """The protocol asks for absolute URLs; a sitemap giving paths still names its own site."""
+    ns = "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'"
+    urlset = f"<urlset {ns}><url><loc>/bai/moi.html</loc></url><url><loc>http://[::1</loc></url></urlset>"
+    parsed = parse(urlset.encode(), "application/xml", "https://example.vn/tin/news.xml")
+    assert [i.url for i in parsed.items] == ["https://example.vn/bai/moi.html", "http://[::1"]
+    index = f"<sitemapindex {ns}><sitemap><loc>tin-2.xml</loc></sitemap></sitemapindex>"
+    assert parse(index.encode(), "application/xml", "https://example.vn/tin/index.xml").links == [
+        "https://example.vn/tin/tin-2.xml"
+    ]
+
+
 def test_sitemap_entities_are_not_expanded() -> None:
     bomb = (
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lollollollollollollollollollol">'

@@ -111,9 +111,9 @@ def parse(body: bytes, content_type: str, url: str) -> Parsed:
         items = _feed_items(body, content_type, url, problems)
         return Parsed("atom" if root == "feed" else "rss", items, problems=problems)
     if root == "urlset":
-        return Parsed("sitemap", _sitemap_items(stripped))
+        return Parsed("sitemap", _sitemap_items(stripped, url))
     if root == "sitemapindex":
-        return Parsed("sitemap-index", links=_index_children(stripped))
+        return Parsed("sitemap-index", links=_index_children(stripped, url))
     if root == "html" or b"<html" in stripped[:4096].lower():
         links = feed_links(decode(body, content_type), url)
         if not links:
@@ -224,13 +224,23 @@ def _when(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _sitemap_items(body: bytes) -> list[Item]:
+def _absolute(base: str, loc: str) -> str:
+    """A sitemap's ``<loc>`` as an absolute URL: the protocol asks for one, some sitemaps
+    give a path. One that does not parse is kept as it is, to be refused with its reason."""
+    try:
+        return urljoin(base, loc)
+    except ValueError:
+        return loc
+
+
+def _sitemap_items(body: bytes, url: str) -> list[Item]:
     root = _xml(body)
     out: list[Item] = []
     for node in root.iterfind(_clark("s:url", etree.QName(root).namespace)):
         loc = _text(node, "s:loc")
         if not loc:
             continue
+        loc = _absolute(url, loc)
         keywords = _text(node, "n:news/n:keywords")
         fields = {
             "url": loc,
@@ -243,10 +253,10 @@ def _sitemap_items(body: bytes) -> list[Item]:
     return out[:MAX_ITEMS]
 
 
-def _index_children(body: bytes) -> list[str]:
+def _index_children(body: bytes, url: str) -> list[str]:
     root = _xml(body)
     children = [
-        (loc, _when(_text(node, "s:lastmod")))
+        (_absolute(url, loc), _when(_text(node, "s:lastmod")))
         for node in root.iterfind(_clark("s:sitemap", etree.QName(root).namespace))
         if (loc := _text(node, "s:loc"))
     ]
