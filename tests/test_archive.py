@@ -18,13 +18,15 @@ def art(body: str = "Nội dung.", **kw: object):
 
 
 @pytest.fixture
-def archive(tmp_path: Path):
-    with Archive.open(tmp_path / "a.sqlite3") as a:
+def archive(archive_target: str | Path):
+    """An empty archive on each backend (see ``archive_target`` in conftest)."""
+    with Archive.open(archive_target) as a:
         yield a
 
 
-def test_wal_mode(archive: Archive) -> None:
-    assert archive._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_wal_mode(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        assert archive._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_same_content_is_unchanged_and_changed_content_is_a_new_version(archive: Archive) -> None:
@@ -90,21 +92,20 @@ def test_run_log_counts(archive: Archive) -> None:
     assert logged["inputs"][0]["input"] == "x.ndjson"
 
 
-def test_a_run_whose_process_is_gone_reads_died(archive: Archive, tmp_path: Path) -> None:
+def test_a_run_whose_process_is_gone_reads_died(archive: Archive, archive_target: str | Path) -> None:
     """A run started by a process killed outright reads "died", and is logged so by the
     next run; a run of a live process, or of another machine, still reads "running"."""
-    assert archive.path is not None
     code = (
         "import os, sys; from opennews.archive import Archive; "
         "a = Archive.open(sys.argv[1]); a.start_run('ingest killed'); a.close(); os._exit(9)"
     )
-    subprocess.run([sys.executable, "-c", code, str(archive.path)], check=False)
+    subprocess.run([sys.executable, "-c", code, str(archive_target)], check=False)
     archive.start_run("ingest alive")
     other = archive.start_run("ingest elsewhere")
-    archive._conn.execute("UPDATE runs SET owner = 'another-host - 1 1' WHERE run_id = ?", (other,))
+    archive.execute("UPDATE runs SET owner = 'another-host - 1 1' WHERE run_id = ?", (other,))
     status = {r["command"]: r["status"] for r in archive.runs()}
     assert status == {"ingest killed": "died", "ingest alive": "running", "ingest elsewhere": "running"}
-    stored = dict(archive._conn.execute("SELECT command, status FROM runs").fetchall())
+    stored = dict(archive.execute("SELECT command, status FROM runs").fetchall())
     assert stored["ingest killed"] == "died", "start_run records what it found"
     assert processes.alive(processes.own_mark())
     pid, ticks = processes.own_mark().split(" ")[2:]
