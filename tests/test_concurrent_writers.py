@@ -1,0 +1,85 @@
+"""Several processes writing one PostgreSQL archive at once: the union of what they wrote,
+each article added once and versioned once per change, and a change log that a reader
+following it during the writes sees whole (no sequence number committed behind its back)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from opennews.archive import Archive
+from postgres import Cluster
+
+WRITER = r"""
+import os, sys, time
+from opennews.archive import Archive
+from opennews.article import make_article
+
+url, tag, first, last, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def art(i):
+    # the overlap (30..59) is written by both, each with its own text there: one adds it, the other updates it
+    body = f"Bài {i}, bản {tag}." if 30 <= i < 60 else f"Bài {i}."
+    return make_article({"url": f"https://tinmau.example/a/{i}.html", "title": f"Tiêu đề {i}", "body": body,
+                         "ingested_at": "2024-05-01T00:00:00+00:00"})
+arts = [art(i) for i in range(first, last)]
+with Archive.open(url) as archive:
+    run = archive.start_run(f"writer {tag}")
+    while not os.path.exists(go):
+        time.sleep(0.005)
+    for n in range(0, len(arts), 3):
+        batch = arts[n : n + 3]
+        archive.upsert_batch(batch, run_id=run, fingerprints=[a.id.encode() + tag.encode() for a in batch])
+    archive.finish_run(run)
+"""
+
+
+def test_two_writers_leave_the_union_and_a_followable_log(postgres_cluster: Cluster, tmp_path: Path) -> None:
+    url = postgres_cluster.new_database()
+    Archive.open(url).close()  # the schema made once, before the race
+    go = tmp_path / "go"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, url, tag, str(first), str(last), str(go)])
+        for tag, first, last in (("A", 0, 60), ("B", 30, 90))
+    ]
+    seen: list[tuple[int, str, str]] = []
+    done = threading.Event()
+
+    def follow() -> None:  # a reader moving its cursor while the writers commit
+        with Archive.open(url, readonly=True) as reader:
+            cursor = 0
+            while True:
+                last_round = done.is_set()
+                for change in reader.changes_since(cursor):
+                    seen.append(change)
+                    cursor = change[0]
+                if last_round:
+                    return
+                time.sleep(0.002)
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    time.sleep(0.5)  # both connected and waiting
+    go.touch()
+    codes = [w.wait(timeout=60) for w in writers]
+    done.set()
+    follower.join(timeout=30)
+    assert codes == [0, 0]
+
+    with Archive.open(url, readonly=True) as archive:
+        assert archive.count() == 90
+        log = archive.changes_since(0)
+        kinds: dict[str, list[str]] = {}
+        for _, article_id, kind in log:
+            kinds.setdefault(article_id, []).append(kind)
+        assert len(kinds) == 90
+        overlap = {archive.get_record(i)["url"].rsplit("/", 1)[1] for i, k in kinds.items() if k == ["add", "update"]}
+        assert overlap == {f"{i}.html" for i in range(30, 60)}
+        assert all(k in (["add"], ["add", "update"]) for k in kinds.values())
+        for article_id, k in kinds.items():
+            assert [v["version"] for v in archive.history(article_id)] == [1, 2][: len(k)]
+        assert sum(r["added"] + r["updated"] + r["unchanged"] for r in archive.runs()) == 120
+    assert seen == log, "the follower saw every change, in the log's order"
+    assert [s for s, _, _ in log] == sorted({s for s, _, _ in log})
