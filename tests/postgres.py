@@ -107,7 +107,11 @@ def _start() -> tuple[Cluster | None, str, Path | None]:
     if done.returncode:
         return None, f"initdb failed: {done.stderr.strip().splitlines()[-1:]}", top
     port = _free_port()
-    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    # Room for the idle connections each test database's pool keeps for a minute (opennews.database).
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=300 "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
     done = _run(prefix, [str(found / "pg_ctl"), "-D", str(data), "-l", str(top / "log"), "-o", options, "-w", "start"])
     if done.returncode:
         return None, f"PostgreSQL did not start: {done.stderr.strip() or done.stdout.strip()}", top

@@ -128,3 +128,22 @@ def test_failed_batch_rolls_back_whole(archive: Archive) -> None:
 def test_readonly_open_of_a_missing_archive(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no archive"):
         Archive.open(tmp_path / "none.sqlite3", readonly=True)
+
+
+def test_postgresql_connections_are_pooled_and_come_back_clean(postgres_cluster) -> None:
+    """A process's opens of one PostgreSQL archive share a pool: the second open on borrows a
+    connection given back by an earlier close, which gets it without an open transaction
+    (nor the write lock of one left unfinished)."""
+    url = postgres_cluster.new_database()
+    Archive.open(url).close()  # the first open connects directly, then the pool exists
+    with Archive.open(url) as a:
+        pid = a.execute("SELECT pg_backend_pid()").fetchone()[0]
+        a._db.begin(write=True)  # left open: close must not hand it on like this
+        a.execute("INSERT INTO meta (key, value) VALUES ('half', 'done')")
+    with Archive.open(url) as b:
+        assert b.execute("SELECT pg_backend_pid()").fetchone()[0] == pid
+        assert not b._db.in_transaction
+        assert b.execute("SELECT value FROM meta WHERE key = 'half'").fetchone() is None
+        assert b.upsert_batch([art()]).statuses == ["added"]  # the write lock is free
+    with Archive.open(url, readonly=True) as reader, pytest.raises(Exception, match="read-only"):
+        reader.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")

@@ -14,8 +14,10 @@ a ``postgresql://`` URL is opened, so a one-machine install never loads it.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from itertools import count
@@ -29,6 +31,12 @@ __all__ = ["Database", "DatabaseMissing", "is_url", "open_database", "redact"]
 #: (``pg_advisory_xact_lock``): the counterpart of SQLite's ``BEGIN IMMEDIATE``. Any
 #: number works as long as every opennews agrees on it; this one spells "opennews".
 WRITE_LOCK = 0x6F70656E6E657773
+
+#: Connections one process keeps open to one PostgreSQL archive (per URL, read-only or not).
+#: Every ``Archive.open`` borrows one and ``close`` gives it back: the web app opens an
+#: archive per write request and per export, and a connection costs a round trip or three
+#: (more with TLS) and a server process to start.
+POOL_SIZE = 8
 
 
 class DatabaseMissing(Exception):
@@ -210,6 +218,45 @@ def to_postgres_ddl(sql: str) -> str:
     return sql
 
 
+_pools: dict[tuple[int, str, bool], Any] = {}
+_pools_lock = threading.Lock()
+
+
+def _connect_args(readonly: bool) -> dict[str, Any]:
+    return {
+        "autocommit": True,
+        "options": "-c default_transaction_read_only=on" if readonly else "",
+        "connect_timeout": 10,
+    }
+
+
+def _pool(url: str, readonly: bool, *, make: bool) -> Any | None:
+    """The process's pool for this archive; with ``make``, made if there is none yet.
+
+    The first open of an archive connects directly and makes the pool only once that
+    worked, so that a wrong URL or a server down is reported at once, with libpq's reason,
+    rather than after the pool's wait. Pools are per process (a forked child makes its own);
+    a connection idle for a minute is closed, so an idle process holds none for long."""
+    key = (os.getpid(), url, readonly)
+    with _pools_lock:
+        if key in _pools or not make:
+            return _pools.get(key)
+        from psycopg_pool import ConnectionPool
+
+        _pools[key] = pool = ConnectionPool(
+            url,
+            kwargs=_connect_args(readonly),
+            min_size=0,
+            max_size=POOL_SIZE,
+            max_idle=60,
+            open=True,
+            check=ConnectionPool.check_connection,  # a server restarted meanwhile costs a reconnect, not an error
+            reset=lambda conn: conn.execute("CLOSE ALL"),  # no export's cursor outlives its archive
+            name=f"opennews {redact(url)}",
+        )
+        return pool
+
+
 class PostgresDatabase:
     """One psycopg connection in autocommit mode; a transaction is begun explicitly, so a
     read outside one sees the latest committed state, as with SQLite.
@@ -230,9 +277,10 @@ class PostgresDatabase:
     order = "pos"
     path: Path | None = None
 
-    def __init__(self, conn: Any, url: str) -> None:
+    def __init__(self, conn: Any, url: str, pool: Any = None) -> None:
         self.conn = conn
         self.where = redact(url)
+        self._pool = pool
         self._cursors = count()
 
     @classmethod
@@ -241,14 +289,18 @@ class PostgresDatabase:
             import psycopg
         except ImportError:
             raise DatabaseMissing("a PostgreSQL archive needs psycopg: pip install 'opennews[postgres]'") from None
-        options = "-c default_transaction_read_only=on" if readonly else ""
+        pool = _pool(url, readonly, make=False)
         try:
-            conn = psycopg.connect(url, autocommit=True, options=options, connect_timeout=10)
-        except psycopg.Error as exc:
+            if pool is None:
+                conn = psycopg.connect(url, **_connect_args(readonly))
+                _pool(url, readonly, make=True)
+            else:
+                conn = pool.getconn(timeout=10)
+        except Exception as exc:  # psycopg.Error, or the pool's timeout
             raise DatabaseMissing(f"cannot reach the archive at {redact(url)}: {str(exc).strip()}") from None
-        db = cls(conn, url)
+        db = cls(conn, url, pool)
         if readonly and not db.has_table("meta"):
-            conn.close()
+            db.close()
             raise DatabaseMissing(f"no archive in the database {redact(url)}")
         return db
 
@@ -322,4 +374,9 @@ class PostgresDatabase:
         return int(self.conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
 
     def close(self) -> None:
-        self.conn.close()
+        """Give the connection back to the pool (which rolls back what was left open), or close it."""
+        if self._pool is not None:
+            self._pool.putconn(self.conn)
+            self._pool = None
+        else:
+            self.conn.close()
