@@ -126,3 +126,35 @@ def test_the_archive_reads_the_same(both) -> None:
     assert len(seen[0]["ids"]) == 43 and seen[0]["stats"]["versions"] == 4
     assert [k for _, _, k in seen[0]["changes"]].count("update") == 3
     assert seen[0]["sources"] == sorted(SOURCES)  # byte order, whatever the server's locale
+
+
+def test_the_home_keeps_only_derived_parts(both) -> None:
+    _, (pg_home, _) = both
+    assert not list(pg_home.glob("*.sqlite3*"))
+    assert (pg_home / "index").is_dir() and (pg_home / "feeds").is_dir()  # synced after the withdrawals
+
+
+def test_the_database_is_chosen_by_flag_or_environment(
+    postgres_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from opennews.settings import Settings
+
+    url = postgres_cluster.new_database()
+    env = {"OPENNEWS_HOME": str(tmp_path), "OPENNEWS_DATABASE_URL": url}
+    assert Settings.from_env(environ=env).archive_target == url
+    assert Settings.from_env(environ=env, database="postgresql://elsewhere/db").archive_target == (
+        "postgresql://elsewhere/db"
+    )
+    assert Settings.from_env(environ={"OPENNEWS_HOME": str(tmp_path)}).archive_target == tmp_path / "opennews.sqlite3"
+    with pytest.raises(ValueError, match="postgresql:// URL"):
+        Settings.from_env(environ=env, database="mysql://x/y")
+
+    monkeypatch.setenv("OPENNEWS_DATABASE_URL", url.replace("postgres@", "postgres:sekret@"))
+    assert main(["--home", str(tmp_path), "stats"]) == 1
+    err = capsys.readouterr().err
+    assert "no archive in the database" in err and "sekret" not in err and ":***@" in err
+    assert main(["--home", str(tmp_path), "demo", "--articles", "12"]) == 0
+    capsys.readouterr()
+    assert main(["--home", str(tmp_path), "stats", "--json"]) == 0
+    assert orjson.loads(capsys.readouterr().out)["articles"] == 12
+    assert not list(tmp_path.glob("*.sqlite3*"))
