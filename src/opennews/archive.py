@@ -500,7 +500,8 @@ class Archive:
 
     def id_hashes(self) -> Iterator[tuple[str, str]]:
         """(id, content_hash) of every current article: what an index must hold."""
-        yield from self._db.execute("SELECT id, content_hash FROM articles")
+        for rows in self._db.stream("SELECT id, content_hash FROM articles", (), 10_000):
+            yield from rows
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
