@@ -83,3 +83,34 @@ def test_two_writers_leave_the_union_and_a_followable_log(postgres_cluster: Clus
         assert sum(r["added"] + r["updated"] + r["unchanged"] for r in archive.runs()) == 120
     assert seen == log, "the follower saw every change, in the log's order"
     assert [s for s, _, _ in log] == sorted({s for s, _, _ in log})
+
+
+OPENER = r"""
+import os, sys, time
+from opennews.archive import Archive
+url, go = sys.argv[1], sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.002)
+with Archive.open(url) as archive:
+    print(archive.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+"""
+
+
+def test_processes_opening_a_new_database_at_once_make_its_schema_once(
+    postgres_cluster: Cluster, tmp_path: Path
+) -> None:
+    """The schema's steps run under the write lock, and a process that waited for it finds
+    them done: no "relation already exists" for the ones that lost the race."""
+    from opennews.schema import SCHEMA_VERSION
+
+    url = postgres_cluster.new_database()
+    go = tmp_path / "go"
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, url, str(go)], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    outs = [p.communicate(timeout=60) for p in openers]
+    assert [p.returncode for p in openers] == [0, 0, 0, 0]
+    assert [out.strip() for out, _ in outs] == [str(SCHEMA_VERSION)] * 4
