@@ -114,3 +114,55 @@ def test_processes_opening_a_new_database_at_once_make_its_schema_once(
     outs = [p.communicate(timeout=60) for p in openers]
     assert [p.returncode for p in openers] == [0, 0, 0, 0]
     assert [out.strip() for out, _ in outs] == [str(SCHEMA_VERSION)] * 4
+
+
+def test_two_ingests_of_overlapping_files_leave_exactly_the_union(postgres_cluster: Cluster, tmp_path: Path) -> None:
+    """``opennews ingest`` from two homes into one PostgreSQL archive at once, the files
+    sharing a third of their articles: every article once, at version 1, one "add" each."""
+    import orjson
+
+    url = postgres_cluster.new_database()
+    Archive.open(url).close()
+
+    def record(i: int) -> bytes:
+        fields = {"url": f"https://tinmau.example/b/{i}.html", "title": f"Tin {i}", "body": f"Nội dung tin {i}."}
+        return orjson.dumps(fields) + b"\n"
+
+    files = []
+    for name, numbers in (("a", range(0, 300)), ("b", range(200, 500))):
+        path = tmp_path / f"{name}.ndjson"
+        path.write_bytes(b"".join(record(i) for i in numbers))
+        files.append((tmp_path / f"home-{name}", path))
+    ingests = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "opennews",
+                "--home",
+                str(home),
+                "--database",
+                url,
+                "ingest",
+                "--quiet",
+                "--no-index",
+                "--no-dumps",
+                "--batch-size",
+                "20",
+                str(path),
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for home, path in files
+    ]
+    results = [p.communicate(timeout=120) for p in ingests]
+    assert [p.returncode for p in ingests] == [0, 0], [err for _, err in results]
+    with Archive.open(url, readonly=True) as archive:
+        assert archive.count() == 500
+        log = archive.changes_since(0)
+        assert len(log) == 500 and {k for _, _, k in log} == {"add"} and len({i for _, i, _ in log}) == 500
+        assert archive.stats()["versions"] == 0
+        runs = archive.runs()
+        assert len(runs) == 2 and all(r["status"] == "done" for r in runs)
+        assert sum(r["added"] for r in runs) == 500 and sum(r["unchanged"] for r in runs) == 100
