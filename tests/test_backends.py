@@ -158,3 +158,34 @@ def test_the_database_is_chosen_by_flag_or_environment(
     assert main(["--home", str(tmp_path), "stats", "--json"]) == 0
     assert orjson.loads(capsys.readouterr().out)["articles"] == 12
     assert not list(tmp_path.glob("*.sqlite3*"))
+
+
+def test_the_web_app_reads_a_postgresql_archive(both) -> None:
+    """The app's reads (search, an article, its history, feeds, the streamed export) on the
+    home whose archive is in PostgreSQL answer as on the SQLite one."""
+    from starlette.testclient import TestClient
+
+    from opennews.settings import Settings
+    from opennews.web import create_app
+
+    answers = []
+    for home, target in both:
+        settings = Settings(home, target if isinstance(target, str) else None)
+        with TestClient(create_app(settings)) as client:
+            found = client.get("/api/search", params={"q": "thuy dien", "limit": "50", "sort": "newest"}).json()
+            first = found["results"][0]["id"]
+            article = client.get(f"/api/articles/{first}").json()
+            export = client.get("/api/export", params={"q": "Hà Nội"})
+            feed = client.get("/feeds/latest.atom")
+            assert export.status_code == 200 and feed.status_code == 200
+            answers.append(
+                (
+                    [r["id"] for r in found["results"]],
+                    article.get("title"),
+                    article.get("versions") or article.get("history"),
+                    export.content,
+                    feed.content.count(b"<entry>"),
+                )
+            )
+    assert answers[0] == answers[1]
+    assert len(answers[0][0]) == 43 and answers[0][3].count(b"\n") == 43
