@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from opennews.cli import main
+from postgres import Cluster, postgres_cluster  # noqa: F401  (a fixture, offered to every test module)
 from webhome import NamesHome, WebHome, build_names_home, build_web_home
 
 if TYPE_CHECKING:
@@ -28,6 +29,19 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def archive_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a new, empty archive is: a SQLite file, then a database of the session's
+    PostgreSQL cluster (the test is skipped, or fails under CI, when that cannot start)."""
+    if request.param == "sqlite":
+        return tmp_path / "archive.sqlite3"
+    cluster: Cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.new_database()
 
 
 @pytest.fixture

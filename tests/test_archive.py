@@ -18,13 +18,15 @@ def art(body: str = "Nội dung.", **kw: object):
 
 
 @pytest.fixture
-def archive(tmp_path: Path):
-    with Archive.open(tmp_path / "a.sqlite3") as a:
+def archive(archive_target: str | Path):
+    """An empty archive on each backend (see ``archive_target`` in conftest)."""
+    with Archive.open(archive_target) as a:
         yield a
 
 
-def test_wal_mode(archive: Archive) -> None:
-    assert archive._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_wal_mode(tmp_path: Path) -> None:
+    with Archive.open(tmp_path / "a.sqlite3") as archive:
+        assert archive._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_same_content_is_unchanged_and_changed_content_is_a_new_version(archive: Archive) -> None:
@@ -90,21 +92,20 @@ def test_run_log_counts(archive: Archive) -> None:
     assert logged["inputs"][0]["input"] == "x.ndjson"
 
 
-def test_a_run_whose_process_is_gone_reads_died(archive: Archive, tmp_path: Path) -> None:
+def test_a_run_whose_process_is_gone_reads_died(archive: Archive, archive_target: str | Path) -> None:
     """A run started by a process killed outright reads "died", and is logged so by the
     next run; a run of a live process, or of another machine, still reads "running"."""
-    assert archive.path is not None
     code = (
         "import os, sys; from opennews.archive import Archive; "
         "a = Archive.open(sys.argv[1]); a.start_run('ingest killed'); a.close(); os._exit(9)"
     )
-    subprocess.run([sys.executable, "-c", code, str(archive.path)], check=False)
+    subprocess.run([sys.executable, "-c", code, str(archive_target)], check=False)
     archive.start_run("ingest alive")
     other = archive.start_run("ingest elsewhere")
-    archive._conn.execute("UPDATE runs SET owner = 'another-host - 1 1' WHERE run_id = ?", (other,))
+    archive.execute("UPDATE runs SET owner = 'another-host - 1 1' WHERE run_id = ?", (other,))
     status = {r["command"]: r["status"] for r in archive.runs()}
     assert status == {"ingest killed": "died", "ingest alive": "running", "ingest elsewhere": "running"}
-    stored = dict(archive._conn.execute("SELECT command, status FROM runs").fetchall())
+    stored = dict(archive.execute("SELECT command, status FROM runs").fetchall())
     assert stored["ingest killed"] == "died", "start_run records what it found"
     assert processes.alive(processes.own_mark())
     pid, ticks = processes.own_mark().split(" ")[2:]
@@ -127,3 +128,22 @@ def test_failed_batch_rolls_back_whole(archive: Archive) -> None:
 def test_readonly_open_of_a_missing_archive(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no archive"):
         Archive.open(tmp_path / "none.sqlite3", readonly=True)
+
+
+def test_postgresql_connections_are_pooled_and_come_back_clean(postgres_cluster) -> None:
+    """A process's opens of one PostgreSQL archive share a pool: the second open on borrows a
+    connection given back by an earlier close, which gets it without an open transaction
+    (nor the write lock of one left unfinished)."""
+    url = postgres_cluster.new_database()
+    Archive.open(url).close()  # the first open connects directly, then the pool exists
+    with Archive.open(url) as a:
+        pid = a.execute("SELECT pg_backend_pid()").fetchone()[0]
+        a._db.begin(write=True)  # left open: close must not hand it on like this
+        a.execute("INSERT INTO meta (key, value) VALUES ('half', 'done')")
+    with Archive.open(url) as b:
+        assert b.execute("SELECT pg_backend_pid()").fetchone()[0] == pid
+        assert not b._db.in_transaction
+        assert b.execute("SELECT value FROM meta WHERE key = 'half'").fetchone() is None
+        assert b.upsert_batch([art()]).statuses == ["added"]  # the write lock is free
+    with Archive.open(url, readonly=True) as reader, pytest.raises(Exception, match="read-only"):
+        reader.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")

@@ -267,7 +267,7 @@ class Clock:
         return self.moment
 
 
-def test_poll_cycle_follows_a_feed_into_the_archive(site: Site, tmp_path: Path) -> None:
+def test_poll_cycle_follows_a_feed_into_the_archive(archive_target: str | Path, site: Site, tmp_path: Path) -> None:
     base = site.base_url
     site.put("/a.html", jsonld_page(base + "/a.html", "Xe buýt điện nối hai bến", BODY_1, T0.isoformat()))
     site.put("/b.html", og_page("Mưa lớn gây ngập", BODY_2))
@@ -282,7 +282,7 @@ def test_poll_cycle_follows_a_feed_into_the_archive(site: Site, tmp_path: Path) 
                                          "</link><description>x</description></item></channel>")  # fmt: skip
     site.put("/rss.xml", feed_text, "application/rss+xml")
     clock = Clock(T0)
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         allowed = allowed_for(archive)
         fetcher = QuickFetcher(lambda url: allowed(url) or url == feed)
         [source] = add_source(archive, fetcher, feed, name="Báo Thử", every=10, now=clock)
@@ -347,10 +347,10 @@ def _record(archive: Archive, url: str) -> dict:
     raise AssertionError(f"no article for {url}")
 
 
-def test_failed_poll_backs_off_and_is_a_reject(site: Site, tmp_path: Path) -> None:
+def test_failed_poll_backs_off_and_is_a_reject(archive_target: str | Path, site: Site, tmp_path: Path) -> None:
     feed = site.put("/rss.xml", rss(site.base_url, []), "application/rss+xml")
     clock = Clock(T0)
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         allowed = allowed_for(archive)
         add_source(archive, QuickFetcher(lambda url: True), feed, every=15, now=clock)
         site.put("/rss.xml", "", status=503)
@@ -364,12 +364,12 @@ def test_failed_poll_backs_off_and_is_a_reject(site: Site, tmp_path: Path) -> No
         assert "could not be polled: HTTP 503" in (tmp_path / "r.ndjson").read_text()
 
 
-def test_home_page_sources_follow_the_feeds_it_names(site: Site, tmp_path: Path) -> None:
+def test_home_page_sources_follow_the_feeds_it_names(archive_target: str | Path, site: Site, tmp_path: Path) -> None:
     base = site.base_url
     site.put("/rss.xml", rss(base, []), "application/rss+xml")
     site.put("/", f"<html><head><link rel='alternate' type='application/rss+xml' href='{base}/rss.xml'></head></html>")
     site.put("/plain", "just text", "text/plain")
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         fetcher = QuickFetcher(lambda url: True)
         added = add_source(archive, fetcher, base + "/", now=Clock(T0))
         assert [(s.kind, s.via) for s in added] == [("homepage", None), ("rss", base + "/")]
@@ -436,7 +436,9 @@ def test_follow_once_without_sources_says_so(tmp_path: Path, capsys: pytest.Capt
     assert "no sources to poll" in capsys.readouterr().err
 
 
-def test_items_over_the_per_poll_cap_wait_for_the_next_poll(site: Site, tmp_path: Path) -> None:
+def test_items_over_the_per_poll_cap_wait_for_the_next_poll(
+    archive_target: str | Path, site: Site, tmp_path: Path
+) -> None:
     base = site.base_url
     items = []
     for n in range(3):
@@ -444,7 +446,7 @@ def test_items_over_the_per_poll_cap_wait_for_the_next_poll(site: Site, tmp_path
         items.append((f"/{n}.html", f"Bài số {n}", "Tóm tắt.", rfc822(T0)))
     site.put("/rss.xml", rss(base, items), "application/rss+xml")
     clock = Clock(T0)
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         add_source(archive, QuickFetcher(lambda url: True), base + "/rss.xml", now=clock)
         allowed = allowed_for(archive)
         options = FollowOptions(max_new=2)
@@ -462,7 +464,7 @@ def test_items_over_the_per_poll_cap_wait_for_the_next_poll(site: Site, tmp_path
         assert list_sources(archive)[0].etag is not None  # complete now: the next poll is conditional
 
 
-def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Path) -> None:
+def test_sitemap_index_leads_to_its_newest_news_sitemap(archive_target: str | Path, site: Site, tmp_path: Path) -> None:
     base = site.base_url
     site.put("/bai.html", jsonld_page(base + "/bai.html", "Xe buýt điện nối hai bến", BODY_1, T0.isoformat()))
     site.put("/old.html", jsonld_page(base + "/old.html", "Tin cũ", BODY_2, T0.isoformat()))
@@ -477,7 +479,7 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
         + "</sitemapindex>"
     )
     site.put("/sitemap.xml", index, "application/xml")
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         [source] = add_source(archive, QuickFetcher(lambda url: True), base + "/sitemap.xml", now=Clock(T0))
         assert source.kind == "sitemap-index"
         allowed = allowed_for(archive)
@@ -489,7 +491,7 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
     assert "news-4.xml could not be read: HTTP 404" in reasons and "news-3.xml" in reasons  # newest three only
     assert "the page could not be had (HTTP 404) and the source gives no text" in reasons  # missing.html
     # The next poll asks the index and its children conditionally: all 304, nothing fetched again.
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         site.requests.clear()
         allowed = allowed_for(archive)
         later = Clock(T0 + timedelta(minutes=20))
@@ -498,7 +500,7 @@ def test_sitemap_index_leads_to_its_newest_news_sitemap(site: Site, tmp_path: Pa
     assert site.paths() == ["/sitemap.xml", "/news-2.xml"]  # the child it found is asked too, and is a 304
     assert site.requests[1][1].get("If-None-Match")
     site.put("/sitemap.xml", index + "\n", "application/xml")  # the index changes, its children do not
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         site.requests.clear()
         later = Clock(T0 + timedelta(minutes=40))
         report = poll_cycle(
@@ -516,9 +518,9 @@ class Refusing:
         raise FetchError("HTTP 429", status=429, retry_after=3600, transient=True)
 
 
-def test_retry_after_pushes_the_next_poll_back(site: Site, tmp_path: Path) -> None:
+def test_retry_after_pushes_the_next_poll_back(archive_target: str | Path, site: Site, tmp_path: Path) -> None:
     site.put("/rss.xml", rss(site.base_url, []), "application/rss+xml")
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         add_source(archive, QuickFetcher(lambda url: True), site.base_url + "/rss.xml", every=5, now=Clock(T0))
         report = poll_cycle(archive, Refusing(), lambda url: True, rejects_path=tmp_path / "r", now=Clock(T0))
         [source] = list_sources(archive)
@@ -557,7 +559,9 @@ class Wrapped(QuickFetcher):
         return got
 
 
-def test_a_page_that_cannot_be_had_keeps_the_feed_text_and_a_stop_ends_the_cycle(site: Site, tmp_path: Path) -> None:
+def test_a_page_that_cannot_be_had_keeps_the_feed_text_and_a_stop_ends_the_cycle(
+    archive_target: str | Path, site: Site, tmp_path: Path
+) -> None:
     base = site.base_url
     site.put("/big.html", og_page("Trang quá lớn", BODY_2))
     site.put("/a.html", og_page("Mưa lớn gây ngập", BODY_2))
@@ -569,7 +573,7 @@ def test_a_page_that_cannot_be_had_keeps_the_feed_text_and_a_stop_ends_the_cycle
     ]
     site.put("/rss.xml", rss(base, items), "application/rss+xml")
     stop = threading.Event()
-    with Archive.open(tmp_path / "a.sqlite3") as archive:
+    with Archive.open(archive_target) as archive:
         add_source(archive, QuickFetcher(lambda url: True), base + "/rss.xml", now=Clock(T0))
         allowed = allowed_for(archive)
         fetcher = Wrapped(allowed, base + "/big.html", stop)

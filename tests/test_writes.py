@@ -410,3 +410,31 @@ def test_an_article_pushed_while_serving_is_searchable_within_10_seconds(web_hom
         assert over.status_code == 413 and "4 KiB" in over.json()["error"]["message"]
         limited = httpx.post(f"{base}/api/articles", content=b"[]", headers=bearer(token, JSON), timeout=10)
         assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 30
+
+
+def test_the_token_store_on_each_backend(archive_target: str | Path) -> None:
+    """tokens.py reaches the database only through Archive.execute and transaction: the same
+    on SQLite and PostgreSQL (names kept after a revoke, the audit log newest first)."""
+    from opennews.archive import ArchiveError
+    from opennews.tokens import audit, find_token
+
+    with Archive.open(archive_target) as archive:
+        secret = create_token(archive, "scraper.1", "ingest")
+        create_token(archive, "takedowns", "withdraw")
+        with pytest.raises(ArchiveError, match="exists already"):
+            create_token(archive, "scraper.1", "withdraw")
+        found = find_token(archive, secret)
+        assert found is not None and found.name == "scraper.1" and found.scope == "ingest"
+        assert find_token(archive, secret + "x") is None
+        assert revoke_token(archive, "scraper.1").revoked
+        with pytest.raises(ArchiveError, match="revoked already"):
+            revoke_token(archive, "scraper.1")
+        assert [(t.name, t.revoked) for t in list_tokens(archive)] == [("scraper.1", True), ("takedowns", False)]
+        audit(archive, token="scraper.1", action="ingest", target=None, status=200, counts={"added": 2})
+        audit(archive, token=None, action="withdraw", target="abc", status=401, detail="100% sai")
+        log = audit_log(archive)
+        assert [(e.action, e.status, e.added, e.detail) for e in log] == [
+            ("withdraw", 401, None, "100% sai"),
+            ("ingest", 200, 2, None),
+        ]
+        assert log[0].seq > log[1].seq

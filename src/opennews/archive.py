@@ -1,4 +1,5 @@
-"""The archive: SQLite in WAL mode, the system of record.
+"""The archive: the system of record, in SQLite (WAL mode, one machine) or PostgreSQL (a
+server several machines share; see :mod:`opennews.database`).
 
 Articles are stored whole (the record as JSON, plus the few columns that are
 queried), every earlier version is kept, withdrawals leave a tombstone, and an
@@ -6,13 +7,13 @@ append-only change log gives later layers (index, feeds, dumps, other nodes) an
 "updated since" cursor. One transaction per batch: a crash leaves every committed
 batch whole and nothing half-written.
 
-The SQL is deliberately plain (no SQLite-only functions in queries) so another
-database can stand behind the same class when several nodes share one archive.
+The SQL is deliberately plain (no SQLite-only functions in queries), written once with
+``?`` parameters; the few things the two databases spell differently (DDL, locking,
+streaming, the column that keeps insertion order) are the :class:`Database`'s business.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,141 +25,19 @@ import orjson
 
 from . import processes
 from .article import Article, make_article
+from .database import Cursor, Database, DatabaseMissing, open_database
+from .schema import SCHEMA_VERSION, SchemaTooNew, upgrade
 
-__all__ = ["Archive", "ArchiveError", "BatchResult", "Row", "Status", "to_row"]
+__all__ = ["SCHEMA_VERSION", "Archive", "ArchiveError", "BatchResult", "Row", "Status", "to_row"]
 
-SCHEMA_VERSION = 1
 Status = Literal["added", "updated", "unchanged", "withdrawn"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
-    id           TEXT PRIMARY KEY,
-    version      INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    source       TEXT NOT NULL,
-    category     TEXT,
-    published    TEXT,
-    ingested_at  TEXT NOT NULL,
-    record       TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS versions (
-    id            TEXT NOT NULL,
-    version       INTEGER NOT NULL,
-    content_hash  TEXT NOT NULL,
-    ingested_at   TEXT NOT NULL,
-    superseded_at TEXT NOT NULL,
-    record        TEXT NOT NULL,
-    PRIMARY KEY (id, version)
-);
-CREATE TABLE IF NOT EXISTS withdrawals (
-    id           TEXT PRIMARY KEY,
-    withdrawn_at TEXT NOT NULL,
-    reason       TEXT NOT NULL,
-    purged       INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS changes (
-    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
-    id      TEXT NOT NULL,
-    kind    TEXT NOT NULL,
-    version INTEGER,
-    at      TEXT NOT NULL,
-    run_id  INTEGER
-);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT,
-    status      TEXT NOT NULL,
-    command     TEXT,
-    added       INTEGER NOT NULL DEFAULT 0,
-    updated     INTEGER NOT NULL DEFAULT 0,
-    unchanged   INTEGER NOT NULL DEFAULT 0,
-    rejected    INTEGER NOT NULL DEFAULT 0,
-    owner       TEXT
-);
-CREATE TABLE IF NOT EXISTS run_inputs (
-    run_id      INTEGER NOT NULL,
-    input       TEXT NOT NULL,
-    format      TEXT,
-    encoding    TEXT,
-    compression TEXT,
-    added       INTEGER NOT NULL DEFAULT 0,
-    updated     INTEGER NOT NULL DEFAULT 0,
-    unchanged   INTEGER NOT NULL DEFAULT 0,
-    rejected    INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, input)
-);
-CREATE TABLE IF NOT EXISTS seen (
-    fingerprint BLOB PRIMARY KEY,
-    id          TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_id ON seen (id);
-CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
-CREATE INDEX IF NOT EXISTS changes_id ON changes (id);
--- tokens.py: the write API's tokens (only a hash of each) and the audit log of its writes
-CREATE TABLE IF NOT EXISTS tokens (
-    name       TEXT PRIMARY KEY,
-    scope      TEXT NOT NULL,
-    hash       TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    last_used  TEXT,
-    revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    at        TEXT NOT NULL,
-    token     TEXT,
-    action    TEXT NOT NULL,
-    target    TEXT,
-    status    INTEGER NOT NULL,
-    added     INTEGER,
-    updated   INTEGER,
-    unchanged INTEGER,
-    rejected  INTEGER,
-    detail    TEXT,
-    client    TEXT
-);
--- follow.sources and follow.items: the outlets followed (feeds, sitemaps, home pages) and the items seen in them
-CREATE TABLE IF NOT EXISTS follow_sources (
-    url           TEXT PRIMARY KEY,
-    name          TEXT,
-    kind          TEXT NOT NULL,
-    via           TEXT,
-    every_minutes INTEGER NOT NULL,
-    added_at      TEXT NOT NULL,
-    last_poll     TEXT,
-    last_status   TEXT,
-    articles      INTEGER NOT NULL DEFAULT 0,
-    error_streak  INTEGER NOT NULL DEFAULT 0,
-    last_error    TEXT,
-    next_due      TEXT NOT NULL,
-    etag          TEXT,
-    last_modified TEXT
-);
-CREATE TABLE IF NOT EXISTS follow_items (
-    url          TEXT PRIMARY KEY,
-    source       TEXT NOT NULL,
-    article_id   TEXT,
-    published    TEXT,
-    first_seen   TEXT NOT NULL,
-    last_checked TEXT,
-    checks       INTEGER NOT NULL DEFAULT 0,
-    next_check   TEXT,
-    state        TEXT NOT NULL,
-    last_error   TEXT,
-    feed         TEXT
-);
-CREATE INDEX IF NOT EXISTS follow_items_next ON follow_items (next_check);
-CREATE TABLE IF NOT EXISTS follow_sitemaps (
-    url           TEXT PRIMARY KEY,
-    source        TEXT NOT NULL,
-    etag          TEXT,
-    last_modified TEXT
-);
-"""
 
 _IN_CHUNK = 500
+_INSERT_ARTICLE = (
+    "INSERT INTO articles (id, version, content_hash, source, category, published, ingested_at, record) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class Row(NamedTuple):
@@ -212,52 +91,36 @@ def _now() -> str:
 class Archive:
     """The system of record. Open with :meth:`open`; use as a context manager."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
-        self._conn = conn
-        self.path = path
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn = getattr(db, "conn", None)  # the raw connection, for tests that look beneath
+        self.path = db.path
+        self.where = db.where
 
     # -- lifecycle --------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> Archive:
-        """Open (creating if needed) the archive at ``path``."""
-        path = Path(path)
-        if readonly:
-            if not path.exists():
-                raise ArchiveError(f"no archive at {path}; run 'opennews ingest' or 'opennews demo' first")
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
+    def open(cls, target: str | Path, *, readonly: bool = False) -> Archive:
+        """Open the archive at ``target``: a SQLite file's path (created if needed), or a
+        ``postgresql://`` URL (its schema created if needed). Writable opens bring an older
+        schema up to date (:mod:`opennews.schema`) and refuse a newer one."""
+        try:
+            db = open_database(target, readonly=readonly)
+        except DatabaseMissing as exc:
+            raise ArchiveError(f"{exc}; run 'opennews ingest' or 'opennews demo' first") from None
         if not readonly:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.executescript(_SCHEMA)
-            cls._check_version(conn)
-            cls._add_columns(conn)
-        return cls(conn, path)
-
-    @staticmethod
-    def _check_version(conn: sqlite3.Connection) -> None:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise ArchiveError(
-                f"archive schema {row[0]} is newer than this opennews ({SCHEMA_VERSION}); upgrade opennews"
-            )
-
-    @staticmethod
-    def _add_columns(conn: sqlite3.Connection) -> None:
-        """Columns added since schema 1 first shipped, each nullable so that an older
-        opennews still reads the archive: added here to archives made before them."""
-        have = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
-        if "owner" not in have:
-            conn.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+            try:
+                upgrade(db)
+            except SchemaTooNew as exc:
+                db.close()
+                raise ArchiveError(str(exc)) from None
+            except BaseException:
+                db.close()
+                raise
+        return cls(db)
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -269,13 +132,12 @@ class Archive:
     def _transaction(self) -> Iterator[None]:
         """One write transaction: committed when the block completes, rolled back when it
         does not (an interrupt that lands after the commit itself has nothing to roll back)."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._db.begin(write=True)
         try:
             yield
-            self._conn.execute("COMMIT")
+            self._db.commit()
         except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            self._db.rollback()
             raise
 
     # -- state kept beside the articles (sources followed, write tokens, audit) ---
@@ -283,9 +145,9 @@ class Archive:
     # Their own modules own their tables and queries (follow.sources, tokens); they reach
     # the database only through these two, so that another backend can stand behind them.
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Run one plain-SQL statement (``?`` parameters)."""
-        return self._conn.execute(sql, params)
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        """Run one plain-SQL statement (``?`` parameters, whichever the database)."""
+        return self._db.execute(sql, params)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -298,23 +160,23 @@ class Archive:
     def start_run(self, command: str) -> int:
         """Log a new run, owned by this process; runs whose process is gone without
         ending them (killed outright) are logged as "died" on the way."""
-        for run_id, owner in self._conn.execute("SELECT run_id, owner FROM runs WHERE status = 'running'").fetchall():
+        for run_id, owner in self._db.execute("SELECT run_id, owner FROM runs WHERE status = 'running'").fetchall():
             if not processes.alive(owner):
-                self._conn.execute("UPDATE runs SET status = 'died' WHERE run_id = ? AND status = 'running'", (run_id,))
-        cur = self._conn.execute(
-            "INSERT INTO runs (started_at, status, command, owner) VALUES (?, 'running', ?, ?)",
+                self._db.execute("UPDATE runs SET status = 'died' WHERE run_id = ? AND status = 'running'", (run_id,))
+        cur = self._db.execute(
+            "INSERT INTO runs (started_at, status, command, owner) VALUES (?, 'running', ?, ?) RETURNING run_id",
             (_now(), command, processes.own_mark()),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def finish_run(self, run_id: int, status: str = "done") -> None:
-        self._conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
+        self._db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
 
     def record_input(self, run_id: int, name: str, **info: Any) -> None:
         """Create or update the per-input line of a run (format, encoding, counts)."""
         cols = ("format", "encoding", "compression", "added", "updated", "unchanged", "rejected")
         values = [info.get(c) for c in cols]
-        self._conn.execute(
+        self._db.execute(
             "INSERT INTO run_inputs "
             "(run_id, input, format, encoding, compression, added, updated, unchanged, rejected) "
             "VALUES (?, ?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, 0), COALESCE(?, 0), COALESCE(?, 0)) "
@@ -327,7 +189,7 @@ class Archive:
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest runs, newest first. A run still "running" whose process is gone is
         shown as "died" (also from a read-only archive, which cannot record it)."""
-        cur = self._conn.execute(
+        cur = self._db.execute(
             "SELECT run_id, started_at, finished_at, status, command, added, updated, unchanged, rejected, owner "
             "FROM runs ORDER BY run_id DESC LIMIT ?",
             (limit,),
@@ -338,9 +200,9 @@ class Archive:
             owner = run.pop("owner")
             if run["status"] == "running" and not processes.alive(owner):
                 run["status"] = "died"
-            cur = self._conn.execute(
+            cur = self._db.execute(
                 "SELECT input, format, encoding, compression, added, updated, unchanged, rejected "
-                "FROM run_inputs WHERE run_id = ? ORDER BY rowid",
+                f"FROM run_inputs WHERE run_id = ? ORDER BY {self._db.order}",
                 (run["run_id"],),
             )
             cols = [d[0] for d in cur.description]
@@ -360,11 +222,11 @@ class Archive:
         asked :data:`_IN_CHUNK` values at a time (SQLite bounds the parameters of a statement)."""
         for i in range(0, len(values), _IN_CHUNK):
             chunk = list(values[i : i + _IN_CHUNK])
-            yield from self._conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+            yield from self._db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     def count_unchanged(self, run_id: int, n: int) -> None:
         """Log records skipped as unchanged without being parsed (known fingerprints)."""
-        self._conn.execute("UPDATE runs SET unchanged = unchanged + ? WHERE run_id = ?", (n, run_id))
+        self._db.execute("UPDATE runs SET unchanged = unchanged + ? WHERE run_id = ?", (n, run_id))
 
     def upsert_batch(
         self,
@@ -385,7 +247,7 @@ class Archive:
         ids = list(dict.fromkeys(a.id for a in articles))
         now = _now()
         statuses: list[Status] = []
-        conn = self._conn
+        conn = self._db
         with self._transaction():
             current: dict[str, tuple[str, int]] = {}
             withdrawn: set[str] = set()
@@ -414,7 +276,7 @@ class Archive:
                     statuses.append("added")
                     continue
                 if inserts:  # keep order: the row being versioned may be pending
-                    conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                    conn.executemany(_INSERT_ARTICLE, inserts)
                     inserts.clear()
                 version = known[1] + 1
                 conn.execute(
@@ -431,7 +293,7 @@ class Archive:
                 current[a.id] = (a.content_hash, version)
                 statuses.append("updated")
             if inserts:
-                conn.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                conn.executemany(_INSERT_ARTICLE, inserts)
             if changes:
                 conn.executemany("INSERT INTO changes (id, kind, version, at, run_id) VALUES (?, ?, ?, ?, ?)", changes)
             if fingerprints is not None:
@@ -439,7 +301,8 @@ class Archive:
                 if updated:
                     conn.executemany("DELETE FROM seen WHERE id = ?", updated)
                 conn.executemany(
-                    "INSERT OR REPLACE INTO seen (fingerprint, id) VALUES (?, ?)",
+                    "INSERT INTO seen (fingerprint, id) VALUES (?, ?) "
+                    "ON CONFLICT (fingerprint) DO UPDATE SET id = excluded.id",
                     [(f, a.id) for a, f, s in zip(articles, fingerprints, statuses, strict=True) if s != "withdrawn"],
                 )
             if run_id is not None:
@@ -466,25 +329,25 @@ class Archive:
             raise ArchiveError("a withdrawal needs a reason")
         now = _now()
         with self._transaction():
-            if self._conn.execute("SELECT 1 FROM withdrawals WHERE id = ?", (article_id,)).fetchone():
+            if self._db.execute("SELECT 1 FROM withdrawals WHERE id = ?", (article_id,)).fetchone():
                 raise ArchiveError(f"article {article_id} is already withdrawn")
-            row = self._conn.execute("SELECT version FROM articles WHERE id = ?", (article_id,)).fetchone()
+            row = self._db.execute("SELECT version FROM articles WHERE id = ?", (article_id,)).fetchone()
             if row is None:
                 raise ArchiveError(f"no article with id {article_id}")
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO versions (id, version, content_hash, ingested_at, superseded_at, record) "
                 "SELECT id, version, content_hash, ingested_at, ?, record FROM articles WHERE id = ?",
                 (now, article_id),
             )
-            self._conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-            self._conn.execute("DELETE FROM seen WHERE id = ?", (article_id,))
+            self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._db.execute("DELETE FROM seen WHERE id = ?", (article_id,))
             if purge:
-                self._conn.execute("DELETE FROM versions WHERE id = ?", (article_id,))
-            self._conn.execute(
+                self._db.execute("DELETE FROM versions WHERE id = ?", (article_id,))
+            self._db.execute(
                 "INSERT INTO withdrawals (id, withdrawn_at, reason, purged) VALUES (?, ?, ?, ?)",
                 (article_id, now, reason.strip(), int(purge)),
             )
-            self._conn.execute(
+            self._db.execute(
                 "INSERT INTO changes (id, kind, version, at) VALUES (?, 'withdraw', ?, ?)", (article_id, row[0], now)
             )
 
@@ -492,7 +355,7 @@ class Archive:
         """Undo a withdrawal made in error: the last version comes back."""
         now = _now()
         with self._transaction():
-            row = self._conn.execute(
+            row = self._db.execute(
                 "SELECT version, content_hash, ingested_at, record FROM versions WHERE id = ? "
                 "ORDER BY version DESC LIMIT 1",
                 (article_id,),
@@ -503,19 +366,19 @@ class Archive:
                     "the tombstone so that it may be ingested again"
                 )
             rec = orjson.loads(row[3])
-            self._conn.execute(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self._db.execute(
+                _INSERT_ARTICLE,
                 (article_id, row[0], row[1], rec["source"], rec.get("category"), rec.get("published"), row[2], row[3]),
             )
-            self._conn.execute("DELETE FROM versions WHERE id = ? AND version = ?", (article_id, row[0]))
-            self._conn.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
-            self._conn.execute(
+            self._db.execute("DELETE FROM versions WHERE id = ? AND version = ?", (article_id, row[0]))
+            self._db.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
+            self._db.execute(
                 "INSERT INTO changes (id, kind, version, at) VALUES (?, 'restore', ?, ?)", (article_id, row[0], now)
             )
 
     def _tombstone(self, article_id: str) -> bool:
         """Whether a withdrawn article's text was purged; an error if it is not withdrawn."""
-        row = self._conn.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
+        row = self._db.execute("SELECT purged FROM withdrawals WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             raise ArchiveError(f"article {article_id} is not withdrawn")
         return bool(row[0])
@@ -533,8 +396,8 @@ class Archive:
                 raise ArchiveError(
                     f"article {article_id} was withdrawn but not purged; 'opennews restore {article_id}' brings it back"
                 )
-            self._conn.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
-            self._conn.execute("INSERT INTO changes (id, kind, at) VALUES (?, 'lift', ?)", (article_id, now))
+            self._db.execute("DELETE FROM withdrawals WHERE id = ?", (article_id,))
+            self._db.execute("INSERT INTO changes (id, kind, at) VALUES (?, 'lift', ?)", (article_id, now))
 
     # -- reading ----------------------------------------------------------------
 
@@ -542,18 +405,18 @@ class Archive:
     def snapshot(self) -> Iterator[Archive]:
         """Reads inside this block see one state of the archive (one read transaction), so a
         position read first and the records streamed after it agree exactly."""
-        self._conn.execute("BEGIN")
+        self._db.begin(write=False)
         try:
             yield self
         finally:
-            self._conn.execute("COMMIT")
+            self._db.commit()
 
     def hidden_since(self, seq: int) -> list[str]:
         """Articles withdrawn after change ``seq`` and still withdrawn: what a copy that
         reflects ``seq`` still holds and must not show."""
         return [
             i
-            for (i,) in self._conn.execute(
+            for (i,) in self._db.execute(
                 "SELECT DISTINCT c.id FROM changes c JOIN withdrawals w ON w.id = c.id "
                 "WHERE c.seq > ? AND c.kind = 'withdraw'",
                 (seq,),
@@ -574,7 +437,7 @@ class Archive:
         return make_article(record) if record else None
 
     def get_record(self, article_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = self._db.execute("SELECT record FROM articles WHERE id = ?", (article_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def get_records(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -585,12 +448,12 @@ class Archive:
         """Every version of an article, oldest first; the current one is last."""
         out = [
             {"version": v, "content_hash": h, "ingested_at": i, "superseded_at": s, "current": False}
-            for v, h, i, s in self._conn.execute(
+            for v, h, i, s in self._db.execute(
                 "SELECT version, content_hash, ingested_at, superseded_at FROM versions WHERE id = ? ORDER BY version",
                 (article_id,),
             )
         ]
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT version, content_hash, ingested_at FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
         if row:
@@ -606,19 +469,19 @@ class Archive:
         return out
 
     def version_record(self, article_id: str, version: int) -> dict[str, Any] | None:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT record FROM versions WHERE id = ? AND version = ?", (article_id, version)
         ).fetchone()
         return orjson.loads(row[0]) if row else self._current_if(article_id, version)
 
     def _current_if(self, article_id: str, version: int) -> dict[str, Any] | None:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT record FROM articles WHERE id = ? AND version = ?", (article_id, version)
         ).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def withdrawal(self, article_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT id, withdrawn_at, reason, purged FROM withdrawals WHERE id = ?", (article_id,)
         ).fetchone()
         return {"id": row[0], "withdrawn_at": row[1], "reason": row[2], "purged": bool(row[3])} if row else None
@@ -626,31 +489,30 @@ class Archive:
     def withdrawals(self) -> list[dict[str, Any]]:
         return [
             {"id": r[0], "withdrawn_at": r[1], "reason": r[2], "purged": bool(r[3])}
-            for r in self._conn.execute(
-                "SELECT id, withdrawn_at, reason, purged FROM withdrawals ORDER BY withdrawn_at"
-            )
+            for r in self._db.execute("SELECT id, withdrawn_at, reason, purged FROM withdrawals ORDER BY withdrawn_at")
         ]
 
     def iter_json(self, batch: int = 1000) -> Iterator[str]:
         """Every current record as its stored JSON text, in archive order, streamed."""
-        cur = self._conn.execute("SELECT record FROM articles ORDER BY rowid")
-        while rows := cur.fetchmany(batch):
+        for rows in self._db.stream(f"SELECT record FROM articles ORDER BY {self._db.order}", (), batch):
             for (record,) in rows:
                 yield record
 
     def id_hashes(self) -> Iterator[tuple[str, str]]:
         """(id, content_hash) of every current article: what an index must hold."""
-        yield from self._conn.execute("SELECT id, content_hash FROM articles")
+        for rows in self._db.stream("SELECT id, content_hash FROM articles", (), 10_000):
+            yield from rows
 
     def count(self) -> int:
-        return int(self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
     def listing(self, offset: int, limit: int) -> list[tuple[str, str | None, str]]:
         """(id, published, ingested_at) of current articles in archive order, one page at a time (sitemaps)."""
         return [
             (i, p, t)
-            for i, p, t in self._conn.execute(
-                "SELECT id, published, ingested_at FROM articles ORDER BY rowid LIMIT ? OFFSET ?", (limit, offset)
+            for i, p, t in self._db.execute(
+                f"SELECT id, published, ingested_at FROM articles ORDER BY {self._db.order} LIMIT ? OFFSET ?",
+                (limit, offset),
             )
         ]
 
@@ -658,7 +520,7 @@ class Archive:
 
     def first_seq_after(self, at: str) -> int:
         """The change-log cursor from which every change made strictly after ``at`` (UTC ISO) follows."""
-        row = self._conn.execute("SELECT MIN(seq) FROM changes WHERE at > ?", (at,)).fetchone()
+        row = self._db.execute("SELECT MIN(seq) FROM changes WHERE at > ?", (at,)).fetchone()
         if row[0] is None:
             return self.last_seq()
         return int(row[0]) - 1
@@ -666,15 +528,15 @@ class Archive:
     def record_blobs(self, rows: int = 64) -> Iterator[list[bytes]]:
         """Every current record as stored, in archive order, ``rows`` at a time, as UTF-8 bytes:
         exports copy them out without decoding to str and back."""
-        cur = self._conn.execute("SELECT CAST(record AS BLOB) FROM articles ORDER BY rowid")
-        while batch := cur.fetchmany(rows):
-            yield [r for (r,) in batch]
+        sql = f"SELECT {self._db.as_bytes('record')} FROM articles ORDER BY {self._db.order}"
+        for batch in self._db.stream(sql, (), rows):
+            yield [bytes(r) for (r,) in batch]
 
     def last_changes(self, ids: Sequence[str], upto: int) -> dict[str, int]:
         """For each id, its last change-log position at or before ``upto``."""
         marks = ",".join("?" * len(ids))
         return dict(
-            self._conn.execute(
+            self._db.execute(
                 f"SELECT id, MAX(seq) FROM changes WHERE id IN ({marks}) AND seq <= ? GROUP BY id", [*ids, upto]
             )
         )
@@ -686,27 +548,27 @@ class Archive:
     def withdrawal_rows(self, ids: Sequence[str]) -> list[tuple[str, str, str, bool]]:
         """(id, withdrawn_at, reason, purged) for the withdrawn articles among ``ids``."""
         marks = ",".join("?" * len(ids))
-        rows = self._conn.execute(
+        rows = self._db.execute(
             f"SELECT id, withdrawn_at, reason, purged FROM withdrawals WHERE id IN ({marks})", list(ids)
         )
         return [(i, at, reason, bool(purged)) for i, at, reason, purged in rows]
 
     def last_seq(self) -> int:
-        return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
 
     def changes_since(self, seq: int, limit: int = 10_000) -> list[tuple[int, str, str]]:
         """(seq, id, kind) of changes after ``seq``: the cursor later layers follow."""
         return [
             (int(s), i, k)
-            for s, i, k in self._conn.execute(
+            for s, i, k in self._db.execute(
                 "SELECT seq, id, kind FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             )
         ]
 
     def check(self) -> list[str]:
         """Integrity problems, if any (empty list means the archive is sound)."""
-        problems = [r[0] for r in self._conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        orphans = self._conn.execute("SELECT COUNT(*) FROM articles a JOIN withdrawals w ON a.id = w.id").fetchone()[0]
+        problems = self._db.integrity()
+        orphans = self._db.execute("SELECT COUNT(*) FROM articles a JOIN withdrawals w ON a.id = w.id").fetchone()[0]
         if orphans:
             problems.append(f"{orphans} withdrawn article(s) still visible")
         return problems
@@ -714,20 +576,18 @@ class Archive:
     def distinct(self, column: Literal["source", "category"]) -> list[str]:
         """Every value of a column among the current articles, sorted (feed catalogs, facets)."""
         sql = f"SELECT DISTINCT {column} FROM articles WHERE {column} IS NOT NULL ORDER BY 1"
-        return [v for (v,) in self._conn.execute(sql)]
+        return [v for (v,) in self._db.execute(sql)]
 
     def newest_published(self) -> str | None:
-        return self._conn.execute("SELECT MAX(published) FROM articles").fetchone()[0]
+        return self._db.execute("SELECT MAX(published) FROM articles").fetchone()[0]
 
     def stats(self) -> dict[str, Any]:
-        q = self._conn.execute
+        q = self._db.execute
         by_year: dict[str, int] = {}
         for year, n in q("SELECT substr(published, 1, 4), COUNT(*) FROM articles GROUP BY 1 ORDER BY 1"):
             by_year[year or "undated"] = n
         first, last = q("SELECT MIN(published), MAX(published) FROM articles").fetchone()
-        size = 0
-        if self.path is not None:
-            size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        size = self._db.size()
         return {
             "articles": self.count(),
             "versions": q("SELECT COUNT(*) FROM versions").fetchone()[0],

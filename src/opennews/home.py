@@ -53,10 +53,17 @@ class Home:
     # -- the archive ----------------------------------------------------------------
 
     def exists(self) -> bool:
-        return self.settings.archive_path.exists()
+        """Whether there is an archive: the SQLite file, or an archive's tables in the database."""
+        if self.settings.database is None:
+            return self.settings.archive_path.exists()
+        try:
+            self.archive(readonly=True).close()
+        except ArchiveError:
+            return False
+        return True
 
     def archive(self, *, readonly: bool = False) -> Archive:
-        return Archive.open(self.settings.archive_path, readonly=readonly)
+        return Archive.open(self.settings.archive_target, readonly=readonly)
 
     def is_empty(self) -> bool:
         if not self.exists():

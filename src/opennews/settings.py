@@ -3,7 +3,10 @@ from flags and OPENNEWS_* variables.
 
 One folder holds everything: the SQLite archive, the derived Whoosh ``index/``,
 static ``feeds/`` and ``dumps/``, and the rejects file. The default is the current
-directory, so ``opennews ingest`` just works where you are.
+directory, so ``opennews ingest`` just works where you are. With a database URL
+(``--database`` or ``OPENNEWS_DATABASE_URL``, ``postgresql://user@host:port/db``) the
+archive lives in that PostgreSQL database, shared with other machines, and the home
+keeps only what is derived from it (index, feeds, dumps, rejects) and no SQLite file.
 """
 
 from __future__ import annotations
@@ -35,17 +38,30 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    database: str | None = None  # a postgresql:// URL; None: the SQLite file in the home
 
     @classmethod
-    def from_env(cls, home: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-        """``--home`` wins, then ``OPENNEWS_HOME``, then the current directory."""
+    def from_env(
+        cls, home: str | Path | None = None, environ: Mapping[str, str] | None = None, *, database: str | None = None
+    ) -> Settings:
+        """``--home`` wins, then ``OPENNEWS_HOME``, then the current directory; ``--database``
+        wins, then ``OPENNEWS_DATABASE_URL``, then the SQLite file in the home."""
         env = os.environ if environ is None else environ
         chosen = home or env.get("OPENNEWS_HOME") or "."
-        return cls(Path(chosen).expanduser())
+        url = (database or env.get("OPENNEWS_DATABASE_URL") or "").strip() or None
+        if url is not None and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"OPENNEWS_DATABASE_URL / --database: a postgresql:// URL, not {url!r}")
+        return cls(Path(chosen).expanduser(), url)
 
     @property
     def archive_path(self) -> Path:
+        """The SQLite file (unused when :attr:`database` is set)."""
         return self.home / "opennews.sqlite3"
+
+    @property
+    def archive_target(self) -> str | Path:
+        """What :meth:`Archive.open` is given: the database URL, else the SQLite file."""
+        return self.database or self.archive_path
 
     @property
     def index_dir(self) -> Path:

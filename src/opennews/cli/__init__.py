@@ -33,6 +33,10 @@ __all__ = ["build_parser", "main"]
 #: readers themselves are imported only by the commands that read, so that exports and
 #: other commands start fast).
 FORMAT_NAMES = "ndjson, json, feed, html, headers, keyvalue, text"
+DATABASE_HELP = (
+    "the archive in a PostgreSQL database shared by several machines, postgresql://user@host:port/db "
+    "(default: $OPENNEWS_DATABASE_URL, else the SQLite file in the home)"
+)
 HOME_HELP = "folder holding the archive, index/, feeds/, dumps/ (default: $OPENNEWS_HOME or .)"
 
 
@@ -101,9 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"opennews {__version__}")
     parser.add_argument("--home", help=HOME_HELP)
-    # --home is also accepted after the command ("opennews stats --home H"); given there, it wins.
+    parser.add_argument("--database", metavar="URL", help=DATABASE_HELP)
+    # --home and --database are also accepted after the command ("opennews stats --home H"); given there, they win.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS, help=DATABASE_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     command = functools.partial(sub.add_parser, parents=[common])
 
@@ -367,7 +373,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet = bool(getattr(args, "quiet", False) or getattr(args, "json", False))
     phases = phases_for(sys.stderr, quiet=quiet)
-    home = Home(Settings.from_env(args.home), base_url=getattr(args, "base_url", None), phases=phases)
+    try:
+        settings = Settings.from_env(args.home, database=args.database)
+    except ValueError as exc:
+        print(f"opennews: {exc}", file=sys.stderr)
+        return 2
+    home = Home(settings, base_url=getattr(args, "base_url", None), phases=phases)
     try:
         return int(args.func(args, home))
     except (ArchiveError, Busy) as exc:

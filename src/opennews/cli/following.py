@@ -106,7 +106,7 @@ def cmd_sources(args: argparse.Namespace, home: Home) -> int:
     if not home.exists():
         print("no sources yet; add one with 'opennews sources add URL'", file=sys.stderr)
         return 0
-    with Archive.open(home.settings.archive_path) as archive:  # the follow tables may be new to it
+    with Archive.open(home.settings.archive_target) as archive:  # the follow tables may be new to it
         if args.gone:
             gone = [g.to_dict() for g in gone_items(archive)]
             if args.json:

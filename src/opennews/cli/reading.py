@@ -26,7 +26,7 @@ def cmd_export(args: argparse.Namespace, home: Home) -> int:
         return 2
     tally, window = Tally(), None
     try:
-        with Archive.open(home.settings.archive_path, readonly=True) as archive:
+        with Archive.open(home.settings.archive_target, readonly=True) as archive:
             if incremental:
                 since = parse_since(args.since) if args.since is not None else None
                 window = changes_window(archive, since=since, cursor=args.cursor)
@@ -80,14 +80,14 @@ def _matching_ids(args: argparse.Namespace, home: Home) -> list[str]:
 
 
 def cmd_stats(args: argparse.Namespace, home: Home) -> int:
-    with Archive.open(home.settings.archive_path, readonly=True) as archive:
+    with Archive.open(home.settings.archive_target, readonly=True) as archive:
         stats = archive.stats()
         stats["runs_recent"] = archive.runs(limit=1)
     if args.json:
         sys.stdout.write(orjson.dumps(stats, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
     first, last = stats["published_range"]
-    print(f"Archive: {home.settings.archive_path} ({stats['bytes_on_disk'] / 1e6:,.1f} MB)")
+    print(f"Archive: {archive.where} ({stats['bytes_on_disk'] / 1e6:,.1f} MB)")
     print(
         f"  articles {stats['articles']:,} · earlier versions {stats['versions']:,} · withdrawn {stats['withdrawn']:,}"
     )
@@ -106,7 +106,7 @@ def cmd_stats(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_show(args: argparse.Namespace, home: Home) -> int:
-    with Archive.open(home.settings.archive_path, readonly=True) as archive:
+    with Archive.open(home.settings.archive_target, readonly=True) as archive:
         record = archive.version_record(args.id, args.version) if args.version else archive.get_record(args.id)
         tomb = archive.withdrawal(args.id)
     if record is None:
@@ -128,7 +128,7 @@ def cmd_show(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_history(args: argparse.Namespace, home: Home) -> int:
-    with Archive.open(home.settings.archive_path, readonly=True) as archive:
+    with Archive.open(home.settings.archive_target, readonly=True) as archive:
         versions = archive.history(args.id)
         tomb = archive.withdrawal(args.id)
     if not versions and not tomb:
@@ -143,7 +143,7 @@ def cmd_history(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, home: Home) -> int:
-    with Archive.open(home.settings.archive_path, readonly=True) as archive:
+    with Archive.open(home.settings.archive_target, readonly=True) as archive:
         runs = archive.runs(limit=args.limit)
     if args.json:
         sys.stdout.write(orjson.dumps(runs, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -160,7 +160,7 @@ def cmd_runs(args: argparse.Namespace, home: Home) -> int:
 
 
 def cmd_check(args: argparse.Namespace, home: Home) -> int:
-    with Archive.open(home.settings.archive_path, readonly=True) as archive:
+    with Archive.open(home.settings.archive_target, readonly=True) as archive:
         problems = archive.check()
         count = archive.count()
     if problems:
@@ -263,6 +263,8 @@ def cmd_serve(args: argparse.Namespace, home: Home) -> int:
         print_sync(home.sync(), sys.stderr)  # a missing or lagging index is brought up to date first
     else:
         print("opennews: no archive yet; pages will say so until 'opennews ingest' or 'opennews demo'", file=sys.stderr)
+    if home.settings.database:  # the workers read their settings from the environment
+        os.environ["OPENNEWS_DATABASE_URL"] = home.settings.database
     if getattr(args, "max_write_bytes", None) is not None:  # the workers read their settings from the environment
         os.environ["OPENNEWS_MAX_WRITE_BYTES"] = str(args.max_write_bytes)
     if getattr(args, "write_rate", None) is not None:

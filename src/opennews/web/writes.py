@@ -109,7 +109,7 @@ class Writes:
     # -- the archive, opened for writing, one connection per call, in a worker thread -----
 
     def _archive(self) -> Archive:
-        return Archive.open(self.settings.archive_path)
+        return Archive.open(self.settings.archive_target)
 
     def _find(self, presented: str) -> Token | None:
         with self._archive() as archive:
