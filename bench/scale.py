@@ -521,11 +521,13 @@ def measure_home(
             warm = load(web_bench.search_urls(base, "/api/search", warm_q), args.seconds, args.warmup, folder)
             row["warm_p95"], row["warm_errors"], row["rps"] = warm["p95"], warm["errors"], warm["rps"]
             if state is not None and extra is not None:
+                # Counted before it runs: an interrupted update's batch is in the archive, and
+                # ingesting it again would time nothing new.
                 batch = extra(state.data.get("updates", 0))
+                state["updates"] = state.data.get("updates", 0) + 1
                 with Searching(base, warm_q) as during:
                     ingest = opennews(home, "ingest", "--quiet", "--no-index", "--no-dumps", str(batch))
                     index = opennews(home, "sync", "--quiet", "index")
-                state["updates"] = state.data.get("updates", 0) + 1
                 row["update"] = (ingest, index, during.answers, during.errors)
             if state is not None:
                 row["withdrawal"] = withdrawal(home, base)
