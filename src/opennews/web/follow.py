@@ -10,6 +10,19 @@ archive and the server never bring the same copies up to date at once.
 
 The server's in-memory answers do not wait for any of this: they follow the archive's
 position directly (see ``Backend.state``).
+
+Several machines may serve one PostgreSQL archive (``--database``), each node with its
+own home: each node's follower watches the shared change log and syncs only its own
+home (the sync lock is a file in that home), so a change made on any machine reaches
+every node, and a node that was down finds its copies behind at its first look and
+catches up. The look keeps one read-only connection open and asks one question of it
+(``MAX(seq)`` of the log, an index's last entry), where it used to open the archive
+three times per look (each a pooled connection checked and the schema looked up).
+LISTEN/NOTIFY would save those two queries a second but not work against a read
+replica (a standby cannot LISTEN), need a connection held per node all the same, and
+miss what was sent while a node was down; the poll has none of those gaps. The child
+sync is given the database URL in its environment (not on its command line, where
+``ps`` would show a password).
 """
 
 from __future__ import annotations
@@ -21,15 +34,26 @@ import subprocess
 import sys
 import threading
 
+from ..archive import Archive
 from ..home import Home
 from ..settings import Settings
 
-__all__ = ["INTERVAL", "Follower"]
+__all__ = ["INTERVAL", "Follower", "child_environment"]
 
 log = logging.getLogger("opennews.web")
 
 #: Seconds between looks at the change log.
 INTERVAL = 0.5
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment of the child sync: this one, with the archive this server reads
+    (the database URL, or none: the SQLite file of the home given on the command line)."""
+    env = dict(os.environ)
+    env.pop("OPENNEWS_DATABASE_URL", None)
+    if settings.database:
+        env["OPENNEWS_DATABASE_URL"] = settings.database
+    return env
 
 
 class Follower:
@@ -41,6 +65,7 @@ class Follower:
         self._child: subprocess.Popen[bytes] | None = None
         self._seen = -1
         self._pending = True  # look once at start: a server may start on a lagging home
+        self._archive: Archive | None = None  # the look's own connection, kept between looks
 
     def start(self) -> None:
         if os.environ.get("OPENNEWS_FOLLOW", "1") == "0":
@@ -57,6 +82,27 @@ class Follower:
             child.terminate()  # its batches are committed; the next sync finishes the job
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=5)
+        self._forget_archive()
+
+    def _forget_archive(self) -> None:
+        archive, self._archive = self._archive, None
+        if archive is not None:
+            with contextlib.suppress(Exception):
+                archive.close()
+
+    def last_seq(self) -> int | None:
+        """The change log's position (None: no archive yet), on the connection kept open;
+        a connection that broke (a server restarted, a network cut) is dropped and the
+        next look opens a new one."""
+        if self._archive is None:
+            if not self.home.exists():
+                return None
+            self._archive = self.home.archive(readonly=True)
+        try:
+            return self._archive.last_seq()
+        except Exception:
+            self._forget_archive()
+            raise
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -64,6 +110,7 @@ class Follower:
                 self.check()
             except Exception:  # a look that failed is retried at the next tick; serving goes on
                 log.exception("following the archive failed")
+        self._forget_archive()
 
     def _child_done(self) -> bool:
         child = self._child
@@ -81,10 +128,11 @@ class Follower:
 
     def check(self) -> bool:
         """One look; True if a sync was started."""
-        if not self._child_done() or not self.home.exists():
+        if not self._child_done():
             return False
-        with self.home.archive(readonly=True) as archive:
-            seq = archive.last_seq()
+        seq = self.last_seq()
+        if seq is None:
+            return False
         if seq == self._seen and not self._pending:
             return False
         self._seen = seq
@@ -97,7 +145,11 @@ class Follower:
         self.home.sync_lock.release()
         command = [sys.executable, "-m", "opennews", "--home", str(self.home.settings.home), "sync", "--if-idle"]
         self._child = subprocess.Popen(
-            [*command, "--quiet"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [*command, "--quiet"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=child_environment(self.home.settings),
         )
         log.info("the archive moved to change %s; bringing the copies up to date (pid %s)", seq, self._child.pid)
         return True
