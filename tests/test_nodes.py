@@ -151,3 +151,43 @@ def test_nodes_follow_one_postgresql_archive(postgres_cluster: Cluster, tmp_path
         late = write_records(tmp_path / "late.ndjson", [record(300, "muonmang")])
         assert opennews(url, worker, "ingest", "--quiet", str(late)).returncode == 0
         within(REACH, lambda: ids_found(b, "muonmang") == {"node-0300"}, "the restarted node follows")
+
+
+def test_a_node_given_a_read_url_reads_only_there(postgres_cluster: Cluster, tmp_path: Path) -> None:
+    """``OPENNEWS_DATABASE_READ_URL`` (here the same database under another application name,
+    standing in for a replica): the node's pages, search, follower and syncs read there and
+    hold no connection to the primary; changes written to the primary still reach it."""
+    import psycopg
+
+    url = postgres_cluster.new_database()
+    replica = url + "?application_name=opennews_replica"
+    worker = tmp_path / "worker"
+    data = write_records(tmp_path / "first.ndjson", (record(n) for n in range(5)))
+    assert opennews(url, worker, "ingest", "--quiet", "--no-index", "--no-dumps", str(data)).returncode == 0
+    env = {"OPENNEWS_DATABASE_READ_URL": replica}
+    with serving(tmp_path / "node", database=url, env=env, log=tmp_path / "node.log") as node:
+        assert total(node) == 5 and httpx.get(node + "/api/articles/node-0002", timeout=10).status_code == 200
+        late = write_records(tmp_path / "late.ndjson", [record(50, "bansao")])
+        assert opennews(url, worker, "ingest", "--quiet", "--no-index", "--no-dumps", str(late)).returncode == 0
+        within(REACH, lambda: ids_found(node, "bansao") == {"node-0050"}, "a change reaches the node")
+        with psycopg.connect(url, application_name="the_test") as conn:
+            names = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT application_name FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        assert names and set(names) == {"opennews_replica"}, names
+
+
+def test_a_read_url_needs_its_primary() -> None:
+    from opennews.settings import Settings
+
+    with pytest.raises(ValueError, match="OPENNEWS_DATABASE_URL"):
+        Settings.from_env("h", {"OPENNEWS_DATABASE_READ_URL": "postgresql://db/x"})
+    both = Settings.from_env(
+        "h", {"OPENNEWS_DATABASE_URL": "postgresql://a/x", "OPENNEWS_DATABASE_READ_URL": "postgresql://b/x"}
+    )
+    assert (both.archive_target, both.read_target) == ("postgresql://a/x", "postgresql://b/x")
+    assert Settings.from_env("h", {}).read_target == Path("h") / "opennews.sqlite3"

@@ -63,7 +63,10 @@ class Home:
         return True
 
     def archive(self, *, readonly: bool = False) -> Archive:
-        return Archive.open(self.settings.archive_target, readonly=readonly)
+        """The archive; a read-only one from the read replica when there is one (the copies
+        then follow the replica's change log, a moment behind the primary's)."""
+        target = self.settings.read_target if readonly else self.settings.archive_target
+        return Archive.open(target, readonly=readonly)
 
     def is_empty(self) -> bool:
         if not self.exists():

@@ -80,7 +80,7 @@ class Backend:
     def _open_archive(self) -> Archive:
         if self._archive is None:
             try:
-                self._archive = Archive.open(self.settings.archive_target, readonly=True)
+                self._archive = Archive.open(self.settings.read_target, readonly=True)
             except (ArchiveError, OSError) as exc:
                 raise Unavailable(str(exc)) from None
         return self._archive
@@ -94,7 +94,7 @@ class Backend:
         self._next_try = now + _RETRY_SECONDS
         archive = None
         try:
-            archive = Archive.open(self.settings.archive_target, readonly=True)
+            archive = Archive.open(self.settings.read_target, readonly=True)
             self._searcher = Searcher(self.settings.index_dir, archive)
         except (ArchiveError, FileNotFoundError, OSError) as exc:
             if archive is not None:

@@ -67,7 +67,7 @@ class FeedViews:
         with self._open_lock:
             if self._reader is None:
                 try:
-                    archive = Archive.open(self.site.settings.archive_target, readonly=True)
+                    archive = Archive.open(self.site.settings.read_target, readonly=True)
                 except (ArchiveError, OSError) as exc:
                     raise Unavailable(str(exc)) from None
                 self._reader = ArchiveReader(self.site.backend, archive)

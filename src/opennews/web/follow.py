@@ -48,12 +48,9 @@ INTERVAL = 0.5
 
 def child_environment(settings: Settings) -> dict[str, str]:
     """The environment of the child sync: this one, with the archive this server reads
-    (the database URL, or none: the SQLite file of the home given on the command line)."""
-    env = dict(os.environ)
-    env.pop("OPENNEWS_DATABASE_URL", None)
-    if settings.database:
-        env["OPENNEWS_DATABASE_URL"] = settings.database
-    return env
+    (the database URLs, or none: the SQLite file of the home given on the command line)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENNEWS_DATABASE_URL", "OPENNEWS_DATABASE_READ_URL")}
+    return env | settings.environment()
 
 
 class Follower:
