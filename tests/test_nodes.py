@@ -191,3 +191,34 @@ def test_a_read_url_needs_its_primary() -> None:
     )
     assert (both.archive_target, both.read_target) == ("postgresql://a/x", "postgresql://b/x")
     assert Settings.from_env("h", {}).read_target == Path("h") / "opennews.sqlite3"
+
+
+def test_a_node_whose_connections_the_server_ends_reconnects(postgres_cluster: Cluster, tmp_path: Path) -> None:
+    """The database ends every session of the node (as a restart or a fail-over does): the node
+    answers again within seconds, on new connections, and goes on following the change log."""
+    import psycopg
+
+    url = postgres_cluster.new_database()
+    worker = tmp_path / "worker"
+    data = write_records(tmp_path / "first.ndjson", (record(n) for n in range(5)))
+    assert opennews(url, worker, "ingest", "--quiet", "--no-index", "--no-dumps", str(data)).returncode == 0
+    with serving(tmp_path / "node", database=url, log=tmp_path / "node.log") as node:
+        assert total(node) == 5
+        assert httpx.get(node + "/feeds/latest.json", timeout=10).status_code == 200
+        with psycopg.connect(url, autocommit=True) as conn:
+            ended = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert ended is not None and ended[0] >= 2  # the node's page and search connections at least
+        late = write_records(tmp_path / "late.ndjson", [record(60, "noilai")])
+        assert opennews(url, worker, "ingest", "--quiet", "--no-index", "--no-dumps", str(late)).returncode == 0
+
+        def answers() -> bool:
+            pages = [httpx.get(node + path, timeout=10) for path in ("/healthz", "/api/articles/node-0001")]
+            feed = httpx.get(node + "/feeds/latest.json", timeout=10)
+            return all(r.status_code == 200 for r in pages) and feed.status_code == 200
+
+        within(10, answers, "the node answers again")
+        within(REACH, lambda: ids_found(node, "noilai") == {"node-0060"}, "and follows the log again")
+        assert total(node) == 6
