@@ -18,6 +18,8 @@ every node, and a node that was down finds its copies behind at its first look a
 catches up. The look keeps one read-only connection open and asks one question of it
 (``MAX(seq)`` of the log, an index's last entry), where it used to open the archive
 three times per look (each a pooled connection checked and the schema looked up).
+Measured (bench/nodes.py, 2 busy cores): 0.16 ms per look, and an idle node's
+processes use 0.4 % of a core in all.
 LISTEN/NOTIFY would save those two queries a second but not work against a read
 replica (a standby cannot LISTEN), need a connection held per node all the same, and
 miss what was sent while a node was down; the poll has none of those gaps. The child
