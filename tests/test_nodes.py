@@ -222,3 +222,26 @@ def test_a_node_whose_connections_the_server_ends_reconnects(postgres_cluster: C
         within(10, answers, "the node answers again")
         within(REACH, lambda: ids_found(node, "noilai") == {"node-0060"}, "and follows the log again")
         assert total(node) == 6
+
+
+def test_a_dumps_rewrite_does_not_hold_up_the_index(postgres_cluster: Cluster, tmp_path: Path) -> None:
+    """The dumps have a lock of their own: while they are being written (here: their lock held),
+    a new article still reaches the node's search and static feeds; the dumps follow once free."""
+    from opennews.locks import FileLock
+
+    url = postgres_cluster.new_database()
+    worker, home = tmp_path / "worker", tmp_path / "node"
+    data = write_records(tmp_path / "first.ndjson", (record(n) for n in range(5)))
+    assert opennews(url, worker, "ingest", "--quiet", "--no-index", "--no-dumps", str(data)).returncode == 0
+    with serving(home, database=url, log=tmp_path / "node.log") as node:
+        dumps_lock = FileLock(home / ".dumps.lock", "dumps (held by the test)")
+        dumps_lock.acquire()
+        try:
+            late = write_records(tmp_path / "late.ndjson", [record(70, "khongcho")])
+            assert opennews(url, worker, "ingest", "--quiet", "--no-index", "--no-dumps", str(late)).returncode == 0
+            within(REACH, lambda: ids_found(node, "khongcho") == {"node-0070"}, "the index does not wait")
+            within(REACH, lambda: "node-0070" in static_feed(home), "nor do the static feeds")
+            assert "node-0070" not in dumped(home)
+        finally:
+            dumps_lock.release()
+        within(REACH, lambda: "node-0070" in dumped(home), "the dumps follow once they may")
