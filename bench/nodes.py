@@ -19,16 +19,20 @@ empty database to use. Then, in one run:
   it is found there; ``--repeats`` times, each once both nodes' homes are up to date (a
   change that arrives while a sync is still writing dumps waits for it: that is the sync's
   cost, timed next), p50/p95/max of the seconds from the commit to each node, and to the
-  last of them;
+  last of them; then **back to back**: each change as soon as the one before was found,
+  its dumps still being written (they have a lock and a child sync of their own, so the
+  index need not wait for them);
 * **one change's sync**: what a node's follower runs for one new article, ``opennews
   sync`` of its home, by part (index, static feeds, dumps) and in all;
 * **search under load**: ``--connections`` keep-alive connections of distinct queries
   (pieces of headlines) on one node, then shared between two nodes, each node with one
-  worker and its own home and index: requests/s and p50/p95. On this 2-core machine the
-  two nodes, the load generator and PostgreSQL share the same two cores, so the second
-  node adds no CPU: its figure shows what a second node costs and whether two followers
-  and two searchers get in each other's way, not the capacity a second machine would add
-  (that scales with the machines, the database being asked only for stored articles).
+  worker and its own home and index: requests/s and p50/p95; then the one node again, as
+  warm as the two were, so that the order of the loads is not what differs. A node with one
+  worker is one Python process and uses about one core: on this 2-core machine the second
+  node uses the second core (as one node with ``--workers 2`` may; not measured here), shared with the load
+  generator and PostgreSQL, so the figure says what a second process adds on the same
+  machine, not what a second machine would (that scales with the machines, the database
+  being asked only for the stored articles of a page).
 """
 
 from __future__ import annotations
@@ -85,30 +89,40 @@ def timed_ingest(target: str | Path, data: Path, rejects: Path) -> tuple[float, 
         return seconds, archive.count()
 
 
-def start_node(home: Path, url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_node(home: Path, url: str, log: Path, started: list[subprocess.Popen[bytes]]) -> str:
+    """Start a node (added to ``started`` at once, to be stopped whatever happens) and wait for it."""
     port = free_port()
     cmd = [sys.executable, "-m", "opennews", "--database", url, "--home", str(home), "serve", "--port", str(port)]
     out = log.open("wb")
     proc = subprocess.Popen([*cmd, "--no-access-log", "--log-level", "warning"], stdout=out, stderr=subprocess.STDOUT)
+    started.append(proc)
     base = f"http://127.0.0.1:{port}"
     wait_for(base + "/healthz", proc, timeout=600)
-    return proc, base
+    return base
 
 
 def queries_from(url: str, count: int, seed: int = 7) -> list[str]:
-    """2–5 neighbouring words of random headlines: each new to the servers."""
+    """2–5 neighbouring words of headlines, about half without marks, several per headline,
+    ``count`` distinct ones at most: a load that asks more than that repeats some, and a
+    repeated query is answered from the node's memory (the table says how many there were)."""
+    from opennews.vietnamese import fold
+
     rng = random.Random(seed)
     with Archive.open(url, readonly=True) as archive:
         ids = sorted(i for i, _ in archive.id_hashes())
-        records = archive.get_records(rng.sample(ids, min(len(ids), count * 2)))
-    out: list[str] = []
-    for rec in records.values():
-        words = [w for w in rec["title"].split() if any(c.isalpha() for c in w)]
-        if len(words) >= 2:
-            size = rng.randint(2, min(5, len(words)))
-            start = rng.randrange(len(words) - size + 1)
-            out.append(" ".join(words[start : start + size]))
-    return list(dict.fromkeys(out))[:count]
+        records = list(archive.get_records(ids).values())
+    out: dict[str, None] = {}
+    for _ in range(8):
+        for rec in records:
+            words = [w for w in rec["title"].split() if any(c.isalpha() for c in w)]
+            if len(words) >= 2:
+                size = rng.randint(2, min(5, len(words)))
+                start = rng.randrange(len(words) - size + 1)
+                q = " ".join(words[start : start + size])
+                out[fold(q) if rng.random() < 0.5 else q] = None
+        if len(out) >= count:
+            break
+    return list(out)[:count]
 
 
 def settled(url: str, homes: list[Path], timeout: float = 120.0) -> None:
@@ -124,14 +138,19 @@ def settled(url: str, homes: list[Path], timeout: float = 120.0) -> None:
     time.sleep(0.6)  # the follower's child has exited and its next look found nothing to do
 
 
-def reach(url: str, nodes: list[str], homes: list[Path], repeats: int, workdir: Path) -> list[list[float]]:
+def reach(
+    url: str, nodes: list[str], homes: list[Path], repeats: int, workdir: Path, *, settle: bool = True
+) -> list[list[float]]:
     """Per repeat: seconds from the commit of one article to its being found on each node,
-    each change made once the nodes' homes are up to date (see :func:`settled`)."""
+    each change made once the nodes' homes are up to date (see :func:`settled`), or, without
+    ``settle``, as soon as the one before was found (its dumps still being written)."""
     out: list[list[float]] = []
+    tag = "s" if settle else "b"
     with httpx.Client(timeout=10) as client:
         for n in range(repeats):
-            settled(url, homes)
-            word = f"dauvet{n}x{random.randrange(10**6)}"
+            if settle:
+                settled(url, homes)
+            word = f"dauvet{tag}{n}x{random.randrange(10**6)}"
             data = workdir / f"reach-{n}.ndjson"
             rec = {
                 "id": f"reach-{n}-{word}",
@@ -229,27 +248,35 @@ def main() -> int:
         ]
         print("starting node 1 (builds its index from the shared archive) …", file=sys.stderr)
         started = time.perf_counter()
-        node1, base1 = start_node(work / "node-1", url, work / "node-1.log")
-        nodes.append(node1)
+        base1 = start_node(work / "node-1", url, work / "node-1.log", nodes)
+        node1 = nodes[0]
         rows.append(("node's first start: index, feeds, dumps", f"{time.perf_counter() - started:.1f} s"))
         per_look, idle_cpu = idle_cost(url, node1, args.idle)
         rows.append(("follower's look at the log (kept connection)", f"{per_look:.3f} ms round trip"))
         rows.append(("idle node CPU (all its processes)", f"{idle_cpu:.2f} % of a core"))
-        queries = queries_from(url, 2000)
-        half = len(queries) // 2  # each load its own queries: none answered from a cache
-        one = [f"{base1}/api/search?{urlencode({'q': q})}" for q in queries[:half]]
+        queries = queries_from(url, 9000)
+        third = len(queries) // 3  # each load its own queries: none answered from a cache
+        one = [f"{base1}/api/search?{urlencode({'q': q})}" for q in queries[:third]]
         rps, p50, p95, errors = load(one, args.connections, args.duration)
         rows.append(("search, one node", f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors"))
         print("starting node 2 …", file=sys.stderr)
-        node2, base2 = start_node(work / "node-2", url, work / "node-2.log")
-        nodes.append(node2)
-        two = [f"{(base1, base2)[i % 2]}/api/search?{urlencode({'q': q})}" for i, q in enumerate(queries[half:])]
+        base2 = start_node(work / "node-2", url, work / "node-2.log", nodes)
+        two = [
+            f"{(base1, base2)[i % 2]}/api/search?{urlencode({'q': q})}"
+            for i, q in enumerate(queries[third : 2 * third])
+        ]
         rps, p50, p95, errors = load(two, args.connections, args.duration)
         rows.append(
             (
                 "search, two nodes (same 2 cores)",
                 f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors",
             )
+        )
+        # one node again, now as warm as the two were: whether the order of the loads made the difference
+        again = [f"{base1}/api/search?{urlencode({'q': q})}" for q in queries[2 * third :]]
+        rps, p50, p95, errors = load(again, args.connections, args.duration)
+        rows.append(
+            ("search, one node again (warm)", f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors")
         )
         print(f"timing {args.repeats} changes reaching both nodes …", file=sys.stderr)
         times = reach(url, [base1, base2], [work / "node-1", work / "node-2"], args.repeats, work)
@@ -264,6 +291,15 @@ def main() -> int:
                 f"p50 {pct(last, 50):.2f} s, p95 {pct(last, 95):.2f} s (mean {statistics.mean(last):.2f})",
             )
         )
+        settled(url, [work / "node-1", work / "node-2"])
+        times = reach(url, [base1, base2], [work / "node-1", work / "node-2"], args.repeats, work, settle=False)
+        each = [t for ts in times for t in ts]
+        rows.append(
+            (
+                "change reaching a node, back to back",
+                f"p50 {pct(each, 50):.2f} s, p95 {pct(each, 95):.2f} s, max {max(each):.2f} s",
+            )
+        )
         node1.terminate()
         node1.wait(timeout=30)
         rows.append(("one change's sync of a home, by part", one_change_sync(url, work / "node-1", work)))
@@ -273,7 +309,7 @@ def main() -> int:
             print(f"{key.ljust(width)}  {value}")
         print(
             f"\n{os.cpu_count()} cores; {count:,} articles; "
-            f"{args.connections} connections, {args.duration:g} s per load"
+            f"{args.connections} connections, {args.duration:g} s per load, {third:,} distinct queries per load"
         )
     finally:
         for proc in nodes:

@@ -8,7 +8,7 @@ dumps --if-idle`` as a child process: the heavy work runs outside the serving pr
 (its own interpreter, so no request waits on the GIL for it), and the home's two locks
 make sure that the command that changed the archive and the server never bring the same
 copies up to date at once. Two children, because the dumps take longest and grow with
-the archive (the snapshot is rewritten; 1.4 s of a change's 1.7 s of work at 1,000
+the archive (the snapshot is rewritten; 1.4 s of a change's 1.8 s of work at 1,000
 articles in bench/nodes.py): a new article reaches the index while they are written.
 
 The server's in-memory answers do not wait for any of this: they follow the archive's
@@ -21,8 +21,8 @@ every node, and a node that was down finds its copies behind at its first look a
 catches up. The look keeps one read-only connection open and asks one question of it
 (``MAX(seq)`` of the log, an index's last entry), where it used to open the archive
 three times per look (each a pooled connection checked and the schema looked up).
-Measured (bench/nodes.py, 2 busy cores): 0.16 ms per look, and an idle node's
-processes use 0.4 % of a core in all.
+Measured (bench/nodes.py, 2 busy cores): 0.13 ms per look, and an idle node's
+processes use 0.5 % of a core in all.
 LISTEN/NOTIFY would save those two queries a second but not work against a read
 replica (a standby cannot LISTEN), need a connection held per node all the same, and
 miss what was sent while a node was down; the poll has none of those gaps. The child
