@@ -26,7 +26,7 @@ import pytest
 
 from tools import in_ci
 
-__all__ = ["Cluster", "bindir", "postgres_cluster"]
+__all__ = ["Cluster", "bindir", "postgres_cluster", "start", "stop"]
 
 
 def bindir() -> Path | None:
@@ -89,8 +89,11 @@ class Cluster:
         return f"{self.base}/{name}"
 
 
-def _start() -> tuple[Cluster | None, str, Path | None]:
-    """The cluster, or None and why it could not start."""
+def start(*, durable: bool = False) -> tuple[Cluster | None, str, Path | None]:
+    """The cluster, or None and why it could not start; and its folder, for :func:`stop`.
+
+    ``durable``: fsync and synchronous commits on, as a production server has them (the
+    benchmarks compare it with SQLite's ``synchronous = FULL``); the tests need no durability."""
     found = bindir()
     if found is None:
         return None, "PostgreSQL is not installed (no initdb; Debian package postgresql)", None
@@ -108,10 +111,9 @@ def _start() -> tuple[Cluster | None, str, Path | None]:
         return None, f"initdb failed: {done.stderr.strip().splitlines()[-1:]}", top
     port = _free_port()
     # Room for the idle connections each test database's pool keeps for a minute (opennews.database).
-    options = (
-        f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=300 "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
+    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c max_connections=300"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     done = _run(prefix, [str(found / "pg_ctl"), "-D", str(data), "-l", str(top / "log"), "-o", options, "-w", "start"])
     if done.returncode:
         return None, f"PostgreSQL did not start: {done.stderr.strip() or done.stdout.strip()}", top
@@ -128,7 +130,7 @@ def postgres_cluster() -> Iterator[Cluster]:
         if in_ci():
             pytest.fail(f"{reason}: CI=true", pytrace=False)
         pytest.skip(reason)
-    cluster, reason, top = _start()
+    cluster, reason, top = start()
     try:
         if cluster is None:
             if in_ci():
@@ -136,9 +138,12 @@ def postgres_cluster() -> Iterator[Cluster]:
             pytest.skip(reason)
         yield cluster
     finally:
-        if cluster is not None:
-            _run(
-                cluster.prefix, [str(cluster.bin / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop"]
-            )
-        if top is not None:
-            shutil.rmtree(top, ignore_errors=True)
+        stop(cluster, top)
+
+
+def stop(cluster: Cluster | None, top: Path | None) -> None:
+    """Stop the cluster at once and remove its folder."""
+    if cluster is not None:
+        _run(cluster.prefix, [str(cluster.bin / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop"])
+    if top is not None:
+        shutil.rmtree(top, ignore_errors=True)

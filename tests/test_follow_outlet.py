@@ -200,3 +200,14 @@ def test_what_is_followed_while_serving_is_searchable_within_10_seconds(
                 break
             assert time.monotonic() - started < 10, "not searchable within 10 s"
             time.sleep(0.2)
+
+
+def test_a_follower_told_to_sync_no_copies_leaves_them_to_the_nodes(outlet: Outlet, tmp_path: Path) -> None:
+    """A follower beside web nodes that share the archive: it archives, and its home gets no index, feeds nor dumps."""
+    home = tmp_path / "home"
+    assert cli(home, "sources", "add", outlet.url("/rss.xml")) == 0
+    assert cli(home, "follow", "--once", "--quiet", "--no-index", "--no-dumps") == 0
+    assert len(records(home)) == len(outlet.listed())
+    assert not (home / "index").exists() and not (home / "feeds").exists() and not (home / "dumps").exists()
+    assert cli(home, "sync", "--quiet") == 0  # what it left is brought up to date on demand
+    assert (home / "index" / "CURRENT").exists() and (home / "dumps" / "manifest.json").exists()

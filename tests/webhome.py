@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,8 @@ from opennews.cli import main
 
 ARTICLES = 300
 REASON = "Yêu cầu gỡ bài của tòa soạn"
+#: Seconds a server may take to answer /healthz (it syncs a lagging home first).
+STARTUP = 30
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,41 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(
-    home: Path, *, workers: int = 1, access_log: bool = False, log: Path | None = None, options: Sequence[str] = ()
+    home: Path,
+    *,
+    workers: int = 1,
+    access_log: bool = False,
+    log: Path | None = None,
+    options: Sequence[str] = (),
+    database: str | None = None,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Run ``opennews serve`` on ``home`` in a subprocess and yield its base URL once ``/healthz`` answers.
 
     A subprocess, not the app in-process, because these tests are about what a real client
     sees over a real socket. Its output goes to ``log`` (kept for reading when a test fails)
-    or nowhere; ``options`` are more of ``serve``'s options. The server is stopped on the way
-    out, whatever happened.
+    or nowhere; ``options`` are more of ``serve``'s options; ``database`` is given as
+    ``--database``; ``env`` is added to the environment; ``port`` (default: a free one)
+    lets a restarted node answer where it did. The server is stopped on the way out,
+    whatever happened.
     """
-    port = free_port()
-    cmd = [sys.executable, "-m", "opennews", "--home", str(home), "serve", "--port", str(port)]
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "opennews", "--home", str(home)]
+    if database is not None:
+        cmd += ["--database", database]
+    cmd += ["serve", "--port", str(port)]
     cmd += ["--workers", str(workers), *options]
     if not access_log:
         cmd.append("--no-access-log")
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + STARTUP
             while True:
                 with contextlib.suppress(httpx.TransportError):
                     if httpx.get(base + "/healthz", timeout=1).status_code == 200:
@@ -91,7 +108,7 @@ def serving(
                 if proc.poll() is not None:
                     raise RuntimeError(f"opennews serve exited with {proc.returncode} (log: {log})")
                 if time.monotonic() >= deadline:
-                    raise RuntimeError(f"opennews serve did not answer /healthz in 30 s (log: {log})")
+                    raise RuntimeError(f"opennews serve did not answer /healthz in {STARTUP} s (log: {log})")
                 time.sleep(0.2)
             yield base
         finally:

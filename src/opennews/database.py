@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Database", "DatabaseMissing", "is_url", "open_database", "redact"]
+__all__ = ["Database", "DatabaseMissing", "is_url", "lost_connection", "open_database", "redact"]
 
 #: The key of PostgreSQL's transaction-level advisory lock that every archive write takes
 #: (``pg_advisory_xact_lock``): the counterpart of SQLite's ``BEGIN IMMEDIATE``. Any
@@ -82,6 +82,16 @@ class Database(Protocol):
 def is_url(target: str | Path) -> bool:
     """Whether an archive target names a PostgreSQL server rather than a file."""
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection to a database server is gone (the server restarted,
+    failed over, or ended the session; the network cut it): a connection kept open for long
+    (the web app's) is then dropped and opened anew, while any other error is the caller's."""
+    kind = type(exc)
+    return kind.__module__.startswith("psycopg") and any(
+        k.__name__ in ("OperationalError", "InterfaceError") for k in kind.__mro__
+    )
 
 
 def redact(url: str) -> str:

@@ -44,7 +44,10 @@ class Home:
         self.settings = settings
         self._base_url = base_url
         self.phases: Phases = phases or SilentPhases()
-        self.sync_lock = FileLock(settings.home / ".sync.lock", "sync of this home")
+        # Two locks, so that a new article reaches the index while the dumps (which grow with the
+        # archive: the snapshot is rewritten) are still being written for the change before it.
+        self.sync_lock = FileLock(settings.home / ".sync.lock", "sync of this home's index and feeds")
+        self.dumps_lock = FileLock(settings.home / ".dumps.lock", "sync of this home's dumps")
 
     @classmethod
     def at(cls, path: str | Path, **kwargs: Any) -> Home:
@@ -63,7 +66,10 @@ class Home:
         return True
 
     def archive(self, *, readonly: bool = False) -> Archive:
-        return Archive.open(self.settings.archive_target, readonly=readonly)
+        """The archive; a read-only one from the read replica when there is one (the copies
+        then follow the replica's change log, a moment behind the primary's)."""
+        target = self.settings.read_target if readonly else self.settings.archive_target
+        return Archive.open(target, readonly=readonly)
 
     def is_empty(self) -> bool:
         if not self.exists():
@@ -219,45 +225,63 @@ class Home:
     ) -> SyncReport:
         """Bring ``parts`` of the copies up to the archive's position.
 
-        Holds the home's sync lock: with ``wait`` it waits for another sync (saying so),
-        without it returns at once with ``busy`` set, the other sync doing the work.
+        The index and the feeds (which read the index) are brought up under the home's sync
+        lock, the dumps under its dumps lock: one writer of each at a time, and a dumps rewrite
+        never holds up the index. With ``wait`` it waits for another sync (saying so); without
+        it a part whose lock is held is skipped, with ``busy`` set, the other sync doing the work.
         """
         wanted = chosen(parts)
         started = time.monotonic()
         report = SyncReport()
         if not wanted or not self.exists():
             return report
-        try:
-            self.sync_lock.acquire(wait=None if wait else 0, say=self.phases.say)
-        except Busy as exc:
-            report.busy = str(exc)
-            return report
-        try:
-            with self.archive(readonly=True) as archive:
+        if "index" in wanted or "feeds" in wanted:
+            with self._holding(self.sync_lock, wait, report) as held, self.archive(readonly=True) as archive:
                 report.target = archive.last_seq()
-                indexer = self.indexer(archive)
-                if "index" in wanted:
-                    before = indexer.last_seq() if indexer.exists() else None
-                    if before is None or before < report.target:
-                        report.parts.append(self._index_part(indexer.update(), before))
-                if "feeds" in wanted and indexer.exists():
-                    feeds = FeedsCopy(self.settings.feeds_dir, self.base_url())
-                    upto = indexer.last_seq()
-                    position = feeds.position()
-                    if force_feeds or position is None or position < upto:
-                        self.phases.phase("writing static feeds")
-                        with self.searcher() as searcher:
-                            report.parts.append(feeds.sync(archive, searcher, upto, everything=force_feeds))
-                if "dumps" in wanted:
-                    dumps = DumpsCopy(self.settings.dumps_dir)
-                    position = dumps.position()
-                    if force_dumps or position is None or position < report.target:
-                        self.phases.phase("writing dumps")
-                        report.parts.append(dumps.sync(archive, force=force_dumps))
-        finally:
-            self.sync_lock.release()
+                if held:
+                    self._sync_index_and_feeds(archive, wanted, report, force_feeds=force_feeds)
+        if "dumps" in wanted:
+            with self._holding(self.dumps_lock, wait, report) as held, self.archive(readonly=True) as archive:
+                report.target = max(report.target, archive.last_seq())
+                dumps = DumpsCopy(self.settings.dumps_dir)
+                position = dumps.position()
+                if held and (force_dumps or position is None or position < report.target):
+                    self.phases.phase("writing dumps")
+                    report.parts.append(dumps.sync(archive, force=force_dumps))
         report.seconds = time.monotonic() - started
         return report
+
+    @contextmanager
+    def _holding(self, lock: FileLock, wait: bool, report: SyncReport) -> Iterator[bool]:
+        """Hold ``lock`` for the block (True), or, when it is busy and ``wait`` is off, say so
+        in ``report`` and run the block without it (False: the block must skip its work)."""
+        try:
+            lock.acquire(wait=None if wait else 0, say=self.phases.say)
+        except Busy as exc:
+            report.busy = f"{report.busy}; {exc}" if report.busy else str(exc)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+
+    def _sync_index_and_feeds(
+        self, archive: Archive, wanted: tuple[str, ...], report: SyncReport, *, force_feeds: bool
+    ) -> None:
+        indexer = self.indexer(archive)
+        if "index" in wanted:
+            before = indexer.last_seq() if indexer.exists() else None
+            if before is None or before < report.target:
+                report.parts.append(self._index_part(indexer.update(), before))
+        if "feeds" in wanted and indexer.exists():
+            feeds = FeedsCopy(self.settings.feeds_dir, self.base_url())
+            upto = indexer.last_seq()
+            position = feeds.position()
+            if force_feeds or position is None or position < upto:
+                self.phases.phase("writing static feeds")
+                with self.searcher() as searcher:
+                    report.parts.append(feeds.sync(archive, searcher, upto, everything=force_feeds))
 
     @staticmethod
     def _index_part(result: IndexReport, before: int | None) -> PartReport:

@@ -7,6 +7,9 @@ directory, so ``opennews ingest`` just works where you are. With a database URL
 (``--database`` or ``OPENNEWS_DATABASE_URL``, ``postgresql://user@host:port/db``) the
 archive lives in that PostgreSQL database, shared with other machines, and the home
 keeps only what is derived from it (index, feeds, dumps, rejects) and no SQLite file.
+``OPENNEWS_DATABASE_READ_URL`` may name a read replica of that database: a web node's
+reads (pages, search, feeds, dumps, following the change log, syncing its home) then go
+there, and only writes (ingest, withdrawals, the write API) to the primary.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
 class Settings:
     home: Path
     database: str | None = None  # a postgresql:// URL; None: the SQLite file in the home
+    read_database: str | None = None  # a read replica of ``database`` for the reads; None: ``database``
 
     @classmethod
     def from_env(
@@ -51,7 +55,12 @@ class Settings:
         url = (database or env.get("OPENNEWS_DATABASE_URL") or "").strip() or None
         if url is not None and not url.startswith(("postgresql://", "postgres://")):
             raise ValueError(f"OPENNEWS_DATABASE_URL / --database: a postgresql:// URL, not {url!r}")
-        return cls(Path(chosen).expanduser(), url)
+        read = env.get("OPENNEWS_DATABASE_READ_URL", "").strip() or None
+        if read is not None and url is None:
+            raise ValueError("OPENNEWS_DATABASE_READ_URL: a read replica needs its primary in OPENNEWS_DATABASE_URL")
+        if read is not None and not read.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"OPENNEWS_DATABASE_READ_URL: a postgresql:// URL, not {read!r}")
+        return cls(Path(chosen).expanduser(), url, read)
 
     @property
     def archive_path(self) -> Path:
@@ -62,6 +71,16 @@ class Settings:
     def archive_target(self) -> str | Path:
         """What :meth:`Archive.open` is given: the database URL, else the SQLite file."""
         return self.database or self.archive_path
+
+    @property
+    def read_target(self) -> str | Path:
+        """What read-only opens are given: the read replica, else :attr:`archive_target`."""
+        return self.read_database or self.archive_target
+
+    def environment(self) -> dict[str, str]:
+        """The variables that give a child process (a worker, a sync) this archive."""
+        env = {"OPENNEWS_DATABASE_URL": self.database or "", "OPENNEWS_DATABASE_READ_URL": self.read_database or ""}
+        return {k: v for k, v in env.items() if v}
 
     @property
     def index_dir(self) -> Path:

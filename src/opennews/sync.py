@@ -13,9 +13,11 @@ past it, brings itself up to date from there:
 - the **dumps** in ``dumps/``: position in ``manifest.json`` (``archive.last_change``);
   unchanged months are kept as they are.
 
-A sync holds the home's sync lock, so the command that changed the archive and a
-running server that noticed the change never bring the same copies up to date at
-once: the second waits (or, for a server, skips: the first does the work).
+A sync holds the home's sync lock while it brings the index and feeds up to date, and
+its dumps lock while it writes the dumps, so the command that changed the archive and a
+running server that noticed the change never bring the same copies up to date at once:
+the second waits (or, for a server, skips: the first does the work), and a long dumps
+rewrite does not hold up the index.
 """
 
 from __future__ import annotations

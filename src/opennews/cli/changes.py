@@ -16,10 +16,10 @@ from ..home import Home
 from ..sync import PARTS
 from .output import open_out, print_report, print_sync
 
-__all__ = ["cmd_demo", "cmd_ingest", "cmd_lift", "cmd_restore", "cmd_withdraw"]
+__all__ = ["cmd_demo", "cmd_ingest", "cmd_lift", "cmd_restore", "cmd_withdraw", "copies_to_sync"]
 
 
-def _parts(args: argparse.Namespace) -> tuple[str, ...]:
+def copies_to_sync(args: argparse.Namespace) -> tuple[str, ...]:
     """The copies to bring up to date afterwards (the feeds follow the index)."""
     skip = set()
     if getattr(args, "no_index", False):
@@ -44,7 +44,7 @@ def cmd_ingest(args: argparse.Namespace, home: Home) -> int:
     options = IngestOptions(batch_size=args.batch_size, default_source=args.source, format=args.format, limits=limits)
     started = time.monotonic()
     report, synced = home.ingest(
-        args.paths, options=options, progress=progress_for(sys.stderr, quiet=args.quiet), parts=_parts(args)
+        args.paths, options=options, progress=progress_for(sys.stderr, quiet=args.quiet), parts=copies_to_sync(args)
     )
     if args.json:
         summary = {

@@ -13,6 +13,7 @@ import orjson
 
 from ..archive import Archive, ArchiveError
 from ..home import Home
+from .changes import copies_to_sync
 from .output import print_table
 
 __all__ = ["add_follow_commands", "cmd_follow", "cmd_sources"]
@@ -71,6 +72,10 @@ def add_follow_commands(command: argparse._SubParsersAction) -> None:  # type: i
         help="new items fetched per source per poll (default: $OPENNEWS_FOLLOW_MAX_NEW or 100)",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    # A follower beside web nodes that share a PostgreSQL archive needs no copies of its own: each node syncs its home.
+    p.add_argument("--no-index", action="store_true", help="do not update the search index (nor the static feeds)")
+    p.add_argument("--no-feeds", action="store_true", help="do not rewrite the static feeds in feeds/")
+    p.add_argument("--no-dumps", action="store_true", help="do not rebuild the changed dump files")
     p.set_defaults(func=cmd_follow)
 
 
@@ -182,7 +187,14 @@ def cmd_follow(args: argparse.Namespace, home: Home) -> int:
             )
 
     with stop_on_request(stop):
-        home.follow(make_fetcher, stop=stop, once=args.once, options=options, after_cycle=said)  # type: ignore[arg-type]
+        home.follow(
+            make_fetcher,  # type: ignore[arg-type]
+            stop=stop,
+            once=args.once,
+            options=options,
+            after_cycle=said,
+            parts=copies_to_sync(args),
+        )
     if args.once:
         report = polled[0] if polled else None
         if report is None or not report.sources:

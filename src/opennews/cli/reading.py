@@ -263,8 +263,7 @@ def cmd_serve(args: argparse.Namespace, home: Home) -> int:
         print_sync(home.sync(), sys.stderr)  # a missing or lagging index is brought up to date first
     else:
         print("opennews: no archive yet; pages will say so until 'opennews ingest' or 'opennews demo'", file=sys.stderr)
-    if home.settings.database:  # the workers read their settings from the environment
-        os.environ["OPENNEWS_DATABASE_URL"] = home.settings.database
+    os.environ.update(home.settings.environment())  # the workers read their settings from the environment
     if getattr(args, "max_write_bytes", None) is not None:  # the workers read their settings from the environment
         os.environ["OPENNEWS_MAX_WRITE_BYTES"] = str(args.max_write_bytes)
     if getattr(args, "write_rate", None) is not None:

@@ -13,16 +13,23 @@ open, the Searcher notices index commits, rebuilds and archive changes by itself
 :meth:`Backend.state` is the one invalidation key of every cache in the app (feed
 documents, the OPML catalog, stats, the Searcher's answers): the archive's change-log
 position and the index's, looked at no more than every :data:`STATE_CHECK` seconds.
+
+On PostgreSQL the two connections are kept for the life of the process; when the server
+drops one (a restart, a fail-over, a session ended by an administrator), the request that
+finds out answers 503 and the connection is opened anew on the next one, instead of every
+later request failing on a dead connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..archive import Archive, ArchiveError
+from ..database import lost_connection
 from ..search import Hit, Searcher, SearchRequest, SearchResponse
 from ..settings import Settings
 
@@ -67,20 +74,53 @@ class Backend:
 
     def close(self) -> None:
         with self._search_lock:
-            if self._searcher is not None:
-                self._searcher.close()
-            if self._searcher_archive is not None:
-                self._searcher_archive.close()
-            self._searcher = self._searcher_archive = None
+            self._drop_searcher()
         with self._archive_lock:
-            if self._archive is not None:
-                self._archive.close()
-            self._archive = None
+            self._drop_archive()
+
+    def _drop_searcher(self) -> None:
+        searcher, archive = self._searcher, self._searcher_archive
+        self._searcher = self._searcher_archive = None
+        for part in (searcher, archive):
+            if part is not None:
+                with contextlib.suppress(Exception):  # a connection already gone cannot be closed cleanly
+                    part.close()
+
+    def _drop_archive(self) -> None:
+        archive, self._archive = self._archive, None
+        if archive is not None:
+            with contextlib.suppress(Exception):
+                archive.close()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Archive]:
+        """The archive, under its lock; a connection found lost is dropped (503, opened anew next time)."""
+        with self._archive_lock:
+            try:
+                yield self._open_archive()
+            except Exception as exc:
+                if not lost_connection(exc):
+                    raise
+                self._drop_archive()
+                raise Unavailable(f"the connection to the archive was lost; retrying ({exc})") from None
+
+    @contextlib.contextmanager
+    def _searching(self, *, force: bool = False) -> Iterator[Searcher]:
+        """The Searcher, under its lock; likewise for its archive connection."""
+        with self._search_lock:
+            try:
+                yield self._open_searcher(force=force)
+            except Exception as exc:
+                if not lost_connection(exc):
+                    raise
+                self._drop_searcher()
+                self._next_try = 0.0  # the index is there: try again at the next request
+                raise Unavailable(f"the connection to the archive was lost; retrying ({exc})") from None
 
     def _open_archive(self) -> Archive:
         if self._archive is None:
             try:
-                self._archive = Archive.open(self.settings.archive_target, readonly=True)
+                self._archive = Archive.open(self.settings.read_target, readonly=True)
             except (ArchiveError, OSError) as exc:
                 raise Unavailable(str(exc)) from None
         return self._archive
@@ -94,7 +134,7 @@ class Backend:
         self._next_try = now + _RETRY_SECONDS
         archive = None
         try:
-            archive = Archive.open(self.settings.archive_target, readonly=True)
+            archive = Archive.open(self.settings.read_target, readonly=True)
             self._searcher = Searcher(self.settings.index_dir, archive)
         except (ArchiveError, FileNotFoundError, OSError) as exc:
             if archive is not None:
@@ -111,17 +151,12 @@ class Backend:
         now = time.monotonic()
         if now - self._state_checked >= STATE_CHECK:
             state = None
-            with self._search_lock:
-                try:
-                    searcher = self._open_searcher()
-                except Unavailable:
-                    pass
-                else:
-                    searcher.refresh()  # which reads the archive's position too
-                    state = searcher.position
+            with contextlib.suppress(Unavailable), self._searching() as searcher:
+                searcher.refresh()  # which reads the archive's position too
+                state = searcher.position
             if state is None:
-                with self._archive_lock:
-                    state = (self._open_archive().last_seq(), -1)
+                with self._reading() as archive:
+                    state = (archive.last_seq(), -1)
             self._state, self._state_checked = state, now
         return self._state
 
@@ -132,8 +167,8 @@ class Backend:
 
     def hidden_since(self, seq: int) -> list[str]:
         """Articles withdrawn after change ``seq`` and still withdrawn."""
-        with self._archive_lock:
-            return self._open_archive().hidden_since(seq)
+        with self._reading() as archive:
+            return archive.hidden_since(seq)
 
     # -- search ---------------------------------------------------------------------
 
@@ -142,45 +177,39 @@ class Backend:
         return self._searcher is not None
 
     def search(self, request: SearchRequest) -> SearchResponse:
-        with self._search_lock:
-            return self._open_searcher().search(request)
+        with self._searching() as searcher:
+            return searcher.search(request)
 
     def complete(self, q: str, limit: int = 5) -> list[str]:
         """Completions of a query being typed (``Searcher.complete``)."""
-        with self._search_lock:
-            return self._open_searcher().complete(q, limit)
+        with self._searching() as searcher:
+            return searcher.complete(q, limit)
 
     def matching_ids(self, request: SearchRequest) -> list[str]:
         """Every matching article id, newest first (for exports)."""
-        with self._search_lock:
-            return self._open_searcher().matching_ids(request)
+        with self._searching() as searcher:
+            return searcher.matching_ids(request)
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
-        with self._search_lock:
-            try:
-                searcher = self._open_searcher()
-            except Unavailable:
-                return []
+        with contextlib.suppress(Unavailable), self._searching() as searcher:
             return searcher.related(article_id, limit)
+        return []
 
     def index_documents(self) -> int | None:
-        with self._search_lock:
-            try:
-                searcher = self._open_searcher()
-            except Unavailable:
-                return None
+        with contextlib.suppress(Unavailable), self._searching() as searcher:
             searcher.refresh()
             return searcher.doc_count
+        return None
 
     # -- archive --------------------------------------------------------------------
 
     def record(self, article_id: str) -> dict[str, Any] | None:
-        with self._archive_lock:
-            return self._open_archive().get_record(article_id)
+        with self._reading() as archive:
+            return archive.get_record(article_id)
 
     def withdrawal(self, article_id: str) -> dict[str, Any] | None:
-        with self._archive_lock:
-            return self._open_archive().withdrawal(article_id)
+        with self._reading() as archive:
+            return archive.withdrawal(article_id)
 
     def article(self, article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[Hit]]:
         """(record, tombstone, related articles): what an article page and its JSON twin show,
@@ -191,17 +220,16 @@ class Backend:
         return record, None, self.related(article_id, 5)
 
     def count(self) -> int:
-        with self._archive_lock:
-            return self._open_archive().count()
+        with self._reading() as archive:
+            return archive.count()
 
     def listing(self, offset: int, limit: int) -> Sequence[tuple[str, str | None, str]]:
-        with self._archive_lock:
-            return self._open_archive().listing(offset, limit)
+        with self._reading() as archive:
+            return archive.listing(offset, limit)
 
     def stats(self) -> dict[str, Any]:
         """Archive statistics, recomputed only when the archive has changed (they scan every row)."""
-        with self._archive_lock:
-            archive = self._open_archive()
+        with self._reading() as archive:
             seq = archive.last_seq()
             if self._stats is None or self._stats[0] != seq:
                 self._stats = (seq, archive.stats())

@@ -318,7 +318,7 @@ class Dumps:
 
     def _archive(self) -> Archive:
         try:
-            return Archive.open(self.site.settings.archive_target, readonly=True)
+            return Archive.open(self.site.settings.read_target, readonly=True)
         except (ArchiveError, OSError) as exc:
             raise Unavailable(str(exc)) from None
 

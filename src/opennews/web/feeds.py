@@ -9,10 +9,12 @@ request is a dictionary lookup, a 304 decision and a write.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -20,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..archive import Archive, ArchiveError
+from ..database import lost_connection
 from ..feeds import (
     DEFAULT_LIMIT,
     FORMATS,
@@ -53,6 +56,9 @@ class _Cached:
     doc: Document
 
 
+T = TypeVar("T")
+
+
 class FeedViews:
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -67,7 +73,7 @@ class FeedViews:
         with self._open_lock:
             if self._reader is None:
                 try:
-                    archive = Archive.open(self.site.settings.archive_target, readonly=True)
+                    archive = Archive.open(self.site.settings.read_target, readonly=True)
                 except (ArchiveError, OSError) as exc:
                     raise Unavailable(str(exc)) from None
                 self._reader = ArchiveReader(self.site.backend, archive)
@@ -82,13 +88,28 @@ class FeedViews:
             self._reader.archive.close()
             self._reader = None
 
+    async def _reading(self, work: Callable[[], T]) -> T:
+        """``work()`` in a worker thread; a connection to the archive found lost is dropped
+        (a 503 now, opened anew at the next request), as the backend does with its own."""
+        try:
+            return await run_in_threadpool(work)
+        except Exception as exc:
+            if not lost_connection(exc):
+                raise
+            with self._open_lock:
+                reader, self._reader = self._reader, None
+            if reader is not None:
+                with contextlib.suppress(Exception):
+                    reader.archive.close()
+            raise Unavailable(f"the connection to the archive was lost; retrying ({exc})") from None
+
     async def _document(self, key: tuple[Any, ...], build: Any) -> Document:
         state = await self._state()
         cached = self._cache.get(key)
         if cached is not None and cached.state == state:
             self._cache.move_to_end(key)
             return cached.doc
-        doc = await run_in_threadpool(build)
+        doc = await self._reading(build)
         self._cache[key] = _Cached(state, doc)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -184,7 +205,7 @@ class FeedViews:
         state = await self._state()
         if self._catalog is None or self._catalog[0] != state:
             reader = await run_in_threadpool(self._open)
-            self._catalog = (state, await run_in_threadpool(reader.catalog))
+            self._catalog = (state, await self._reading(reader.catalog))
         return self._catalog[1]
 
     async def opml(self, request: Request) -> Response:
