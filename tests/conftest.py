@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from follow_helpers import Site, serve
 from opennews.cli import main
 from postgres import Cluster, postgres_cluster  # noqa: F401  (a fixture, offered to every test module)
 from webhome import NamesHome, WebHome, build_names_home, build_web_home
@@ -98,3 +99,12 @@ def to_cp1258(text: str) -> bytes:
         else:
             out.append(ch)
     return "".join(out).encode("cp1258")
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A small real HTTP site on 127.0.0.1 serving what a test puts in it (follow_helpers)."""
+    site, server = serve()
+    yield site
+    server.shutdown()
+    server.server_close()

@@ -10,13 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from follow_helpers import QuickFetcher, Site, serve
+from follow_helpers import QuickFetcher, Site
 from opennews.archive import Archive, ArchiveError
 from opennews.cli import main
 from opennews.follow.discover import NotASource, feed_links, parse
@@ -249,14 +249,6 @@ def test_merge_page_wins_feed_fills() -> None:
 
 
 # -- polling a real server ------------------------------------------------------------------
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    site, server = serve()
-    yield site
-    server.shutdown()
-    server.server_close()
 
 
 class Clock:

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import pytest
 
-from follow_helpers import QuickFetcher, Site, serve
+from follow_helpers import QuickFetcher, Site
 from opennews.archive import Archive, ArchiveError
 from opennews.follow.discover import MAX_FEEDS, decode, parse
 from opennews.follow.fetch import Fetcher, FetchError, FetchPolicy, user_agent
@@ -38,14 +38,6 @@ TEXT = (
     "Sáng nay, Sở Giao thông vận tải thành phố cho biết tuyến xe buýt điện mới sẽ nối bến xe Miền Đông với khu "
     "công nghệ cao, chạy mỗi mười lăm phút một chuyến từ năm giờ sáng."
 )
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    site, server = serve()
-    yield site
-    server.shutdown()
-    server.server_close()
 
 
 def jsonfeed(**given: object) -> bytes:

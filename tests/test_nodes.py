@@ -13,8 +13,7 @@ import gzip
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ import pytest
 
 from opennews.archive import Archive
 from postgres import Cluster
+from tools import within
 from webhome import free_port, serving
 
 #: The issue's promise: a change made on any machine reaches every node within this.
@@ -57,16 +57,6 @@ def opennews(url: str, home: Path, *args: str) -> subprocess.CompletedProcess[st
 def start(command: list[str]) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "OPENNEWS_DATABASE_URL"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def within(seconds: float, check: Callable[[], bool], what: str) -> float:
-    """Seconds until ``check()`` holds; fails the test past ``seconds``."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > seconds:
-            pytest.fail(f"not within {seconds} s: {what}")
-        time.sleep(0.1)
-    return time.monotonic() - started
 
 
 def ids_found(base: str, q: str) -> set[str]:

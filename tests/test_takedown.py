@@ -11,7 +11,7 @@ import gzip
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -22,6 +22,7 @@ import pytest
 from opennews.archive import Archive
 from opennews.home import Home
 from opennews.search.indexer import current_generation
+from tools import within
 from webhome import serving
 
 #: A takedown must show everywhere within this many seconds of ``withdraw`` returning.
@@ -32,16 +33,6 @@ def opennews(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "opennews", "--home", str(home), *args], capture_output=True, text=True, timeout=120
     )
-
-
-def within(seconds: float, check: Callable[[], bool]) -> float:
-    """Seconds until ``check()`` holds; fails the test past ``seconds``."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > seconds:
-            pytest.fail(f"not within {seconds} s: {check.__doc__ or check}")
-        time.sleep(0.1)
-    return time.monotonic() - started
 
 
 @pytest.fixture(scope="module")

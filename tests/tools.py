@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,3 +66,14 @@ def default_signals() -> None:
 
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
+def within(seconds: float, check: Callable[[], bool], what: str | None = None) -> float:
+    """Seconds until ``check()`` holds, asked every 0.1 s; fails the test past ``seconds``,
+    naming ``what`` (else the check's docstring)."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > seconds:
+            pytest.fail(f"not within {seconds} s: {what or check.__doc__ or check}")
+        time.sleep(0.1)
+    return time.monotonic() - started
