@@ -28,7 +28,7 @@ from .article import Article, make_article
 from .database import Cursor, Database, DatabaseMissing, open_database
 from .schema import SCHEMA_VERSION, SchemaTooNew, upgrade
 
-__all__ = ["SCHEMA_VERSION", "Archive", "ArchiveError", "BatchResult", "Row", "Status", "to_row"]
+__all__ = ["SCHEMA_VERSION", "Archive", "ArchiveError", "BatchResult", "Row", "Status", "timestamp", "to_row"]
 
 Status = Literal["added", "updated", "unchanged", "withdrawn"]
 
@@ -84,8 +84,14 @@ class BatchResult:
         return sum(1 for s in self.statuses if s == status)
 
 
+def timestamp(moment: datetime | None = None) -> str:
+    """How the archive and the state kept beside it (tokens, sources) write a time: UTC, to
+    the second, ISO 8601, so that text order is time order in both databases."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0).isoformat()
+
+
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return timestamp()
 
 
 class Archive:

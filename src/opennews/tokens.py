@@ -31,10 +31,9 @@ import hmac
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .archive import Archive, ArchiveError
+from .archive import Archive, ArchiveError, timestamp
 
 __all__ = [
     "PREFIX",
@@ -56,10 +55,6 @@ Scope = Literal["ingest", "withdraw"]
 SCOPES: tuple[Scope, ...] = ("ingest", "withdraw")
 PREFIX = "on_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,7 @@ def create_token(archive: Archive, name: str, scope: str) -> str:
             raise ArchiveError(f"a token named {name} exists already (names stay taken after a revoke)")
         archive.execute(
             "INSERT INTO tokens (name, scope, hash, created_at) VALUES (?, ?, ?, ?)",
-            (name, scope, hash_token(token), _now()),
+            (name, scope, hash_token(token), timestamp()),
         )
     return token
 
@@ -117,7 +112,7 @@ def revoke_token(archive: Archive, name: str) -> Token:
             raise ArchiveError(f"no token named {name}")
         if row[0] is not None:
             raise ArchiveError(f"token {name} was revoked already, at {row[0]}")
-        archive.execute("UPDATE tokens SET revoked_at = ? WHERE name = ?", (_now(), name))
+        archive.execute("UPDATE tokens SET revoked_at = ? WHERE name = ?", (timestamp(), name))
     return next(t for t in list_tokens(archive) if t.name == name)
 
 
@@ -133,7 +128,7 @@ def find_token(archive: Archive, token: str) -> Token | None:
 
 
 def touch_token(archive: Archive, name: str) -> None:
-    archive.execute("UPDATE tokens SET last_used = ? WHERE name = ?", (_now(), name))
+    archive.execute("UPDATE tokens SET last_used = ? WHERE name = ?", (timestamp(), name))
 
 
 @dataclass(frozen=True)
@@ -172,7 +167,7 @@ def audit(
         "INSERT INTO audit (at, token, action, target, status, added, updated, unchanged, rejected, detail, client) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            _now(),
+            timestamp(),
             token,
             action,
             target,

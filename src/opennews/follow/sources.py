@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..archive import Archive, ArchiveError
+from ..archive import Archive, ArchiveError, timestamp
 from ..article import canonical_url, source_from_url
 from .discover import NotASource, parse
 from .fetch import Fetched, FetchError
@@ -72,7 +72,7 @@ class Source:
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat(timespec="seconds")
+    return timestamp(moment)
 
 
 def _now() -> datetime:
