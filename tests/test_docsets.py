@@ -84,3 +84,30 @@ def test_term_sets_agree_with_whoosh_across_segments_blocks_and_deletions(tmp_pa
             expected = sorted(hit.docnum for hit in searcher.search(wq.Term("words", word), limit=None))
             assert ids_of(sets.term("words", word)).tolist() == expected, word
         assert sets.live.bit_count() == searcher.doc_count() == 895
+
+
+def test_kept_sets_are_bounded_in_bytes_whatever_their_number(tmp_path, monkeypatch) -> None:
+    """A set takes an eighth of a byte per document of the index: the cache of frequent
+    terms' sets stays under its byte budget, the most recently used kept."""
+    from whoosh import index
+    from whoosh.fields import ID, KEYWORD, Schema
+
+    from opennews.search import docsets
+    from opennews.search.docsets import DocSets
+    from opennews.search.indexer import _codec
+
+    ix = index.create_in(str(tmp_path), Schema(id=ID(stored=True, unique=True), words=KEYWORD))
+    w = ix.writer(codec=_codec())
+    for n in range(4000):  # 40 words, each in every other document or so: all worth keeping
+        w.add_document(id=str(n), words=" ".join(f"w{k}" for k in range(40) if (n + k) % 3))
+    w.commit()
+    monkeypatch.setattr(docsets, "CACHE_MIN_DF", 10)
+    monkeypatch.setattr(docsets, "CACHE_BYTES", 10 * 500)  # room for ten sets of 4,000 documents
+    with ix.searcher() as searcher:
+        sets = DocSets(searcher)
+        for k in range(40):
+            assert ids_of(sets.term("words", f"w{k}")).size > 2000
+            assert sets._cached_bytes <= docsets.CACHE_BYTES
+            assert sets._cached_bytes == sum(docsets._bytes(b) for b in sets._cache.values())
+        assert 5 <= len(sets._cache) <= 10 and ("words", "w39") in sets._cache
+        assert ("words", "w0") not in sets._cache

@@ -8,7 +8,6 @@ import importlib.metadata
 import inspect
 import mmap
 import multiprocessing
-import pickle
 import tomllib
 from array import array
 from pathlib import Path
@@ -16,35 +15,36 @@ from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh import multiproc
 from whoosh.codec.base import Codec
-from whoosh.externalsort import SortingPool
 from whoosh.fields import ID, KEYWORD, Schema
 from whoosh.index import TOC, clean_files
 from whoosh.multiproc import finish_subsegment
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.writing import NO_MERGE
 
-from opennews.search import whoosh_internals
 from opennews.search.postings import PackedCodec, PackedLeafMatcher, is_packed
 from opennews.search.storage import MappedFile, MappedStorage
 from opennews.search.whoosh_internals import (
     FileStorage,
+    ListMatcher,
     MpWriter,
-    PostingPool,
     SegmentWriter,
     StructFile,
     SubWriterTask,
     W3Codec,
+    W3FieldCursor,
+    W3FieldWriter,
     W3LeafMatcher,
     W3PostingsWriter,
+    W3TermInfo,
+    W3TermsReader,
     clean_leftovers,
     deleted_docs,
     drop_segments,
     leaf_ids,
-    read_run_in_batches,
     segment_ids,
     segments_holding,
-    write_run_in_batches,
 )
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -68,20 +68,38 @@ def test_the_installed_whoosh_is_the_pinned_one() -> None:
 
 
 SIGNATURES: list[tuple[type, str, str]] = [
-    # the posting pool's runs (replaced by batched ones)
-    (SortingPool, "_write_run", "(self, f, items)"),
-    (SortingPool, "_read_run", "(self, path)"),
-    (SortingPool, "save", "(self)"),
-    (PostingPool, "__init__", "(self, tempstore, segment, limitmb=128, **kwargs)"),
-    (PostingPool, "_new_run", "(self)"),
-    (PostingPool, "_open_run", "(self, path)"),
-    (PostingPool, "_remove_run", "(self, path)"),
     # the codec and its blocks (postings.py subclasses, docsets.py walks)
     (W3Codec, "__init__", "(self, blocklimit=128, compression=3, inlinelimit=1)"),
     (W3Codec, "postings_writer", "(self, dbfile, byteids=False)"),
     (W3Codec, "postings_reader", "(self, dbfile, terminfo, format_, term=None, scorer=None)"),
+    (W3Codec, "field_writer", "(self, storage, segment)"),
+    (W3Codec, "terms_reader", "(self, storage, segment)"),
     (W3PostingsWriter, "__init__", "(self, postfile, blocklimit, byteids=False, compression=3, inlinelimit=1)"),
     (W3PostingsWriter, "_mini_ids", "(self)"),
+    (W3PostingsWriter, "_write_block", "(self, last=False)"),
+    (W3PostingsWriter, "start_postings", "(self, format_, terminfo)"),
+    (W3PostingsWriter, "finish_postings", "(self)"),
+    (W3PostingsWriter, "written", "(self)"),
+    # compact term infos, written and read (postings.py)
+    (W3FieldWriter, "__init__", "(self, codec, storage, segment)"),
+    (W3FieldWriter, "start_field", "(self, fieldname, fieldobj)"),
+    (W3FieldWriter, "start_term", "(self, btext)"),
+    (W3FieldWriter, "finish_term", "(self)"),
+    (W3FieldWriter, "finish_field", "(self)"),
+    (W3FieldWriter, "add_postings", "(self, schema, lengths, items)"),
+    (W3TermInfo, "from_bytes", "(s)"),
+    (W3TermInfo, "to_bytes", "(self)"),
+    (W3TermInfo, "add_block", "(self, block)"),
+    (W3TermsReader, "__init__", "(self, codec, dbfile, length, postfile)"),
+    (W3TermsReader, "_keycoder", "(self, fieldname, tbytes)"),
+    (W3TermsReader, "_keydecoder", "(self, keybytes)"),
+    (W3FieldCursor, "__init__", "(self, tindex, fieldname, keycoder, keydecoder, fieldobj)"),
+    (
+        ListMatcher,
+        "__init__",
+        "(self, ids, weights=None, values=None, format=None, scorer=None, position=0, all_weights=None, term=None,"
+        + " terminfo=None)",
+    ),
     (W3LeafMatcher, "__init__", "(self, postfile, startoffset, length, format_, term=None, byteids=None, scorer=None)"),
     (W3LeafMatcher, "_read_data", "(self)"),
     (W3LeafMatcher, "_read_ids", "(self)"),
@@ -174,42 +192,41 @@ def _parameters(function: Any) -> list[str]:
     return list(inspect.signature(function).parameters)
 
 
-def test_the_batched_runs_replace_whooshs_own() -> None:
-    expect(
-        _parameters(write_run_in_batches) == _parameters(SortingPool._write_run)
-        and _parameters(read_run_in_batches) == _parameters(SortingPool._read_run),
-        "the posting pool's run methods take other arguments than their replacements",
-    )
-    # Whoosh's PostingPool inherits both from SortingPool: one of its own would be hidden by the patch.
-    source = inspect.getsource(PostingPool)
-    expect(
-        "def _write_run" not in source and "def _read_run" not in source,
-        "PostingPool defines its own _write_run/_read_run",
-    )
-    whoosh_internals.install()
-    expect(
-        PostingPool._write_run is write_run_in_batches and PostingPool._read_run is read_run_in_batches,
-        "PostingPool's runs are not the batched ones once installed",
-    )
+def test_sub_writers_make_their_writer_by_the_module_name() -> None:
+    """ParallelWriter's tasks swap the writer class by rebinding whoosh.multiproc.SegmentWriter."""
+    source = inspect.getsource(SubWriterTask.run)
+    expect("SegmentWriter(ix" in source, "SubWriterTask.run no longer makes its writer as SegmentWriter(ix, ...)")
+    expect(multiproc.SegmentWriter is SegmentWriter, "whoosh.multiproc.SegmentWriter is not writing.SegmentWriter")
 
 
-def test_a_posting_pool_sorts_through_batched_runs(tmp_path: Path) -> None:
-    whoosh_internals.install()
-    batch = whoosh_internals.RUN_BATCH
-    pool = PostingPool(FileStorage(str(tmp_path)), segment=None)
-    items = [("body", f"t{n % 7}".encode(), n, 1.0, None) for n in range(batch * 2 + 5)]
-    for item in items[: batch + 5]:
-        pool.add(item)
-    pool.save()
-    for item in items[batch + 5 :]:
-        pool.add(item)
-    pool.save()
-    expect(len(pool.runs) == 2, f"PostingPool.save() left {len(pool.runs)} runs for two saves")
-    with open(tmp_path / pool.runs[0], "rb") as run:
-        first = pickle.load(run)
-    expect(first == sorted(items[: batch + 5])[:batch], "a saved run does not start with a batch of postings")
-    expect(list(pool.items()) == sorted(items), "the pool's merged runs do not give back the postings, sorted")
-    expect(not list(tmp_path.iterdir()), "read runs are not removed (PostingPool._remove_run)")
+def test_whoosh_still_never_inlines_postings() -> None:
+    """CompactTermInfo inlines small posting lists itself: W3's own inlining calls a method
+    its term info lacks, and is only kept off by the default limit of one."""
+    source = inspect.getsource(W3PostingsWriter.finish_postings)
+    expect("len(self) < self._inlinelimit" in source, "W3PostingsWriter.finish_postings inlines differently")
+    expect(not hasattr(W3TermInfo, "set_inline"), "W3TermInfo now has set_inline: Whoosh's inlining may work")
+
+
+def test_the_field_writer_keeps_what_the_packed_one_reads(tmp_path: Path) -> None:
+    ix = whoosh_index.create_in(str(tmp_path), _schema())
+    writer = ix.writer(codec=PackedCodec(), compound=False)
+    try:
+        fw = writer.fieldwriter
+        fw.start_field("words", _schema()["words"])
+        for name in ("_tindex", "_fieldid", "_postwriter", "_fieldobj"):
+            expect(hasattr(fw, name), f"W3FieldWriter has no {name}")
+        fw.start_term(b"all")
+        pw = fw._postwriter
+        for name in ("_ids", "_weights", "_values", "_maxweight", "_terminfo", "_byteids", "_blocklimit"):
+            expect(hasattr(pw, name), f"W3PostingsWriter has no {name}")
+        info = W3TermInfo()
+        for name in ("_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid", "_inlined"):
+            expect(hasattr(info, name), f"W3TermInfo has no {name}")
+        pw.add_posting(0, 1.0, b"")
+        fw.finish_term()
+        fw.finish_field()
+    finally:
+        writer.cancel()
 
 
 # -- a tiny real index -----------------------------------------------------------------
@@ -343,7 +360,7 @@ def test_writer_attributes(tmp_path: Path) -> None:
         expect(type(single) is SegmentWriter, f"Index.writer() gives a {type(single).__name__}")
         for name in ("pool", "codec", "docnum", "perdocwriter", "fieldwriter", "_added", "storage", "indexname"):
             expect(hasattr(single, name), f"SegmentWriter has no {name}")
-        expect(isinstance(single.pool, PostingPool), "SegmentWriter.pool is not a PostingPool")
+        expect(hasattr(single.pool, "add") and hasattr(single.pool, "iter_postings"), "SegmentWriter.pool changed")
     finally:
         single.cancel()
     parallel = ix.writer(procs=2, multisegment=True, codec=PackedCodec(), compound=False)
@@ -363,8 +380,8 @@ def test_writer_attributes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("multisegment", [False, True], ids=["merged", "multisegment"])
 def test_a_parallel_build_indexes_every_document(tmp_path: Path, multisegment: bool) -> None:
-    """Sub-writer processes write their postings through the batched runs; merged, the parent reads
-    them back with ``_read_and_renumber_run``: both ends must use the same format."""
+    """Whoosh's own parallel writer, with the packed codec: sub-writer segments kept, or their
+    posting runs merged by the parent (``_read_and_renumber_run``)."""
     codec = PackedCodec(blocklimit=BLOCK, compression=0)
     _build(tmp_path / "ix", codec, procs=2, batchsize=5, multisegment=multisegment)
     with MappedStorage(str(tmp_path / "ix")).open_index().searcher() as searcher:

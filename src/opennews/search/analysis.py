@@ -32,6 +32,8 @@ __all__ = [
     "exact_bigram_analyzer",
     "fold_syllable",
     "folded_analyzer",
+    "pairs",
+    "syllables",
 ]
 
 BIGRAM_JOINER = "_"
@@ -178,6 +180,28 @@ class BigramFilter(Filter):
                 pos += 1
                 yield t
             previous = current
+
+
+def syllables(words: list[str]) -> set[str]:
+    """The distinct syllables of a cut (its breaks left out)."""
+    found = set(words)
+    found.discard(BREAK)
+    return found
+
+
+def pairs(words: list[str]) -> set[str]:
+    """The distinct pairs of neighbouring syllables of a cut, none across a break: the
+    terms :class:`BigramFilter` makes of the same syllables."""
+    found: set[str] = set()
+    previous: str | None = None
+    for word in words:
+        if word == BREAK:
+            previous = None
+            continue
+        if previous is not None:
+            found.add(previous + BIGRAM_JOINER + word)
+        previous = word
+    return found
 
 
 def exact_analyzer() -> Composable:

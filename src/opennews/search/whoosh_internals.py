@@ -4,17 +4,12 @@ Whoosh's public API writes and reads an index one posting at a time in Python;
 the speed of this package comes from going underneath it: posting blocks in a
 packed format (postings.py), files read through memory maps (storage.py), a
 term's postings read a whole block at a time (docsets.py) and the indexer's
-sorted runs pickled in batches (below). Those rely on names and behaviour that
+postings gathered per term (termpool.py). Those rely on names and behaviour that
 Whoosh does not promise to keep, so they are gathered here: the classes other
 modules subclass are imported from this module, ``whoosh-reloaded`` is pinned to
 the exact version they were read from (pyproject.toml), and
 tests/test_whoosh_internals.py checks each part, failing with the part's name
 when an upgrade changes one.
-
-Importing this module installs the batched runs (:func:`install`). Any process
-that unpickles the packed codec imports it on the way (postings.py imports this
-module), so a sub-writer process started by ``spawn`` or ``forkserver`` writes its
-runs in the format the parent reads them in, as one started by ``fork`` does.
 """
 
 from __future__ import annotations
@@ -22,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import pickle
 import shutil
 import signal
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,88 +25,50 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh import multiproc
+from whoosh.codec.whoosh3 import (
+    W3Codec,
+    W3FieldCursor,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    W3TermInfo,
+    W3TermsReader,
+)
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC, clean_files
+from whoosh.matching import ListMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.writing import PostingPool, SegmentWriter
+from whoosh.system import pack_ushort
+from whoosh.writing import SegmentWriter
 
 __all__ = [
-    "RUN_BATCH",
     "FileStorage",
+    "ListMatcher",
     "MpWriter",
     "ParallelWriter",
-    "PostingPool",
     "SegmentWriter",
     "StructFile",
     "SubWriterTask",
     "W3Codec",
+    "W3FieldCursor",
+    "W3FieldWriter",
     "W3LeafMatcher",
     "W3PostingsWriter",
+    "W3TermInfo",
+    "W3TermsReader",
     "block_payload",
     "clean_leftovers",
     "deleted_docs",
     "die_with_parent",
     "drop_segments",
-    "install",
     "leaf_ids",
-    "read_run_in_batches",
+    "pack_ushort",
     "segment_ids",
     "segments_holding",
     "whoosh_block_ids",
-    "write_run_in_batches",
 ]
-
-# -- the posting pool's sorted runs --------------------------------------------------
-
-#: Postings per pickle in the indexer's sorted runs.
-RUN_BATCH = 8192
-
-
-def write_run_in_batches(self: PostingPool, f: Any, items: Iterable[Any]) -> None:
-    """``PostingPool._write_run``: the run's postings, ``RUN_BATCH`` to a pickle."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= RUN_BATCH:
-            pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
-            batch = []
-    if batch:
-        pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
-    f.close()
-
-
-def read_run_in_batches(self: PostingPool, path: str) -> Iterator[Any]:
-    """``PostingPool._read_run``: a run written by :func:`write_run_in_batches`, posting by
-    posting; the run file is removed once read (or abandoned), as Whoosh's own does."""
-    f = self._open_run(path)
-    try:
-        while True:
-            try:
-                batch = pickle.load(f)
-            except EOFError:
-                return
-            yield from batch
-    finally:
-        f.close()
-        self._remove_run(path)
-
-
-def install() -> None:
-    """Make Whoosh's posting pool write and read its runs in batches (done on import; again is harmless).
-
-    The pool (the external sort behind every segment Whoosh writes) pickles each
-    posting on its own: some 1,000 per article, and a dump and a load of each took
-    a quarter of the indexing time. Runs written and read a batch of postings at a
-    time hold the same items in the same order. Both halves are replaced together:
-    a run is only ever read by the reader matching its writer.
-    """
-    PostingPool._write_run = write_run_in_batches
-    PostingPool._read_run = read_run_in_batches
-
-
-install()
 
 # -- reading posting blocks whole -----------------------------------------------------
 
@@ -176,9 +132,16 @@ def die_with_parent() -> None:
 class _Task(SubWriterTask):  # type: ignore[misc]
     """A sub-writer that dies with its parent and leaves Ctrl-C to it."""
 
+    writer_class: type | None = None
+
     def run(self) -> None:
         die_with_parent()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from .termpool import TermWriter  # (termpool builds on this module)
+
+        # SubWriterTask.run makes its writer with the name SegmentWriter of whoosh.multiproc;
+        # in this process, that is the writer with the term pool.
+        multiproc.SegmentWriter = self.writer_class or TermWriter
         super().run()
 
 
@@ -189,10 +152,20 @@ class ParallelWriter(MpWriter):  # type: ignore[misc]
     threads at exit: on Ctrl-C the parent waited on children that waited on a full
     queue (30 s and more, measured). Here the sub-writers die with the parent, ignore
     SIGINT, and :meth:`cancel` terminates them and abandons the queues at once.
+
+    Each sub-writer writes a segment of its own (``multisegment``): their term pools
+    (termpool.py) keep no posting runs for the parent to merge, Whoosh's other mode.
+    ``writer`` is the sub-writers' class (termpool.TermWriter unless given).
     """
+
+    def __init__(self, ix: Any, procs: int | None = None, *, writer: type | None = None, **kwargs: Any) -> None:
+        kwargs["multisegment"] = True
+        super().__init__(ix, procs=procs, **kwargs)
+        self.writer_class = writer
 
     def _new_task(self) -> SubWriterTask:
         task = _Task(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment)
+        task.writer_class = self.writer_class
         task.daemon = True
         self.tasks.append(task)
         task.start()
