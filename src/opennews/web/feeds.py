@@ -47,6 +47,9 @@ from .site import Site
 __all__ = ["FeedViews"]
 
 CACHE_SIZE = 512
+#: ... holding at most this many bytes (body and gzipped body): a feed of 100 full articles is
+#: some 400 kB, so 512 of them could hold 200 MB in every worker.
+CACHE_BYTES = 64 << 20
 _NAMED = ("source", "category", "author")
 
 
@@ -59,12 +62,17 @@ class _Cached:
 T = TypeVar("T")
 
 
+def _size(doc: Document) -> int:
+    return len(doc.body) + len(doc.gzipped)
+
+
 class FeedViews:
     def __init__(self, site: Site) -> None:
         self.site = site
         self._reader: ArchiveReader | None = None
         self._open_lock = threading.Lock()
         self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
+        self._cached_bytes = 0
         self._catalog: tuple[tuple[int, int], Catalog] | None = None
 
     # -- state --------------------------------------------------------------------------
@@ -110,9 +118,13 @@ class FeedViews:
             self._cache.move_to_end(key)
             return cached.doc
         doc = await self._reading(build)
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cached_bytes -= _size(old.doc)
         self._cache[key] = _Cached(state, doc)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        self._cached_bytes += _size(doc)
+        while len(self._cache) > CACHE_SIZE or (self._cached_bytes > CACHE_BYTES and len(self._cache) > 1):
+            self._cached_bytes -= _size(self._cache.popitem(last=False)[1].doc)
         return doc
 
     # -- requests -------------------------------------------------------------------------
