@@ -8,7 +8,10 @@ call it through ``run_in_threadpool``.
 
 A home without an index still serves pages: search answers 503 until the index
 appears, and the Searcher is opened as soon as it does, without a restart. Once
-open, the Searcher notices index commits, rebuilds and archive changes by itself.
+open, the Searcher notices index commits, rebuilds and archive changes by itself; it is
+opened ``serving``: a new generation of the index is prepared by a thread of its own while
+requests go on being answered (each holds the search lock here, so a request that prepared
+it would have held up every other one), and swapped in by the next request.
 
 :meth:`Backend.state` is the one invalidation key of every cache in the app (feed
 documents, the OPML catalog, stats, the Searcher's answers): the archive's change-log
@@ -135,7 +138,7 @@ class Backend:
         archive = None
         try:
             archive = Archive.open(self.settings.read_target, readonly=True)
-            self._searcher = Searcher(self.settings.index_dir, archive)
+            self._searcher = Searcher(self.settings.index_dir, archive, serving=True)
         except (ArchiveError, FileNotFoundError, OSError) as exc:
             if archive is not None:
                 archive.close()
