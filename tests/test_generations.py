@@ -25,7 +25,7 @@ from opennews.archive import Archive
 from opennews.article import make_article
 from opennews.search import Indexer, Searcher, SearchRequest
 from opennews.search import searcher as searcher_module
-from opennews.search.docsets import ids_of
+from opennews.search.docsets import DocSets, ids_of
 from opennews.search.generation import WINDOW, Generation, read_ahead
 from opennews.search.indexer import current_generation
 from opennews.search.schema import SCHEMA_VERSION
@@ -129,6 +129,23 @@ def test_a_takedown_hides_from_the_kept_sets_without_forgetting_them(indexed: Pa
         assert searcher.search(CAN_THO).total == COUNT - 1
         archive.restore("a-3")  # a restore starts again from the index's own sets, as it did
         assert searcher.search(CAN_THO).total == COUNT
+
+
+def test_the_replay_gives_way_to_requests(indexed: Path) -> None:
+    """Sets are read again only while no request holds the lock, and not past the deadline."""
+    with Archive.open(indexed / "opennews.sqlite3") as archive, Searcher(indexed / "index", archive) as s:
+        s.search(CAN_THO)
+        assert s._sets is not None
+        hot = s._sets.hot()
+        fresh = DocSets(s._searcher)
+        request = threading.Lock()
+        with request:  # a request is searching all along
+            started = time.monotonic()
+            assert fresh.replay(hot, started + 0.3, turn=request) == 0
+            assert 0.3 <= time.monotonic() - started < 2
+        assert fresh.hot() == []
+        assert fresh.replay(hot, time.monotonic() + 10, turn=request) == len(hot)
+        assert fresh.hot() == hot
 
 
 def test_searches_go_on_from_the_open_generation_while_the_next_is_prepared(indexed: Path, gate: Gate) -> None:

@@ -213,7 +213,12 @@ class Searcher:
         self._uses = {}
         self._archive_seq = -1
         self._hidden = frozenset()
-        if old is not None:
+        if old is not None and self._serving:
+            # Nothing reaches the old one now. Closing it unmaps its files, and the last
+            # unmapping of a rebuilt-over generation frees its pages (110 ms per GB): not
+            # on a request's time.
+            threading.Thread(target=old.close, name="opennews-close", daemon=True).start()
+        elif old is not None:
             old.close()
         self._follow_archive()
 
