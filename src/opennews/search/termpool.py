@@ -107,8 +107,8 @@ class TermPool:
         name = f"{self.segment.segment_id() if self.segment is not None else 'pool'}.{len(self._runs)}.terms"
         with self.tempstore.create_file(name).raw_file() as f:
             batch: list[tuple[Term, bytes]] = []
-            for key in sorted(self._terms):
-                batch.append((key, self._terms[key].tobytes()))
+            for item in self._in_memory():
+                batch.append(item)
                 if len(batch) >= RUN_TERMS:
                     pickle.dump(batch, f, pickle.HIGHEST_PROTOCOL)
                     batch = []
