@@ -107,7 +107,7 @@ def test_kept_sets_are_bounded_in_bytes_whatever_their_number(tmp_path, monkeypa
         sets = DocSets(searcher)
         for k in range(40):
             assert ids_of(sets.term("words", f"w{k}")).size > 2000
-            assert sets._cached_bytes <= docsets.CACHE_BYTES
-            assert sets._cached_bytes == sum(docsets._bytes(b) for b in sets._cache.values())
+            assert sets._cache.bytes <= docsets.CACHE_BYTES
+            assert sets._cache.bytes == sum(docsets._bytes(b) for b in sets._cache.values())
         assert 5 <= len(sets._cache) <= 10 and ("words", "w39") in sets._cache
         assert ("words", "w0") not in sets._cache

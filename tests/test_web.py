@@ -720,16 +720,15 @@ def test_the_feed_cache_is_bounded_in_bytes(client: TestClient, monkeypatch: pyt
         if isinstance(getattr(getattr(r, "endpoint", None), "__self__", None), feed_views.FeedViews)
     )
     views._cache.clear()  # (the module's other tests asked for feeds too)
-    views._cached_bytes = 0
     sizes = []
     for q in ("thuy dien", "ha noi", "giao thong", "bong da", "gia vang", "hoc sinh"):
         r = client.get("/feeds/search.rss", params={"q": q})
         assert r.status_code == 200
-        sizes.append(views._cached_bytes)
+        sizes.append(views._cache.bytes)
     monkeypatch.setattr(feed_views, "CACHE_BYTES", sizes[-1] // 2)
     for q in ("thoi tiet", "du lich", "xe may"):
         assert client.get("/feeds/search.rss", params={"q": q}).status_code == 200
-        assert views._cached_bytes <= feed_views.CACHE_BYTES or len(views._cache) == 1
-        assert views._cached_bytes == sum(feed_views._size(c.doc) for c in views._cache.values())
+        assert views._cache.bytes <= feed_views.CACHE_BYTES or len(views._cache) == 1
+        assert views._cache.bytes == sum(feed_views._size(c) for c in views._cache.values())
     assert 1 <= len(views._cache) < 9
-    assert any(key for key in views._cache if "xe may" in repr(key))
+    assert any(key for key in views._cache.keys_by_use() if "xe may" in repr(key))

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from whoosh.reading import TermNotFound
 
+from ..caches import SizedLRU
 from .whoosh_internals import deleted_docs as _deleted
 from .whoosh_internals import leaf_ids as _leaf_ids
 
@@ -74,8 +74,7 @@ class DocSets:
         self.all = (1 << self.size) - 1
         deleted = [offset + n for leaf, offset in self.leaves if leaf.has_deletions() for n in _deleted(leaf)]
         self.live = self.all & ~_bits(np.asarray(deleted, dtype=np.int64), self.size) if deleted else self.all
-        self._cache: OrderedDict[tuple[str, str], int] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache: SizedLRU[tuple[str, str], int] = SizedLRU(_bytes)
         self._lock = threading.Lock()
         self._values: dict[str, dict[str, int]] = {}
         self._codes: dict[str, tuple[list[str], np.ndarray] | None] = {}
@@ -93,8 +92,7 @@ class DocSets:
                 self.live &= ~mask
                 # Each kept set is its postings & live: masking it is what reading it again
                 # would give, and keeps it (a new generation's replayed sets among them).
-                self._cache = OrderedDict((key, bits & ~mask) for key, bits in self._cache.items())
-                self._cached_bytes = sum(_bytes(bits) for bits in self._cache.values())
+                self._cache.update_all(lambda bits: bits & ~mask)
 
     def doc_frequency(self, field: str, text: str) -> int:
         key = (field, text)
@@ -112,7 +110,6 @@ class DocSets:
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
-                self._cache.move_to_end(key)
                 return found
         parts: list[np.ndarray] = []
         df = 0
@@ -128,17 +125,13 @@ class DocSets:
         bits = _bits(np.concatenate(parts), self.size) & self.live if parts else 0
         if df >= CACHE_MIN_DF:
             with self._lock:
-                if key not in self._cache:
-                    self._cache[key] = bits
-                    self._cached_bytes += _bytes(bits)
-                while len(self._cache) > CACHE_SIZE or self._cached_bytes > CACHE_BYTES:
-                    self._cached_bytes -= _bytes(self._cache.popitem(last=False)[1])
+                self._cache.put(key, bits, entries=CACHE_SIZE, max_bytes=CACHE_BYTES)
         return bits
 
     def hot(self) -> list[tuple[str, str]]:
         """The (field, text) keys of the kept sets, the most recently used first."""
         with self._lock:
-            return list(reversed(self._cache))
+            return self._cache.keys_by_use()
 
     def replay(self, keys: Iterable[tuple[str, str]], deadline: float, *, turn: Any = None) -> int:
         """Read the sets and document frequencies of ``keys`` (another generation's :meth:`hot`),
@@ -166,8 +159,7 @@ class DocSets:
             time.sleep(0)  # let a request waiting for the interpreter in, rather than after 5 ms
         with self._lock:
             for key in reversed(done):
-                if key in self._cache:
-                    self._cache.move_to_end(key)
+                self._cache.touch(key)
         return len(done)
 
     def all_of(self, field: str, texts: Iterable[str]) -> int:

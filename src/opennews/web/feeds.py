@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..archive import Archive, ArchiveError
+from ..caches import SizedLRU
 from ..database import lost_connection
 from ..feeds import (
     DEFAULT_LIMIT,
@@ -62,8 +62,8 @@ class _Cached:
 T = TypeVar("T")
 
 
-def _size(doc: Document) -> int:
-    return len(doc.body) + len(doc.gzipped)
+def _size(cached: _Cached) -> int:
+    return len(cached.doc.body) + len(cached.doc.gzipped)
 
 
 class FeedViews:
@@ -71,8 +71,7 @@ class FeedViews:
         self.site = site
         self._reader: ArchiveReader | None = None
         self._open_lock = threading.Lock()
-        self._cache: OrderedDict[tuple[Any, ...], _Cached] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache: SizedLRU[tuple[Any, ...], _Cached] = SizedLRU(_size)
         self._catalog: tuple[tuple[int, int], Catalog] | None = None
 
     # -- state --------------------------------------------------------------------------
@@ -115,16 +114,9 @@ class FeedViews:
         state = await self._state()
         cached = self._cache.get(key)
         if cached is not None and cached.state == state:
-            self._cache.move_to_end(key)
             return cached.doc
         doc = await self._reading(build)
-        old = self._cache.pop(key, None)
-        if old is not None:
-            self._cached_bytes -= _size(old.doc)
-        self._cache[key] = _Cached(state, doc)
-        self._cached_bytes += _size(doc)
-        while len(self._cache) > CACHE_SIZE or (self._cached_bytes > CACHE_BYTES and len(self._cache) > 1):
-            self._cached_bytes -= _size(self._cache.popitem(last=False)[1].doc)
+        self._cache.put(key, _Cached(state, doc), entries=CACHE_SIZE, max_bytes=CACHE_BYTES)
         return doc
 
     # -- requests -------------------------------------------------------------------------
