@@ -59,6 +59,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Self
 
 import orjson
 
@@ -372,20 +373,17 @@ def worker_memory(server: int) -> tuple[float, float]:
     return best
 
 
-class MemoryPeak:
-    """Samples the workers' memory every 0.2 s while running: the peak of each."""
+class _Background:
+    """A thread running ``_run`` for the length of a ``with`` block, until ``stop`` is set."""
 
-    def __init__(self, server: int) -> None:
-        self.server, self.private, self.mapped = server, 0.0, 0.0
+    def __init__(self) -> None:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self.stop.wait(0.2):
-            private, mapped = worker_memory(self.server)
-            self.private, self.mapped = max(self.private, private), max(self.mapped, mapped)
+        raise NotImplementedError
 
-    def __enter__(self) -> MemoryPeak:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -394,15 +392,27 @@ class MemoryPeak:
         self.thread.join()
 
 
-class Searching:
+class MemoryPeak(_Background):
+    """Samples the workers' memory every 0.2 s while running: the peak of each."""
+
+    def __init__(self, server: int) -> None:
+        self.server, self.private, self.mapped = server, 0.0, 0.0
+        super().__init__()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            private, mapped = worker_memory(self.server)
+            self.private, self.mapped = max(self.private, private), max(self.mapped, mapped)
+
+
+class Searching(_Background):
     """One client searching without pause while something else runs: answers and errors."""
 
     def __init__(self, base: str, queries: list[str]) -> None:
         self.base, self.queries = base, queries
         self.answers = self.errors = 0
         self.times: list[float] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__()
 
     def _run(self) -> None:
         import httpx
@@ -419,14 +429,6 @@ class Searching:
                 self.answers += ok == 200
                 self.errors += ok != 200
                 i += 1
-
-    def __enter__(self) -> Searching:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
 
 
 def start_server(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
