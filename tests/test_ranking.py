@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from hypothesis import given
+import lz4.block
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opennews.search.analysis import cut
@@ -51,6 +52,38 @@ def test_stored_text_round_trips_both_forms() -> None:
     text = _text("Thủy điện", "xả lũ", "Hòa Bình")
     back = StoredText.decode(text.encode())
     assert back.exact == text.exact and back.folded == [" Thuy dien ", " xa lu ", " Hoa Binh "]
+
+
+ODD_LETTERS = "aăâđeêoơưàảãạếộữỹ HNĐ\nйЖ한글ﬁ\u0308\u0323😀z"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list(ODD_LETTERS)), max_size=40),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_stored_text_made_from_any_cuts_round_trips(parts: list[str]) -> None:
+    """The folded form is derived from the exact one when every character folds to one
+    ASCII letter, and stored otherwise (Cyrillic, Hangul, emoji, a lone combining mark):
+    either way it reads back as it was made."""
+    text = StoredText.from_cuts([cut(p) for p in parts])
+    stored = text.encode()
+    back = StoredText.decode(stored)
+    assert back.exact == text.exact and back.folded == text.folded
+    assert StoredText.folded_of(stored) == text.folded and StoredText.exact_of(stored) == text.exact
+
+
+def test_the_folded_form_is_stored_only_when_it_cannot_be_derived() -> None:
+    vietnamese = StoredText.from_cuts([cut("Thủy điện Hòa Bình"), cut("xả lũ"), cut("Đà Nẵng, 2024")])
+    cyrillic = StoredText.from_cuts([cut("Thủy điện Москва"), cut("xả lũ"), cut("Đà Nẵng, 2024")])
+    plain = len(lz4.block.decompress(vietnamese.encode()))
+    exact_bytes = sum(len(p.encode("utf-16-le")) for p in vietnamese.exact)
+    assert plain == 25 + exact_bytes  # the header and the exact form, nothing folded
+    assert len(lz4.block.decompress(cyrillic.encode())) > 25 + sum(len(p.encode("utf-16-le")) for p in cyrillic.exact)
+    assert StoredText.decode(cyrillic.encode()).folded[0] == " thuy dien москва "
 
 
 def test_stored_text_keeps_paragraphs_apart() -> None:

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import CORPUS, needs_shared
 from opennews.demo import generate
-from opennews.search.schema import build_schema, document_for
+from opennews.search.schema import StoredText, build_schema, document_for
+from opennews.vietnamese import fold
 
 SCHEMA = build_schema()
 TERM_FIELDS = ("all_f", "all_bi", "title", "title_f", "title_bi", "sapo_f", "sapo_bi", "front_xbi")
@@ -88,3 +89,5 @@ def test_real_articles_give_the_same_terms_both_ways() -> None:
         for line in itertools.islice(f, 0, 90_000, 300):
             rec = orjson.loads(line)
             assert given_terms(rec) == analysed(rec), rec.get("url")
+            text = StoredText.decode(document_for({**rec, "id": "x", "content_hash": "x"})["text"])
+            assert text.folded == [" " + fold(p[1:-1]) + " " for p in text.exact], rec.get("url")

@@ -125,7 +125,7 @@ def is_combining(ch: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _fold_table() -> dict[int, str | None]:
+def fold_table() -> dict[int, str | None]:
     table: dict[int, str | None] = {}
     for cp in range(0x80, 0x10000):
         ch = chr(cp)
@@ -151,7 +151,7 @@ def fold(text: str) -> str:
 
     Works on any input (NFC, NFD, mixed) and never leaves a combining mark or đ.
     """
-    return text.translate(_fold_table())
+    return text.translate(fold_table())
 
 
 def has_marks(text: str) -> bool:
