@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..vietnamese import VN_TZ, fold, has_marks, normalize, syllables
-from .analysis import BIGRAM_JOINER
+from .analysis import BIGRAM_JOINER, BREAK
 from .docsets import DocSets, Tally, ids_of
 from .query import Clause, ParsedQuery
 from .ranking import Reading, idf
@@ -34,6 +34,12 @@ __all__ = ["filters", "in_reading", "in_sequence", "matches", "runs", "shortlist
 
 #: Share of the plain words a relaxed query needs.
 RELAXED_SHARE = 0.6
+#: Once the rarest parts of a query leave at most this many documents, the rest is looked
+#: for in their stored text rather than read from the index. Reading a term's set costs at
+#: least an eighth of a byte per document of the index (~0.15 ms at a million articles) and
+#: more with its postings (a syllable in most articles: milliseconds), where one article's
+#: text is checked in ~10 µs; a whole headline typed as a query read ~80 sets before.
+FEW = 64
 #: Feature weights (multiplied by the feature's idf, then rounded to integers).
 #: Syllables weigh by their rarity in whole articles (``all_f``), pairs by theirs (``all_bi``).
 WEIGHTS = {
@@ -58,13 +64,71 @@ def _pairs(words: list[str]) -> list[str]:
 
 
 def _clause(sets: DocSets, clause: Clause, texts: Any = None, within: int | None = None) -> int:
+    field, terms = _terms(clause)
+    bits = sets.all_of(field, terms)
+    if texts is not None and field.endswith("_bi") and len(terms) > 1:
+        bits = in_sequence(bits if within is None else bits & within, clause, texts)
+    return bits
+
+
+def _terms(clause: Clause) -> tuple[str, list[str]]:
+    """The field and terms whose sets a clause needs all of (before a phrase's sequence)."""
     folded = [fold(w) for w in clause.words]
     if clause.quoted and len(folded) > 1:
-        bits = sets.all_of("title_bi" if clause.title_only else "all_bi", _pairs(folded))
-        if texts is not None and len(folded) > 2:
-            bits = in_sequence(bits if within is None else bits & within, clause, texts)
-        return bits
-    return sets.all_of("title_f" if clause.title_only else "all_f", folded)
+        return ("title_bi" if clause.title_only else "all_bi"), _pairs(folded)
+    return ("title_f" if clause.title_only else "all_f"), folded
+
+
+def _bound(sets: DocSets, group: list[Clause]) -> int:
+    """At most how many documents a group matches: its clauses' rarest terms."""
+    bound = 0
+    for clause in group:
+        if not clause.negate:
+            field, terms = _terms(clause)
+            bound += min((sets.doc_frequency(field, t) for t in terms), default=0)
+    return bound
+
+
+def _needles(clause: Clause) -> list[str] | None:
+    """What a clause's documents hold in their folded stored text, one needle each (all
+    needed), or None when it cannot be told from the text. A stored part is its folded
+    syllables padded with spaces, exactly the terms of all_f and, side by side, of all_bi:
+    " w " is in a part when w is a term of it, " a b " when a_b is."""
+    folded = [fold(w) for w in clause.words]
+    if not folded or any(not w or " " in w or BREAK in w for w in folded):
+        return None
+    if clause.quoted:
+        return [" " + " ".join(folded) + " "]
+    return [f" {w} " for w in folded]
+
+
+def _holds(parts: list[str], clause: Clause, needles: list[str]) -> bool:
+    within = parts[:1] if clause.title_only else parts
+    if clause.quoted:
+        return any(needles[0] in part for part in within)
+    return all(any(needle in part for part in within) for needle in needles)
+
+
+def _in_text(bits: int, groups: list[list[Clause]], negative: list[Clause], texts: Any) -> int:
+    """The documents of ``bits`` whose stored text holds a clause of every group and no
+    negative clause: what reading every set would give, for a few documents."""
+    wanted = [[(c, _needles(c)) for c in group if not c.negate] for group in groups]
+    unwanted = [(c, _needles(c)) for c in negative]
+    folded_of = StoredText.folded_of
+    kept = 0
+    for n in ids_of(bits).tolist():
+        parts = folded_of(texts[n])
+        if all(any(_holds(parts, c, needles) for c, needles in group) for group in wanted) and not any(
+            _holds(parts, c, needles) for c, needles in unwanted
+        ):
+            kept |= 1 << n
+    return kept
+
+
+def _readable(groups: list[list[Clause]], negative: list[Clause]) -> bool:
+    return all(_needles(c) is not None for group in groups for c in group if not c.negate) and all(
+        _needles(c) is not None for c in negative
+    )
 
 
 def _group(sets: DocSets, group: list[Clause], texts: Any = None) -> int:
@@ -107,15 +171,19 @@ def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False, texts:
     pairs alone would also match "hà nội" ending a paragraph and "nội mưa" in another.
     """
     bits = filters(parsed, sets)
-    groups = [_group(sets, g, texts) for g in parsed.positive]
-    if relaxed and len(groups) > 2:
+    if relaxed and len(parsed.positive) > 2:
         tally = Tally(bits)
-        for g in groups:
-            tally.add(g, 1)
-        bits = tally.at_least(max(2, math.ceil(len(groups) * RELAXED_SHARE)))
+        for g in parsed.positive:
+            tally.add(_group(sets, g, texts), 1)
+        bits = tally.at_least(max(2, math.ceil(len(parsed.positive) * RELAXED_SHARE)))
     else:
-        for g in sorted(groups, key=int.bit_count):
-            bits &= g
+        # The rarest first: they leave the fewest documents, and a few documents are
+        # checked for the rest in their text (FEW) instead of reading its sets.
+        pending = sorted(parsed.positive, key=lambda g: _bound(sets, g))
+        while pending:
+            if texts is not None and bits.bit_count() <= FEW and _readable(pending, parsed.negative):
+                return _in_text(bits, pending, parsed.negative, texts)
+            bits &= _group(sets, pending.pop(0), texts)
             if not bits:
                 return 0
     for clause in parsed.negative:
@@ -186,6 +254,8 @@ def shortlist(parsed: ParsedQuery, sets: DocSets, candidates: int, k: int, writt
     articles about a rare reading must reach the second stage, which ranks them first,
     even when the folded pair's common reading fills the archive.
     """
+    if candidates.bit_count() <= k:  # every one of them is read: nothing to choose
+        return ids_of(candidates)
     tally = Tally(candidates)
     words: list[tuple[str, bool]] = []  # (normalised syllable, optional?)
     for group in parsed.positive:

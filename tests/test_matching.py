@@ -1,0 +1,83 @@
+"""A query's few remaining documents checked in their stored text match what reading every
+set from the index gives (matching.FEW), and a shortlist of few candidates is all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opennews.archive import Archive
+from opennews.article import make_article
+from opennews.demo import generate
+from opennews.search import Indexer, Searcher, matching
+from opennews.search.docsets import ids_of
+from opennews.search.query import parse_query
+
+# Rare and common words of the demo articles, with marks and without, and words no article has.
+WORDS = ["hà", "nội", "ha", "noi", "thủy", "điện", "giá", "xăng", "của", "và", "người", "dân", "mưa", "bão", "zzz", "1"]
+
+
+@pytest.fixture(scope="module")
+def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    home = tmp_path_factory.mktemp("matching")
+    with Archive.open(home / "opennews.sqlite3") as archive:
+        archive.upsert_batch([make_article(dict(r)) for r in generate(400, seed=5)])
+        Indexer(home / "index", archive).rebuild()
+    archive = Archive.open(home / "opennews.sqlite3", readonly=True)
+    with Searcher(home / "index", archive) as searcher:
+        yield searcher
+    archive.close()
+
+
+def both_ways(searcher: Searcher, q: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    parsed = parse_query(q)
+    sets, texts = searcher._sets, searcher._texts
+    monkeypatch.setattr(matching, "FEW", -1)  # every set read from the index
+    from_sets = matching.matches(parsed, sets, texts=texts)
+    monkeypatch.setattr(matching, "FEW", 10**9)  # everything after the rarest part read in the text
+    from_text = matching.matches(parsed, sets, texts=texts)
+    return from_sets, from_text
+
+
+word = st.sampled_from(WORDS)
+clause = st.one_of(
+    word,
+    st.lists(word, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+    word.map(lambda w: f"title:{w}"),
+    word.map(lambda w: f"-{w}"),
+    st.tuples(word, word).map(lambda ab: f"{ab[0]} OR {ab[1]}"),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(clause, min_size=1, max_size=6))
+def test_checking_the_few_in_their_text_is_reading_every_set(
+    opened: Searcher, monkeypatch: pytest.MonkeyPatch, clauses: list[str]
+) -> None:
+    from_sets, from_text = both_ways(opened, " ".join(clauses), monkeypatch)
+    assert from_text == from_sets
+
+
+def test_the_comparison_sees_documents(opened: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The property above compares sets that are not all empty, and the text path runs."""
+    calls = []
+    real = matching._in_text
+    monkeypatch.setattr(matching, "_in_text", lambda *a: calls.append(1) or real(*a))
+    for q in ("người dân", '"hà nội" -mưa', "giá OR xăng của"):
+        from_sets, from_text = both_ways(opened, q, monkeypatch)
+        assert from_sets and from_text == from_sets, q
+    assert calls
+
+
+def test_a_shortlist_of_few_candidates_is_all_of_them(opened: Searcher) -> None:
+    sets = opened._sets
+    parsed = parse_query("người dân")
+    found = matching.matches(parsed, sets, texts=opened._texts)
+    few = 0
+    for n in ids_of(found)[:7].tolist():
+        few |= 1 << n
+    assert sorted(matching.shortlist(parsed, sets, few, 10).tolist()) == ids_of(few).tolist()
+    assert len(matching.shortlist(parsed, sets, found, 5)) == 5 < found.bit_count()
