@@ -108,7 +108,7 @@ class SilentPhases:
 
 
 #: Document ids per posting block.
-POSTING_BLOCK = 1024
+POSTING_BLOCK = 16384
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -142,7 +142,10 @@ def _codec() -> PackedCodec:
     lengths are not gathered (gathering them stats a file for every posting),
     and posting blocks stay uncompressed and large: reading a term's postings
     back whole is what every query does, and each block costs a Python-level
-    step, so 1,024 ids per block read eight times faster than Whoosh's 128.
+    step, so 1,024 ids per block read eight times faster than Whoosh's 128, and
+    at a million articles, where a common syllable is in 500,000 documents,
+    16,384 a block decode them in a third to a fifth of the time 1,024 take (2.2–2.4
+    against 7.4–12.5 ms, in turns on a busy machine), before Whoosh's own cost per block.
     """
     codec = PackedCodec(blocklimit=POSTING_BLOCK, compression=0)
     codec.length_stats = False

@@ -53,7 +53,7 @@ from .analysis import (
 
 __all__ = ["SCHEMA_VERSION", "StoredText", "TermSet", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 class TermSet(ID):  # type: ignore[misc]
