@@ -77,12 +77,17 @@ class SearchWatch:
     def __init__(self, base: str, before: int) -> None:
         self.base, self.before = base, before
         self.seen: float | None = None
+        self.retries = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.base, timeout=30) as client:
             while self.seen is None:
-                total = client.get("/api/search", params={"q": "", "limit": 1}).json()["total"]
+                try:
+                    total = client.get("/api/search", params={"q": "", "limit": 1}).json()["total"]
+                except httpx.TransportError:  # a kept-alive connection closed under it: ask again
+                    self.retries += 1
+                    continue
                 if total < self.before:
                     self.seen = time.perf_counter()
                 time.sleep(0.02)
