@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opennews.search.docsets import Tally, _bits, ids_of
+from opennews.search.docsets import DocSets, Tally, _bits, ids_of
 
 docs = st.sets(st.integers(min_value=0, max_value=299))
 features = st.lists(st.tuples(docs, st.integers(min_value=0, max_value=40)), max_size=8)
@@ -111,3 +111,20 @@ def test_kept_sets_are_bounded_in_bytes_whatever_their_number(tmp_path, monkeypa
             assert sets._cache.bytes == sum(docsets._bytes(b) for b in sets._cache.values())
         assert 5 <= len(sets._cache) <= 10 and ("words", "w39") in sets._cache
         assert ("words", "w0") not in sets._cache
+
+
+@given(
+    st.lists(st.integers(min_value=-3, max_value=5), min_size=40, max_size=200),
+    st.integers(min_value=0, max_value=12),
+    st.booleans(),
+)
+def test_the_first_of_an_order_by_date_are_those_of_the_whole_order(dates: list[int], limit: int, newest: bool) -> None:
+    """Ties (many: few distinct dates) and undated documents included; long lists and short
+    pages take the partition."""
+    sets = DocSets.__new__(DocSets)
+    published = np.asarray(dates, dtype=np.int64)
+    published[published == -3] = np.iinfo(np.int64).min  # undated
+    sets._published = published
+    docnums = np.arange(len(dates), dtype=np.int64)[:: 1 + len(dates) % 2]
+    whole = sets.by_date(docnums, newest=newest)
+    assert sets.by_date(docnums, newest=newest, limit=limit).tolist() == whole[:limit].tolist()

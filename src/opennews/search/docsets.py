@@ -200,13 +200,26 @@ class DocSets:
             self._published = dates
         return self._published
 
-    def by_date(self, docnums: np.ndarray, *, newest: bool = True) -> np.ndarray:
-        """``docnums`` by publication time, newest (or oldest) first; undated ones sort oldest
-        either way, so they come last when the newest are asked for."""
+    def by_date(self, docnums: np.ndarray, *, newest: bool = True, limit: int | None = None) -> np.ndarray:
+        """``docnums`` (ascending) by publication time, newest (or oldest) first, ties in index
+        order; undated ones sort oldest either way, so they come last when the newest are
+        asked for. With ``limit``, only the first ``limit`` of that order.
+
+        A page of a common word sorted by date wants 20 of 900,000 matches at a million
+        articles: sorting them all took ~70 ms, where a partition finds the date the page
+        ends at and only the documents up to it are sorted.
+        """
         dates = self.published()[docnums]
         if newest:  # negating the undated marker would overflow it to the front
             dates = -np.maximum(dates, np.iinfo(np.int64).min + 1)
-        return docnums[np.argsort(dates, kind="stable")]
+        if limit is not None and limit < len(dates) // 4:
+            if limit <= 0:
+                return docnums[:0]
+            last = np.partition(dates, limit - 1)[limit - 1]
+            within = np.flatnonzero(dates <= last)  # every tie at the last date too, in index order
+            return docnums[within[np.argsort(dates[within], kind="stable")[:limit]]]
+        order = docnums[np.argsort(dates, kind="stable")]
+        return order if limit is None else order[:limit]
 
     def published_between(self, low: int | None, high: int | None) -> int:
         dates = self.published()

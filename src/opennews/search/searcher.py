@@ -421,7 +421,7 @@ class Searcher:
             else:
                 page = self._rank(parsed, found, max(SHORTLIST, end))[start:end]
         else:
-            docnums = sets.by_date(ids_of(found), newest=request.sort != "oldest")[start:end]
+            docnums = sets.by_date(ids_of(found), newest=request.sort != "oldest", limit=end)[start:end]
             page = [(int(n), 0.0) for n in docnums]
         records = self.archive.get_records([self._searcher.stored_fields(n)["id"] for n, _ in page])
         hits = self._hits(page, records, parsed, request, first_rank=start + 1)
