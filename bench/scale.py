@@ -481,6 +481,8 @@ def withdrawal(home: Path, base: str) -> float:
     h.sync(["index"])
     watch.thread.join(timeout=120)
     seen = (watch.seen or float("nan")) - started
+    if watch.retries:
+        print(f"withdrawal: the watch asked again {watch.retries} times", file=sys.stderr)
     with h.archive() as archive:
         archive.restore(article_id)
     h.sync(["index"])

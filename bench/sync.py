@@ -74,19 +74,21 @@ def prepare(home: Path, corpus: Path, limit: int | None) -> None:
 class SearchWatch:
     """Polls the server's total until it drops below ``before``; remembers when."""
 
-    def __init__(self, base: str, before: int) -> None:
-        self.base, self.before = base, before
+    def __init__(self, base: str, before: int, patience: float = 120.0) -> None:
+        self.base, self.before, self.patience = base, before, patience
         self.seen: float | None = None
         self.retries = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        deadline = time.perf_counter() + self.patience
         with httpx.Client(base_url=self.base, timeout=30) as client:
-            while self.seen is None:
+            while self.seen is None and time.perf_counter() < deadline:
                 try:
                     total = client.get("/api/search", params={"q": "", "limit": 1}).json()["total"]
-                except httpx.TransportError:  # a kept-alive connection closed under it: ask again
+                except (httpx.TransportError, ValueError, KeyError):  # a closed connection, a 5xx: ask again
                     self.retries += 1
+                    time.sleep(0.1)
                     continue
                 if total < self.before:
                     self.seen = time.perf_counter()
@@ -97,7 +99,7 @@ def takedown(home: Home, base: str, article_id: str, purge: bool) -> dict[str, f
     total = httpx.get(f"{base}/api/search", params={"q": "", "limit": 1}, timeout=30).json()["total"]
     with home.archive(readonly=True) as archive:
         record = archive.get_record(article_id)
-    watch = SearchWatch(base, total)
+    watch = SearchWatch(base, total, patience=60)
     watch.thread.start()
     started = time.perf_counter()
     report = home.withdraw(article_id, "bench", purge=purge)

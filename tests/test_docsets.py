@@ -67,7 +67,7 @@ def test_term_sets_agree_with_whoosh_across_segments_blocks_and_deletions(tmp_pa
     from opennews.search.indexer import _codec
 
     ix = index.create_in(str(tmp_path), Schema(id=ID(stored=True, unique=True), words=KEYWORD))
-    for batch in range(3):  # three segments, each with posting lists longer than a block
+    for batch in range(3):  # three segments
         w = ix.writer(codec=_codec())
         for n in range(batch * 300, batch * 300 + 300):
             words = ["every"] + (["even"] if n % 2 == 0 else []) + (["rare"] if n % 97 == 0 else [])

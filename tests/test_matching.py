@@ -32,12 +32,14 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     archive.close()
 
 
-def both_ways(searcher: Searcher, q: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+def both_ways(searcher: Searcher, q: str, monkeypatch: pytest.MonkeyPatch, few: int = 10**9) -> tuple[int, int]:
     parsed = parse_query(q)
     sets, texts = searcher._sets, searcher._texts
     monkeypatch.setattr(matching, "FEW", -1)  # every set read from the index
     from_sets = matching.matches(parsed, sets, texts=texts)
-    monkeypatch.setattr(matching, "FEW", 10**9)  # everything after the rarest part read in the text
+    # Checked in the text once at most ``few`` documents are left: at once (10**9), or
+    # after some sets are read (a few).
+    monkeypatch.setattr(matching, "FEW", few)
     from_text = matching.matches(parsed, sets, texts=texts)
     return from_sets, from_text
 
@@ -53,11 +55,11 @@ clause = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(clause, min_size=1, max_size=6))
+@given(st.lists(clause, min_size=1, max_size=6), st.sampled_from([0, 3, 10, 64, 10**9]))
 def test_checking_the_few_in_their_text_is_reading_every_set(
-    opened: Searcher, monkeypatch: pytest.MonkeyPatch, clauses: list[str]
+    opened: Searcher, monkeypatch: pytest.MonkeyPatch, clauses: list[str], few: int
 ) -> None:
-    from_sets, from_text = both_ways(opened, " ".join(clauses), monkeypatch)
+    from_sets, from_text = both_ways(opened, " ".join(clauses), monkeypatch, few)
     assert from_text == from_sets
 
 
@@ -70,6 +72,17 @@ def test_the_comparison_sees_documents(opened: Searcher, monkeypatch: pytest.Mon
         from_sets, from_text = both_ways(opened, q, monkeypatch)
         assert from_sets and from_text == from_sets, q
     assert calls
+
+
+def test_a_rare_word_less_a_common_one_reads_only_the_rare_set(opened: Searcher, monkeypatch) -> None:
+    sets = opened._sets
+    read: list[tuple[str, str]] = []
+    real = sets.term
+    monkeypatch.setattr(sets, "term", lambda field, text: read.append((field, text)) or real(field, text))
+    rare = min(("xang", "dien", "bao"), key=lambda w: sets.doc_frequency("all_f", w))
+    found = matching.matches(parse_query(f"{rare} -của"), sets, texts=opened._texts)
+    assert read == [("all_f", rare)]
+    assert found == sets.term("all_f", rare) & ~sets.term("all_f", "cua")
 
 
 def test_a_shortlist_of_few_candidates_is_all_of_them(opened: Searcher) -> None:

@@ -212,9 +212,9 @@ class DocSets:
         dates = self.published()[docnums]
         if newest:  # negating the undated marker would overflow it to the front
             dates = -np.maximum(dates, np.iinfo(np.int64).min + 1)
+        if limit is not None and limit <= 0:
+            return docnums[:0]
         if limit is not None and limit < len(dates) // 4:
-            if limit <= 0:
-                return docnums[:0]
             last = np.partition(dates, limit - 1)[limit - 1]
             within = np.flatnonzero(dates <= last)  # every tie at the last date too, in index order
             return docnums[within[np.argsort(dates[within], kind="stable")[:limit]]]

@@ -102,6 +102,12 @@ def _needles(clause: Clause) -> list[str] | None:
     return [f" {w} " for w in folded]
 
 
+def _needed(clause: Clause) -> list[str]:
+    needles = _needles(clause)
+    assert needles is not None, "only clauses that _readable() accepted"
+    return needles
+
+
 def _holds(parts: list[str], clause: Clause, needles: list[str]) -> bool:
     within = parts[:1] if clause.title_only else parts
     if clause.quoted:
@@ -112,8 +118,8 @@ def _holds(parts: list[str], clause: Clause, needles: list[str]) -> bool:
 def _in_text(bits: int, groups: list[list[Clause]], negative: list[Clause], texts: Any) -> int:
     """The documents of ``bits`` whose stored text holds a clause of every group and no
     negative clause: what reading every set would give, for a few documents."""
-    wanted = [[(c, _needles(c)) for c in group if not c.negate] for group in groups]
-    unwanted = [(c, _needles(c)) for c in negative]
+    wanted = [[(c, _needed(c)) for c in group if not c.negate] for group in groups]
+    unwanted = [(c, _needed(c)) for c in negative]
     folded_of = StoredText.folded_of
     kept = 0
     for n in ids_of(bits).tolist():
@@ -186,6 +192,8 @@ def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False, texts:
             bits &= _group(sets, pending.pop(0), texts)
             if not bits:
                 return 0
+    if texts is not None and parsed.negative and bits.bit_count() <= FEW and _readable([], parsed.negative):
+        return _in_text(bits, [], parsed.negative, texts)  # "xăng -của": not the set of "của"
     for clause in parsed.negative:
         bits &= ~_clause(sets, clause, texts, bits)
     return bits

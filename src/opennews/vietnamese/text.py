@@ -16,6 +16,7 @@ __all__ = [
     "clean",
     "compose",
     "fold",
+    "fold_table",
     "has_marks",
     "is_combining",
     "normalize",
