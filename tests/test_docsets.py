@@ -83,7 +83,13 @@ def test_term_sets_agree_with_whoosh_across_segments_blocks_and_deletions(tmp_pa
         for word in ("every", "even", "rare", "absent"):
             expected = sorted(hit.docnum for hit in searcher.search(wq.Term("words", word), limit=None))
             assert ids_of(sets.term("words", word)).tolist() == expected, word
+            assert sets.ids("words", word).tolist() == expected, word  # without the set, or from it
         assert sets.live.bit_count() == searcher.doc_count() == 895
+        fresh = DocSets(searcher)
+        fresh.hide(["4", "194"])  # withdrawn since the index was written
+        for word in ("every", "even", "rare"):
+            assert fresh.ids("words", word).tolist() == ids_of(fresh.term("words", word)).tolist(), word
+        assert 4 not in fresh.ids("words", "even").tolist() and 194 not in fresh.ids("words", "rare").tolist()
 
 
 def test_kept_sets_are_bounded_in_bytes_whatever_their_number(tmp_path, monkeypatch) -> None:

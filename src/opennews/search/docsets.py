@@ -74,6 +74,8 @@ class DocSets:
         self.all = (1 << self.size) - 1
         deleted = [offset + n for leaf, offset in self.leaves if leaf.has_deletions() for n in _deleted(leaf)]
         self.live = self.all & ~_bits(np.asarray(deleted, dtype=np.int64), self.size) if deleted else self.all
+        #: The documents not in ``live`` (deleted, hidden), ascending: few, to filter ids with.
+        self._dead = np.unique(np.asarray(deleted, dtype=np.int64))
         self._cache: SizedLRU[tuple[str, str], int] = SizedLRU(_bytes)
         self._lock = threading.Lock()
         self._values: dict[str, dict[str, int]] = {}
@@ -90,6 +92,7 @@ class DocSets:
         if mask:
             with self._lock:
                 self.live &= ~mask
+                self._dead = np.union1d(self._dead, ids_of(mask))
                 # Each kept set is its postings & live: masking it is what reading it again
                 # would give, and keeps it (a new generation's replayed sets among them).
                 self._cache.update_all(lambda bits: bits & ~mask)
@@ -111,8 +114,29 @@ class DocSets:
             found = self._cache.get(key)
             if found is not None:
                 return found
+        postings = self._postings(field, text)
+        df = len(postings)
+        bits = _bits(postings, self.size) & self.live if df else 0
+        if df >= CACHE_MIN_DF:
+            with self._lock:
+                self._cache.put(key, bits, entries=CACHE_SIZE, max_bytes=CACHE_BYTES)
+        return bits
+
+    def ids(self, field: str, text: str) -> np.ndarray:
+        """The live documents containing ``text`` in ``field``, ascending, without making
+        their set (unless it is kept): for a sample of them, where the set's bits would
+        cost an eighth of a byte per document of the index."""
+        with self._lock:
+            found = self._cache.get((field, text))
+        if found is not None:
+            return ids_of(found)
+        postings = self._postings(field, text)
+        dead = self._dead
+        return postings[~np.isin(postings, dead)] if len(dead) and len(postings) else postings
+
+    def _postings(self, field: str, text: str) -> np.ndarray:
+        """Every document of the index holding the term (deleted ones too), ascending."""
         parts: list[np.ndarray] = []
-        df = 0
         for leaf, offset in self.leaves:
             try:
                 postings = leaf.postings(field, text)  # one look-up, where asking first would be two
@@ -121,12 +145,7 @@ class DocSets:
             for block in _leaf_ids(postings):
                 arr = np.asarray(block, dtype=np.int64)  # already one, unless walked the slow way
                 parts.append(arr + offset if offset else arr)
-                df += len(arr)
-        bits = _bits(np.concatenate(parts), self.size) & self.live if parts else 0
-        if df >= CACHE_MIN_DF:
-            with self._lock:
-                self._cache.put(key, bits, entries=CACHE_SIZE, max_bytes=CACHE_BYTES)
-        return bits
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def hot(self) -> list[tuple[str, str]]:
         """The (field, text) keys of the kept sets, the most recently used first."""

@@ -34,12 +34,14 @@ __all__ = ["filters", "in_reading", "in_sequence", "matches", "runs", "shortlist
 
 #: Share of the plain words a relaxed query needs.
 RELAXED_SHARE = 0.6
-#: Once the rarest parts of a query leave at most this many documents, the rest is looked
-#: for in their stored text rather than read from the index. Reading a term's set costs at
-#: least an eighth of a byte per document of the index (~0.15 ms at a million articles) and
-#: more with its postings (a syllable in most articles: milliseconds), where one article's
-#: text is checked in ~10 µs; a whole headline typed as a query read ~80 sets before.
+#: Once the rarest parts of a query leave at most ``FEW + documents // FEW_SCALE`` documents,
+#: the rest is looked for in their stored text rather than read from the index. Reading a
+#: term's set costs at least an eighth of a byte per document of the index, and more with
+#: its postings: 1.35 ms a set on average over the headline queries at a million articles
+#: (3,208 sets), where one article's text is checked in ~10 µs. A whole headline typed as
+#: a query read ~80 sets before.
 FEW = 64
+FEW_SCALE = 4096
 #: Feature weights (multiplied by the feature's idf, then rounded to integers).
 #: Syllables weigh by their rarity in whole articles (``all_f``), pairs by theirs (``all_bi``).
 WEIGHTS = {
@@ -186,13 +188,15 @@ def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False, texts:
         # The rarest first: they leave the fewest documents, and a few documents are
         # checked for the rest in their text (FEW) instead of reading its sets.
         pending = sorted(parsed.positive, key=lambda g: _bound(sets, g))
+        few = FEW + sets.size // FEW_SCALE
         while pending:
-            if texts is not None and bits.bit_count() <= FEW and _readable(pending, parsed.negative):
+            if texts is not None and bits.bit_count() <= few and _readable(pending, parsed.negative):
                 return _in_text(bits, pending, parsed.negative, texts)
             bits &= _group(sets, pending.pop(0), texts)
             if not bits:
                 return 0
-    if texts is not None and parsed.negative and bits.bit_count() <= FEW and _readable([], parsed.negative):
+    few = FEW + sets.size // FEW_SCALE
+    if texts is not None and parsed.negative and bits.bit_count() <= few and _readable([], parsed.negative):
         return _in_text(bits, [], parsed.negative, texts)  # "xăng -của": not the set of "của"
     for clause in parsed.negative:
         bits &= ~_clause(sets, clause, texts, bits)

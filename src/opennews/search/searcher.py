@@ -545,15 +545,15 @@ class Searcher:
         if found is None:
             sets = self._sets
             assert sets is not None
-            holders = ids_of(sets.term("all_bi", folded_pair.replace(" ", BIGRAM_JOINER))).tolist()
+            holders = sets.ids("all_bi", folded_pair.replace(" ", BIGRAM_JOINER))
             step = max(1, len(holders) // USE_SAMPLE)
             needles = {form: f" {form} " for form in counts}
             used = dict.fromkeys(counts, 0)
             exact_of, texts = StoredText.exact_of, self._texts
-            for n in holders[::step]:
-                parts = exact_of(texts[n])
+            for n in holders[::step].tolist():
+                text = "\n".join(exact_of(texts[n]))  # no needle holds a newline: none runs across parts
                 for form, needle in needles.items():
-                    used[form] += sum(part.count(needle) for part in parts)
+                    used[form] += text.count(needle)
             found = {form: n * step for form, n in used.items()}
             if len(self._uses) > ANSWERS:
                 self._uses.clear()
