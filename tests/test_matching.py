@@ -94,3 +94,59 @@ def test_a_shortlist_of_few_candidates_is_all_of_them(opened: Searcher) -> None:
         few |= 1 << n
     assert sorted(matching.shortlist(parsed, sets, few, 10).tolist()) == ids_of(few).tolist()
     assert len(matching.shortlist(parsed, sets, found, 5)) == 5 < found.bit_count()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.one_of(word, word.map(lambda w: f"{w} OR {w}")), min_size=1, max_size=7),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=1, max_value=9),
+    st.lists(st.sampled_from(["hà nội", "người dân", "thủy điện", "giá xăng"]), max_size=2),
+)
+def test_a_shortlist_read_in_the_text_is_the_one_read_from_sets(
+    opened: Searcher, monkeypatch: pytest.MonkeyPatch, words: list[str], k: int, stride: int, written: list[str]
+) -> None:
+    parsed = parse_query(" ".join(words))
+    sets, texts = opened._sets, opened._texts
+    matched = matching.matches(parsed, sets, relaxed=True, texts=texts)
+    candidates = matched
+    for n in ids_of(sets.live)[::stride].tolist():  # and others, holding fewer of the words
+        candidates |= 1 << n
+    monkeypatch.setattr(matching, "FEW_SHORTLIST", -(10**9))
+    from_sets = matching.shortlist(parsed, sets, candidates, k, written, texts)
+    monkeypatch.setattr(matching, "FEW_SHORTLIST", 10**9)
+    from_text = matching.shortlist(parsed, sets, candidates, k, written, texts)
+    assert from_text.tolist() == from_sets.tolist()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.integers(min_value=0, max_value=399),
+    st.integers(min_value=0, max_value=30),
+    st.integers(min_value=3, max_value=7),
+    st.sampled_from([None, 0, 1, 2]),
+    st.integers(min_value=1, max_value=12),
+)
+def test_a_shortlist_of_a_sentence_read_in_the_text_is_the_one_read_from_sets(
+    opened: Searcher, monkeypatch: pytest.MonkeyPatch, doc: int, start: int, size: int, changed: int | None, k: int
+) -> None:
+    """A stretch of an article's own body typed as the query (the runs' bonuses: every pair,
+    every pair but one when a word is changed), its candidates every document holding any word."""
+    from opennews.search.schema import StoredText
+
+    sets, texts = opened._sets, opened._texts
+    body = [w for w in StoredText.exact_of(texts[doc % sets.size])[2].split() if w != "\n"]
+    words = body[start : start + size]
+    if changed is not None and changed < len(words):
+        words[changed] = "zzz"
+    if not words:
+        return
+    parsed = parse_query(" ".join(words))
+    candidates = 0
+    for w in set(words):
+        candidates |= sets.term("all_f", matching.fold(w))
+    monkeypatch.setattr(matching, "FEW_SHORTLIST", -(10**9))
+    from_sets = matching.shortlist(parsed, sets, candidates, k, (), texts)
+    monkeypatch.setattr(matching, "FEW_SHORTLIST", 10**9)
+    from_text = matching.shortlist(parsed, sets, candidates, k, (), texts)
+    assert from_text.tolist() == from_sets.tolist()

@@ -458,7 +458,7 @@ class Searcher:
         guesses = self._guesses(words)
         reading = _reading(parsed, guesses)
         written = [w.strip() for _, w in reading.pairs] if reading is not None else []
-        docnums = shortlist(parsed, sets, found, depth, written)
+        docnums = shortlist(parsed, sets, found, depth, written, self._texts)
         terms = [
             Term.make(
                 w,
