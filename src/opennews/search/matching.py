@@ -96,17 +96,23 @@ def _bound(sets: DocSets, group: list[Clause]) -> int:
     return bound
 
 
+def _needle(words: list[str]) -> str | None:
+    """What a stored part holds where these syllables stand side by side (None when that
+    cannot be told from the text). A stored part is its folded syllables padded with
+    spaces, exactly the terms of all_f and, side by side, of all_bi: " w " is in a part
+    when w is a term of it, " a b " when a_b is."""
+    if not words or any(not w or " " in w or BREAK in w for w in words):
+        return None
+    return " " + " ".join(words) + " "
+
+
 def _needles(clause: Clause) -> list[str] | None:
     """What a clause's documents hold in their folded stored text, one needle each (all
-    needed), or None when it cannot be told from the text. A stored part is its folded
-    syllables padded with spaces, exactly the terms of all_f and, side by side, of all_bi:
-    " w " is in a part when w is a term of it, " a b " when a_b is."""
+    needed), or None when it cannot be told from the text."""
     folded = [fold(w) for w in clause.words]
-    if not folded or any(not w or " " in w or BREAK in w for w in folded):
-        return None
-    if clause.quoted:
-        return [" " + " ".join(folded) + " "]
-    return [f" {w} " for w in folded]
+    found = [_needle(folded)] if clause.quoted else [_needle([w]) for w in folded]
+    needles = [n for n in found if n is not None]
+    return needles if needles and len(needles) == len(found) else None
 
 
 def _needed(clause: Clause) -> list[str]:
@@ -184,6 +190,7 @@ def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False, texts:
     pairs alone would also match "hà nội" ending a paragraph and "nội mưa" in another.
     """
     bits = filters(parsed, sets)
+    few = FEW + sets.size // FEW_SCALE
     if relaxed and len(parsed.positive) > 2:
         tally = Tally(bits)
         for g in parsed.positive:
@@ -193,14 +200,12 @@ def matches(parsed: ParsedQuery, sets: DocSets, *, relaxed: bool = False, texts:
         # The rarest first: they leave the fewest documents, and a few documents are
         # checked for the rest in their text (FEW) instead of reading its sets.
         pending = sorted(parsed.positive, key=lambda g: _bound(sets, g))
-        few = FEW + sets.size // FEW_SCALE
         while pending:
             if texts is not None and bits.bit_count() <= few and _readable(pending, parsed.negative):
                 return _in_text(bits, pending, parsed.negative, texts)
             bits &= _group(sets, pending.pop(0), texts)
             if not bits:
                 return 0
-    few = FEW + sets.size // FEW_SCALE
     if texts is not None and parsed.negative and bits.bit_count() <= few and _readable([], parsed.negative):
         return _in_text(bits, [], parsed.negative, texts)  # "xăng -của": not the set of "của"
     for clause in parsed.negative:
@@ -364,9 +369,7 @@ def _term_needle(text: str) -> str | None:
     """ " w " for a syllable, " a b " for a pair "a_b": what a stored part holds where the
     term is in its field (None for a term that could not be told from the text)."""
     words = text.split(BIGRAM_JOINER)
-    if len(words) > 2 or any(not w or " " in w or BREAK in w for w in words):
-        return None
-    return " " + " ".join(words) + " "
+    return _needle(words) if len(words) <= 2 else None
 
 
 def _features_in_text(
@@ -396,20 +399,20 @@ def _features_in_text(
     weights = []
     for weight, exact, parts, needle in checks:
         weights.append((places.setdefault((exact, parts, needle), len(places)), weight))
-    heads = [places.setdefault((False, (0,), needle), len(places)) for needle in headline]  # type: ignore[arg-type]
-    runs_at = [[places.setdefault((False, (0, 1, 2), n), len(places)) for n in run] for run in pairs]  # type: ignore[arg-type]
+    heads = [places.setdefault((False, (0,), n), len(places)) for n in headline if n is not None]
+    runs_at = [[places.setdefault((False, (0, 1, 2), n), len(places)) for n in run if n is not None] for run in pairs]
     looked = list(places)
     decode = StoredText.decode
     docs = ids_of(candidates)
     sums = np.zeros(len(docs), dtype=np.int64)
     for i, n in enumerate(docs.tolist()):
-        text = decode(texts[n])
+        stored = decode(texts[n])
         joined: dict[tuple[bool, tuple[int, ...]], str] = {}
         found = []
         for exact, parts, needle in looked:
             where = joined.get((exact, parts))
             if where is None:
-                forms = text.exact if exact else text.folded
+                forms = stored.exact if exact else stored.folded
                 where = joined[exact, parts] = "\n".join(forms[j] for j in parts)
             found.append(needle in where)
         total = sum(weight for at, weight in weights if found[at])
