@@ -518,7 +518,9 @@ def measure_home(
     cold_q, warm_q = queries[0::2], queries[1::2]
     restart = state is not None and args.cold == "restart" and "restart" not in state
     if restart:
-        evict(home)
+        from opennews.search.generation import evict
+
+        evict(path for path in home.rglob("*") if path.is_file())
     server, base = start_server(home, args.workers)
     try:
         row["idle"] = worker_memory(server.pid)
@@ -551,19 +553,6 @@ def measure_home(
         row["rebuild"] = state.data.get("rebuild")
         row["restart"] = state.data.get("restart")
     return row
-
-
-def evict(home: Path) -> None:
-    """Drop a home's files from the page cache, as a restart of the machine would (written
-    back first: only clean pages can be dropped)."""
-    for path in home.rglob("*"):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
 
 
 def build(folder: Path, state: State, source: Path, make: Callable[[Path], float] | None) -> Path:

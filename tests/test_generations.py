@@ -26,7 +26,7 @@ from opennews.article import make_article
 from opennews.search import Indexer, Searcher, SearchRequest
 from opennews.search import searcher as searcher_module
 from opennews.search.docsets import DocSets, ids_of
-from opennews.search.generation import WINDOW, Generation, read_ahead
+from opennews.search.generation import WINDOW, Generation, evict, read_ahead
 from opennews.search.indexer import current_generation
 from opennews.search.schema import SCHEMA_VERSION
 from opennews.settings import Settings
@@ -272,16 +272,6 @@ def resident(path: Path) -> float:
     return sum(v & 1 for v in vector) / pages
 
 
-def evict(folder: Path) -> None:
-    for path in folder.iterdir():
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fdatasync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mincore and posix_fadvise as Linux has them")
 def test_read_ahead_brings_every_window_of_a_generation_into_the_page_cache(tmp_path: Path) -> None:
     folder = tmp_path / "gen"
@@ -289,7 +279,7 @@ def test_read_ahead_brings_every_window_of_a_generation_into_the_page_cache(tmp_
     big, small = folder / "big.pst", folder / "small.col"
     big.write_bytes(os.urandom(3 * WINDOW))  # advice on a whole file reads only its first window
     small.write_bytes(os.urandom(100_000))
-    evict(folder)
+    evict(folder.iterdir())
     if resident(big) > 0.1:
         pytest.skip("files cannot be put out of the page cache here (a tmpfs?)")
     nothing = read_ahead(folder, share=1e-9)  # more than the share of memory: left alone

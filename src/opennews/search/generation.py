@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from .indexer import VOCABULARY, current_generation, index_state
 from .storage import MappedStorage
 from .vocabulary import Vocabulary
 
-__all__ = ["Generation", "read_ahead"]
+__all__ = ["Generation", "evict", "read_ahead"]
 
 #: Bytes asked for at a time by :func:`read_ahead`: the kernel reads no more than its
 #: read-ahead window (``read_ahead_kb``, 8 MiB here) for one ``POSIX_FADV_WILLNEED``, so
@@ -141,6 +141,19 @@ def read_ahead(folder: Path, *, share: float = 0.25) -> threading.Thread | None:
     thread = threading.Thread(target=_advise, args=(folder, budget), name="opennews-read-ahead", daemon=True)
     thread.start()
     return thread
+
+
+def evict(paths: Iterable[Path]) -> None:
+    """Drop files from the page cache, as a restart of the machine would (written back first:
+    only clean pages can be dropped): the cold start that :func:`read_ahead` answers, made
+    on purpose by the scale benchmark and the tests."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
 
 def _advise(folder: Path, budget: int) -> None:
