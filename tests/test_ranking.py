@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from opennews.search.analysis import cut
 from opennews.search.ranking import _GAP, OTHER_READING, Reading, Scorer, Term, _Bridge, longest, score
-from opennews.search.schema import StoredText
+from opennews.search.schema import StoredText, _parts
 
 words = st.lists(st.sampled_from(["ha", "noi", "mua", "to", "gio", "lon"]), min_size=0, max_size=30)
 
@@ -84,6 +84,8 @@ def test_the_folded_form_is_stored_only_when_it_cannot_be_derived() -> None:
     assert plain == 25 + exact_bytes  # the header and the exact form, nothing folded
     assert len(lz4.block.decompress(cyrillic.encode())) > 25 + sum(len(p.encode("utf-16-le")) for p in cyrillic.exact)
     assert StoredText.decode(cyrillic.encode()).folded[0] == " thuy dien москва "
+    raw = memoryview(lz4.block.decompress(vietnamese.encode()))
+    assert _parts(raw, 4, 6) == vietnamese.folded[1:]  # made from the second part on
 
 
 def test_stored_text_keeps_paragraphs_apart() -> None:

@@ -207,7 +207,7 @@ def _parts(raw: memoryview, first: int, end: int) -> list[str]:
     flags, *lengths = _HEADER.unpack_from(raw)
     if first >= 3 and flags & _DERIVED:  # one ASCII byte per UTF-16 unit of the exact parts
         folded = _fold_units(raw[_HEADER.size : _HEADER.size + sum(lengths[:3])])
-        at = 0
+        at = sum(lengths[3:first])
         parts = []
         for n in lengths[first:end]:
             parts.append(folded[at : at + n].decode("ascii"))
