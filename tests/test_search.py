@@ -529,3 +529,42 @@ def test_the_likely_reading_is_the_one_articles_use_not_the_one_headlines_use(tm
         r = searcher.search(SearchRequest(q="phu nhan"))
         assert r.suggestion == "phủ nhận"
         assert {h.id for h in r.hits[:3]} == {"t-deny0", "t-deny1", "t-deny2"} and r.total == 6
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from opennews.search.schema import StoredText
+
+    reads: list[int] = []
+    exact_of = StoredText.exact_of
+
+    def counted(raw):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return exact_of(raw)
+
+    monkeypatch.setattr(StoredText, "exact_of", staticmethod(counted))
+    return reads
+
+
+def test_the_forms_of_a_pair_are_counted_in_rounds_until_one_leads(tmp_path: Path, monkeypatch) -> None:
+    from opennews.search import searcher as searcher_module
+
+    monkeypatch.setattr(searcher_module, "USE_SAMPLE", 2)
+    monkeypatch.setattr(searcher_module, "USE_ROUNDS", 4)
+    # Every article uses both forms alike: no round gives a lead, so the whole evenly spread
+    # sample is read (8 of the 22 holders, the first among them), its counts scaled to all.
+    rows = [_row("x", "Phủ nhấn một lần", "Phủ nhấn.", "2019-01-01")]
+    rows += [_row(f"b{i}", f"Phu nhân phủ nhận tin {i}", "Phu nhân phủ nhận.", "2024-01-01") for i in range(21)]
+    with _small_home(tmp_path, rows) as searcher:
+        reads = _counting_reads(monkeypatch)
+        use = searcher._pair_use("phu nhan")
+        assert len(reads) == 8 and use["phu nhân"] == use["phủ nhận"] == 2 * 7 * 22 // 8
+        # Under 1/AMBIGUOUS of the most frequent form in headlines and leads: not looked for,
+        # though the first article read holds it.
+        assert use["phủ nhấn"] == 0
+    # One form used far more: the first round (two of the eight holders) settles it.
+    rows = [_row(f"d{i}", f"Bộ phủ nhận tin {i}", "Ông phủ nhận. Bà phủ nhận.", "2019-01-01") for i in range(6)]
+    rows += [_row(f"w{i}", f"Phu nhân thăm trường {i}", "Tin ngắn.", "2024-01-01") for i in range(2)]
+    with _small_home(tmp_path / "lead", rows) as searcher:
+        reads = _counting_reads(monkeypatch)
+        use = searcher._pair_use("phu nhan")
+        assert len(reads) == 2 and use["phủ nhận"] > 1.5 * use["phu nhân"]

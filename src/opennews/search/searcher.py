@@ -25,6 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 
 from ..archive import Archive
@@ -56,9 +57,21 @@ MAX_RANKED = 1000
 #: Answers kept for repeated requests (until the index changes).
 ANSWERS = 512
 #: A folded pair is ambiguous when its second written form has at least 1/AMBIGUOUS of the
-#: first's count in headlines and leads; its forms are then counted in this many articles.
+#: first's count in headlines and leads; its forms are then counted in the articles holding
+#: it, USE_SAMPLE at a time (evenly spread), until the most used form is used USE_LEAD times
+#: as often as the next, or USE_ROUNDS rounds are read.
+#:
+#: Uses vary a lot from one article to the next (a portrait of a president's wife says "phu
+#: nhân" ten times), so one round of 100 chose the less used form of 3 of the 24 pairs of the
+#: topical benchmark in one build of the shared corpus, and of other pairs in other builds,
+#: whose documents come in another order (folded P@10 moved between 0.83 and 0.95). Over 8
+#: draws of each pair: one round of 100 chose wrong 14 times in 192, one of 300 10 times,
+#: one of 1,000 8 times (one pair, "co thu", whose most used form is the start of "có thu
+#: nhập"); rounds until a lead of 1.5, also 8 times, reading 308 articles on average.
 AMBIGUOUS = 20
 USE_SAMPLE = 100
+USE_ROUNDS = 10
+USE_LEAD = 1.5
 #: Seconds a new generation spends reading again the sets the open one kept (the most
 #: recently used first, each while no request holds the lock: DocSets.replay) before it is
 #: swapped in; all 4,096 took 0.74 s at 90,000 articles with no request running. A commit
@@ -532,8 +545,10 @@ class Searcher:
     def _pair_use(self, folded_pair: str) -> dict[str, int]:
         """The written forms of a folded pair ("phu nhan") with their counts: the
         vocabulary's (headlines and leads) when one form has nearly all of them, else how
-        often each is used in the articles holding the pair (at most :data:`USE_SAMPLE` of
-        them, evenly spread, scaled to all). Remembered until the index changes."""
+        often each is used in the articles holding the pair (in rounds of :data:`USE_SAMPLE`
+        of them, scaled to all). Only the forms with at least 1/AMBIGUOUS of the most
+        frequent one's count in the vocabulary are counted ("co thu" has 20 forms there,
+        14 of them in fewer than six headlines or leads). Remembered until the index changes."""
         assert self._vocab is not None
         counts = self._vocab.pairs(folded_pair)
         if len(counts) < 2:
@@ -546,15 +561,25 @@ class Searcher:
             sets = self._sets
             assert sets is not None
             holders = sets.ids("all_bi", folded_pair.replace(" ", BIGRAM_JOINER))
-            step = max(1, len(holders) // USE_SAMPLE)
-            needles = {form: f" {form} " for form in counts}
+            # At most USE_SAMPLE * USE_ROUNDS holders, evenly spread, and each round spread over
+            # all of them too: ``grid[r::rounds]`` for round r.
+            size = min(len(holders), USE_SAMPLE * USE_ROUNDS)
+            grid = holders[np.arange(size) * len(holders) // max(1, size)]
+            rounds = -(-size // USE_SAMPLE)
+            needles = {form: f" {form} " for form, n in counts.items() if n * AMBIGUOUS >= ranked[0]}
             used = dict.fromkeys(counts, 0)
             exact_of, texts = StoredText.exact_of, self._texts
-            for n in holders[::step].tolist():
-                text = "\n".join(exact_of(texts[n]))  # no needle holds a newline: none runs across parts
-                for form, needle in needles.items():
-                    used[form] += text.count(needle)
-            found = {form: n * step for form, n in used.items()}
+            read = 0
+            for r in range(rounds):
+                for n in grid[r::rounds].tolist():
+                    text = "\n".join(exact_of(texts[n]))  # no needle holds a newline: none runs across parts
+                    for form, needle in needles.items():
+                        used[form] += text.count(needle)
+                    read += 1
+                first, second = sorted(used.values(), reverse=True)[:2]
+                if first and first >= USE_LEAD * second:
+                    break
+            found = {form: n * len(holders) // max(1, read) for form, n in used.items()}
             if len(self._uses) > ANSWERS:
                 self._uses.clear()
             self._uses[folded_pair] = found
