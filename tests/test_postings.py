@@ -31,6 +31,31 @@ def test_pack_round_trips_and_picks_the_narrowest_type(ids: set[int]) -> None:
     assert len(pickle.dumps(packed, 2)) == len(packed) + len(pickle.dumps("", 2))
 
 
+@given(
+    st.integers(min_value=0, max_value=2**35 - 2**12),
+    st.sets(st.integers(min_value=0, max_value=2**12 - 1), min_size=1, max_size=2**12),
+)
+def test_a_dense_block_is_a_bitmap_when_that_is_smaller(start: int, offsets: set[int]) -> None:
+    from opennews.search.postings import Bitmap, unpack_block
+
+    ordered = [start + k for k in sorted(offsets)]
+    packed = pack_ids(ordered)
+    assert unpack_ids(packed).tolist() == ordered
+    widest = max((b - a for a, b in pairwise(ordered)), default=0)
+    width = next(w for w in (1, 2, 3, 5) if widest < 2 ** (7 * w))
+    gaps = 1 + 5 + width * (len(ordered) - 1)
+    bitmap = 1 + 5 + -(-(ordered[-1] - ordered[0] + 1) // 7)
+    block = unpack_block(packed)
+    if len(ordered) > 32 and bitmap < gaps:
+        assert packed[:1] == "b" and len(packed) == bitmap
+        assert isinstance(block, Bitmap) and block.first == ordered[0] and set(block.flags.tolist()) <= {0, 1}
+        assert block.ids().tolist() == ordered
+    else:
+        assert packed[:1] == str(width) and len(packed) == gaps
+        assert block.tolist() == ordered  # type: ignore[union-attr]
+    assert len(pickle.dumps(packed, 2)) == len(packed) + len(pickle.dumps("", 2))  # ASCII either way
+
+
 def _index(path: Path, batches: list[list[str]]) -> whoosh_index.Index:
     """An index of one segment per batch of documents (field ``t``)."""
     ix = whoosh_index.create_in(str(path), Schema(t=KEYWORD))
@@ -161,3 +186,62 @@ def test_the_term_pool_writes_terms_whole_and_inlines_the_rare_ones(tmp_path: Pa
         assert leaf.term_info("t", "rare").is_inlined() and not leaf.term_info("t", "all").is_inlined()
         assert reader.doc_frequency("t", "absent") == 0
         assert [t for t in reader.lexicon("t")] == [b"all", b"odd", b"rare"]
+
+
+def test_dense_terms_are_bitmaps_read_alike_by_sets_and_by_whoosh(tmp_path: Path) -> None:
+    """A term pool's dense terms are bitmap blocks, each in one block whatever the codec's
+    limit; a segment written by Whoosh posting by posting has bitmaps of the limit's size.
+    DocSets (sets and numbers) and Whoosh's matchers read the same documents, deletions left out."""
+    from whoosh.fields import ID
+
+    from opennews.search.postings import Bitmap
+    from opennews.search.schema import TermSet
+    from opennews.search.termpool import TermWriter
+    from opennews.search.whoosh_internals import block_payload, leaf_blocks
+
+    ix = whoosh_index.create_in(str(tmp_path), Schema(id=ID(stored=True), t=TermSet()))
+    rules = {"all": lambda n: True, "third": lambda n: n % 3 == 0, "sparse": lambda n: n % 10 == 7}
+    first, second = range(0, 1000), range(1000, 1600)
+    writer = TermWriter(ix, codec=PackedCodec(blocklimit=64, compression=0), compound=False)
+    for n in first:
+        writer.add_document(id=str(n), t={t for t, rule in rules.items() if rule(n)})
+    writer.commit()
+    writer = ix.writer(codec=PackedCodec(blocklimit=100, compression=0))
+    for n in second:
+        writer.add_document(id=str(n), t={t for t, rule in rules.items() if rule(n)})
+    writer.commit(merge=False)
+    deleted = {0, 3, 999, 1002, 1599}
+    writer = ix.writer(codec=PackedCodec(blocklimit=100, compression=0))
+    for n in deleted:
+        writer.delete_by_term("id", str(n))
+    writer.commit(merge=False)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        leaves = list(reader.leaf_readers())
+        assert len(leaves) == 2
+        pooled, posted = [leaf for leaf, _ in leaves]
+        for term in ("all", "third"):
+            blocks = list(leaf_blocks(pooled.postings("t", term)))
+            assert len(blocks) == 1 and isinstance(blocks[0], Bitmap), term
+            blocks = list(leaf_blocks(posted.postings("t", term)))
+            assert len(blocks) > 1 and all(isinstance(b, Bitmap) for b in blocks), term
+        matcher = pooled.postings("t", "sparse").child
+        matcher._read_data()
+        assert block_payload(matcher)[:1] != "b"
+        sets = DocSets(searcher)
+        number = {
+            int(searcher.stored_fields(n)["id"]): n
+            for n in range(reader.doc_count_all())
+            if reader.is_deleted(n) is False
+        }
+        for term, rule in rules.items():
+            wanted = sorted(number[n] for n in (*first, *second) if rule(n) and n not in deleted)
+            assert ids_of(sets.term("t", term)).tolist() == wanted, term
+            assert sets.ids("t", term).tolist() == wanted, term
+            walked = [
+                offset + n
+                for leaf, offset in leaves
+                for n in leaf.postings("t", term).all_ids()
+                if not leaf.is_deleted(n)
+            ]
+            assert walked == wanted, term

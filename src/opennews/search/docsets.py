@@ -28,8 +28,9 @@ import numpy as np
 from whoosh.reading import TermNotFound
 
 from ..caches import SizedLRU
+from .postings import Bitmap
 from .whoosh_internals import deleted_docs as _deleted
-from .whoosh_internals import leaf_ids as _leaf_ids
+from .whoosh_internals import leaf_blocks as _leaf_blocks
 
 __all__ = ["DocSets", "Tally", "ids_of"]
 
@@ -51,6 +52,25 @@ def _bits(ids: np.ndarray, size: int) -> int:
     flags = np.zeros(size + 8, dtype=np.uint8)
     flags[ids] = 1
     return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+def _bits_of(blocks: list[tuple[int, np.ndarray | Bitmap]], size: int) -> tuple[int, int]:
+    """The set of a term's posting blocks (:meth:`DocSets._blocks`), and how many documents
+    they hold. A bitmap is copied in whole, where numbers are set one by one."""
+    if not blocks:
+        return 0, 0
+    flags = np.zeros(size + 8, dtype=np.uint8)
+    held = 0
+    for offset, block in blocks:
+        if isinstance(block, Bitmap):
+            start = offset + block.first
+            stretch = block.flags[: len(flags) - start]  # the last character's padding may run past the end
+            flags[start : start + len(stretch)] |= stretch
+            held += int(np.count_nonzero(stretch))
+        else:
+            flags[block + offset if offset else block] = 1
+            held += len(block)
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little"), held
 
 
 def _bytes(bits: int) -> int:
@@ -117,9 +137,8 @@ class DocSets:
             found = self._cache.get(key)
             if found is not None:
                 return found
-        postings = self._postings(field, text)
-        df = len(postings)
-        bits = _bits(postings, self.size) & self.live if df else 0
+        bits, df = _bits_of(self._blocks(field, text), self.size)
+        bits &= self.live
         if df >= CACHE_MIN_DF:
             with self._lock:
                 self._cache.put(key, bits, entries=CACHE_SIZE, max_bytes=CACHE_BYTES)
@@ -137,17 +156,26 @@ class DocSets:
         dead = self._dead
         return postings[~np.isin(postings, dead)] if len(dead) and len(postings) else postings
 
-    def _postings(self, field: str, text: str) -> np.ndarray:
-        """Every document of the index holding the term (deleted ones too), ascending."""
-        parts: list[np.ndarray] = []
+    def _blocks(self, field: str, text: str) -> list[tuple[int, np.ndarray | Bitmap]]:
+        """The term's posting blocks in every segment (deleted documents too), ascending, each
+        with the number of its segment's first document."""
+        out: list[tuple[int, np.ndarray | Bitmap]] = []
         for leaf, offset in self.leaves:
             try:
                 postings = leaf.postings(field, text)  # one look-up, where asking first would be two
             except TermNotFound:
                 continue
-            for block in _leaf_ids(postings):
-                arr = np.asarray(block, dtype=np.int64)  # already one, unless walked the slow way
-                parts.append(arr + offset if offset else arr)
+            for block in _leaf_blocks(postings):
+                # Already an array, unless walked the slow way.
+                out.append((offset, block if isinstance(block, Bitmap) else np.asarray(block, dtype=np.int64)))
+        return out
+
+    def _postings(self, field: str, text: str) -> np.ndarray:
+        """Every document of the index holding the term (deleted ones too), ascending."""
+        parts = [
+            (block.ids() if isinstance(block, Bitmap) else block) + offset
+            for offset, block in self._blocks(field, text)
+        ]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def hot(self) -> list[tuple[str, str]]:

@@ -14,13 +14,21 @@ The digits are ASCII characters and the block a ``str``: Whoosh pickles blocks
 with protocol 2, which writes a string as its UTF-8 text (here, one byte a
 digit) but bytes through a Latin-1 string, a reduce of some 40 bytes plus a
 second byte for every byte above 0x7F. Most terms have a block of a few numbers.
+
+A block of a term found in more than one document in seven of its stretch is a
+bitmap instead (:class:`Bitmap`): seven documents a character, which is smaller
+than one character a gap, and read without a cumulative sum. The syllables of
+every other article ("của", "và", "người") are such terms, and a query reads
+their sets more than any other: at a million articles a set of 900,000 documents
+took 6–16 ms as gaps. A term that dense is written in blocks of up to
+:data:`DENSE_BLOCK` documents, so that each is one step in Python, not sixty.
 """
 
 from __future__ import annotations
 
 from array import array
 from itertools import accumulate, pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh.reading import TermNotFound
@@ -39,7 +47,16 @@ from .whoosh_internals import (
     whoosh_block_ids,
 )
 
-__all__ = ["INLINE_LIMIT", "CompactTermInfo", "PackedCodec", "is_packed", "pack_ids", "unpack_ids"]
+__all__ = [
+    "INLINE_LIMIT",
+    "Bitmap",
+    "CompactTermInfo",
+    "PackedCodec",
+    "is_packed",
+    "pack_ids",
+    "unpack_block",
+    "unpack_ids",
+]
 
 _DIGIT_BITS = 7
 #: How many digits each gap takes, by the widest (the block's first character says which).
@@ -48,6 +65,21 @@ _WIDTHS = (1, 2, 3, 5)
 _FIRST = 5
 #: Blocks of up to this many numbers are read without numpy, whose cost per call dominates there.
 _SMALL = 32
+#: The first character of a bitmap block (a gap block's is its width, a digit).
+_BITMAP = "b"
+#: A term with more than one document in seven of its stretch is written in blocks of up to
+#: this many documents (others in blocks of the codec's limit).
+DENSE_BLOCK = 1 << 20
+
+
+class Bitmap(NamedTuple):
+    """A bitmap block: document ``first + k`` is in it when ``flags[k]`` is 1 (a byte each)."""
+
+    first: int
+    flags: np.ndarray
+
+    def ids(self) -> np.ndarray:
+        return np.flatnonzero(self.flags) + self.first
 
 
 def _digits(values: np.ndarray, width: int) -> bytes:
@@ -64,24 +96,51 @@ def _numbers(digits: np.ndarray, width: int) -> np.ndarray:
 
 
 def pack_ids(ids: Any) -> str:
-    """Ascending document numbers → width, first number, gaps (ASCII)."""
+    """Ascending document numbers → width, first number, gaps (ASCII); or, where that is
+    smaller, a bitmap: "b", first number, seven documents a character."""
     values = np.asarray(ids, dtype=np.int64)
     if len(values) == 0 or values[0] < 0 or values[-1] >> (_FIRST * _DIGIT_BITS):
         raise ValueError("a block holds document numbers from 0 to 2**35 - 1")
     gaps = np.diff(values)
     widest = int(gaps.max()) if len(gaps) else 0
     width = next(w for w in _WIDTHS if widest >> (w * _DIGIT_BITS) == 0)
-    return (str(width).encode() + _digits(values[:1], _FIRST) + _digits(gaps, width)).decode("ascii")
+    first = _digits(values[:1], _FIRST)
+    chars = -(-(int(values[-1] - values[0]) + 1) // _DIGIT_BITS)
+    if len(values) > _SMALL and chars < width * len(gaps):
+        flags = np.zeros(chars * _DIGIT_BITS, dtype=np.uint8)
+        flags[values - values[0]] = 1
+        bitmap = np.packbits(flags.reshape(-1, _DIGIT_BITS), axis=1, bitorder="little")
+        return (_BITMAP.encode() + first + bitmap.tobytes()).decode("ascii")
+    return (str(width).encode() + first + _digits(gaps, width)).decode("ascii")
+
+
+def _first(data: bytes) -> int:
+    first = 0
+    for i, digit in enumerate(data[1 : 1 + _FIRST]):
+        first |= digit << (i * _DIGIT_BITS)
+    return first
+
+
+def unpack_block(block: str) -> np.ndarray | Bitmap:
+    """A block written by :func:`pack_ids`: its document numbers, or its bitmap."""
+    if block[:1] != _BITMAP:
+        return unpack_ids(block)
+    data = block.encode("ascii")
+    chars = np.frombuffer(data, dtype=np.uint8, offset=1 + _FIRST)
+    flags = np.unpackbits(chars.reshape(-1, 1), axis=1, count=_DIGIT_BITS, bitorder="little")
+    return Bitmap(_first(data), flags.reshape(-1))
 
 
 def unpack_ids(block: str) -> np.ndarray:
     """The document numbers of a block written by :func:`pack_ids`."""
+    if block[:1] == _BITMAP:
+        found = unpack_block(block)
+        assert isinstance(found, Bitmap)
+        return found.ids()
     data = block.encode("ascii")
     width = data[0] - 0x30
     count = (len(data) - 1 - _FIRST) // width + 1
-    first = 0
-    for i, digit in enumerate(data[1 : 1 + _FIRST]):
-        first |= digit << (i * _DIGIT_BITS)
+    first = _first(data)
     if count <= _SMALL:
         digits = data[1 + _FIRST :]
         gaps = list(digits[::width])
@@ -208,8 +267,11 @@ class PackedPostingsWriter(W3PostingsWriter):
 
     def add_ids(self, ids: np.ndarray) -> None:
         """A term's ascending document numbers at once (every weight 1, no values), a block
-        at a time: what the term pool gives, without a call per posting."""
+        at a time: what the term pool gives, without a call per posting. A dense term's
+        blocks are bitmaps of up to :data:`DENSE_BLOCK` documents."""
         limit = self._blocklimit
+        if len(ids) > _SMALL and (int(ids[-1]) - int(ids[0]) + 1) < _DIGIT_BITS * len(ids):
+            limit = max(limit, DENSE_BLOCK)
         for start in range(0, len(ids), limit):
             if self._ids:
                 self._write_block()
@@ -240,9 +302,14 @@ class PackedLeafMatcher(W3LeafMatcher):
             super()._read_ids()
 
     def block_ids(self) -> np.ndarray:
-        """The current block's document numbers, in either format (what whoosh_internals.leaf_ids reads)."""
+        """The current block's document numbers, in either format."""
         ids = block_payload(self)
         return unpack_ids(ids) if is_packed(ids) else whoosh_block_ids(self)
+
+    def block_docs(self) -> np.ndarray | Bitmap:
+        """The current block's document numbers, or its bitmap (what whoosh_internals.leaf_blocks reads)."""
+        ids = block_payload(self)
+        return unpack_block(ids) if is_packed(ids) else whoosh_block_ids(self)
 
 
 class PackedFieldWriter(W3FieldWriter):

@@ -63,6 +63,7 @@ __all__ = [
     "deleted_docs",
     "die_with_parent",
     "drop_segments",
+    "leaf_blocks",
     "leaf_ids",
     "pack_ushort",
     "segment_ids",
@@ -86,11 +87,12 @@ def whoosh_block_ids(matcher: W3LeafMatcher) -> np.ndarray:
     return ids if matcher._byteids else np.cumsum(ids)
 
 
-def leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
-    """A term's document numbers in a segment, a posting block at a time.
+def leaf_blocks(matcher: Any) -> Iterator[Any]:
+    """A term's documents in a segment, a posting block at a time: each block's document
+    numbers (an array), or the bitmap of a dense one (postings.Bitmap: ``first``, ``flags``).
 
     Reads W3 posting blocks directly, decoding each block once without the
-    per-posting matcher calls: with the matcher's own ``block_ids()`` when it has
+    per-posting matcher calls: with the matcher's own ``block_docs()`` when it has
     one (the packed blocks of postings.py), else as Whoosh's format. Any other
     matcher (inlined postings, say) is walked the slow way.
     """
@@ -100,12 +102,19 @@ def leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
     if not hasattr(matcher, "_read_data") or not hasattr(matcher, "_nextoffset"):
         yield list(matcher.all_ids())
         return
-    read = getattr(matcher, "block_ids", None) or partial(whoosh_block_ids, matcher)
+    read = getattr(matcher, "block_docs", None) or partial(whoosh_block_ids, matcher)
     while not matcher._atend:
         yield read()
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
+
+
+def leaf_ids(matcher: Any) -> Iterator[Sequence[int]]:
+    """A term's document numbers in a segment, a posting block at a time (:func:`leaf_blocks`,
+    with bitmaps read as numbers)."""
+    for block in leaf_blocks(matcher):
+        yield block.ids() if hasattr(block, "first") else block
 
 
 def deleted_docs(leaf: Any) -> Iterable[int]:
