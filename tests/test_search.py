@@ -535,13 +535,13 @@ def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from opennews.search.schema import StoredText
 
     reads: list[int] = []
-    exact_of = StoredText.exact_of
+    decode = StoredText.decode
 
     def counted(raw):  # type: ignore[no-untyped-def]
         reads.append(1)
-        return exact_of(raw)
+        return decode(raw)
 
-    monkeypatch.setattr(StoredText, "exact_of", staticmethod(counted))
+    monkeypatch.setattr(StoredText, "decode", staticmethod(counted))
     return reads
 
 
@@ -550,17 +550,17 @@ def test_the_forms_of_a_pair_are_counted_in_rounds_until_one_leads(tmp_path: Pat
 
     monkeypatch.setattr(searcher_module, "USE_SAMPLE", 2)
     monkeypatch.setattr(searcher_module, "USE_ROUNDS", 4)
+    monkeypatch.setattr(searcher_module, "USE_EVIDENCE", 5)
     # Every article uses both forms alike: no round gives a lead, so the whole evenly spread
     # sample is read (8 of the 22 holders, the first among them), its counts scaled to all.
-    rows = [_row("x", "Phủ nhấn một lần", "Phủ nhấn.", "2019-01-01")]
+    # A form rare in headlines is counted too, and uses side by side each count.
+    rows = [_row("x", "Phủ nhấn một lần", "Phủ nhấn phủ nhấn.", "2019-01-01")]
     rows += [_row(f"b{i}", f"Phu nhân phủ nhận tin {i}", "Phu nhân phủ nhận.", "2024-01-01") for i in range(21)]
     with _small_home(tmp_path, rows) as searcher:
         reads = _counting_reads(monkeypatch)
         use = searcher._pair_use("phu nhan")
         assert len(reads) == 8 and use["phu nhân"] == use["phủ nhận"] == 2 * 7 * 22 // 8
-        # Under 1/AMBIGUOUS of the most frequent form in headlines and leads: not looked for,
-        # though the first article read holds it.
-        assert use["phủ nhấn"] == 0
+        assert use["phủ nhấn"] == 3 * 22 // 8
     # One form used far more: the first round (two of the eight holders) settles it.
     rows = [_row(f"d{i}", f"Bộ phủ nhận tin {i}", "Ông phủ nhận. Bà phủ nhận.", "2019-01-01") for i in range(6)]
     rows += [_row(f"w{i}", f"Phu nhân thăm trường {i}", "Tin ngắn.", "2024-01-01") for i in range(2)]
@@ -568,3 +568,21 @@ def test_the_forms_of_a_pair_are_counted_in_rounds_until_one_leads(tmp_path: Pat
         reads = _counting_reads(monkeypatch)
         use = searcher._pair_use("phu nhan")
         assert len(reads) == 2 and use["phủ nhận"] > 1.5 * use["phu nhân"]
+        # ... unless it has too few uses to tell: then every round is read.
+        searcher._uses.clear()
+        monkeypatch.setattr(searcher_module, "USE_EVIDENCE", 100)
+        reads.clear()
+        searcher._pair_use("phu nhan")
+        assert len(reads) == 8
+
+
+def test_a_reading_rare_in_headlines_but_used_in_articles_is_counted(tmp_path: Path) -> None:
+    # "bác bỏ" is in more headlines than "bắc bộ" here, and fewer than 1/20 of them say
+    # "bác bộ" (a made-up form, so that only the counts decide); the article holding it
+    # says it most: its count is read from the articles, not taken as none.
+    rows = [_row(f"h{i}", f"Bộ bác bỏ tin {i}", "Tin.", "2024-01-01") for i in range(25)]
+    rows += [_row(f"b{i}", f"Bắc bộ số {i}", "Tin.", "2024-01-01") for i in range(20)]
+    rows.append(_row("x", "Bác bộ lạ", "Bác bộ. Bác bộ. Bác bộ. " * 30, "2024-01-01"))
+    with _small_home(tmp_path, rows) as searcher:
+        use = searcher._pair_use("bac bo")
+        assert use["bác bộ"] == 91 and use["bác bỏ"] == 25 and use["bắc bộ"] == 20

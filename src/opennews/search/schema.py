@@ -53,7 +53,8 @@ from .analysis import (
 
 __all__ = ["SCHEMA_VERSION", "StoredText", "TermSet", "build_schema", "category_key", "document_for", "epoch"]
 
-SCHEMA_VERSION = 11
+#: Changes with the index's format (12: bitmap posting blocks, which older code cannot read).
+SCHEMA_VERSION = 12
 
 
 class TermSet(ID):  # type: ignore[misc]

@@ -72,6 +72,8 @@ AMBIGUOUS = 20
 USE_SAMPLE = 100
 USE_ROUNDS = 10
 USE_LEAD = 1.5
+#: ... and is used at least this many times in the rounds read (one use against none is no lead).
+USE_EVIDENCE = 20
 #: Seconds a new generation spends reading again the sets the open one kept (the most
 #: recently used first, each while no request holds the lock: DocSets.replay) before it is
 #: swapped in; all 4,096 took 0.74 s at 90,000 articles with no request running. A commit
@@ -546,9 +548,7 @@ class Searcher:
         """The written forms of a folded pair ("phu nhan") with their counts: the
         vocabulary's (headlines and leads) when one form has nearly all of them, else how
         often each is used in the articles holding the pair (in rounds of :data:`USE_SAMPLE`
-        of them, scaled to all). Only the forms with at least 1/AMBIGUOUS of the most
-        frequent one's count in the vocabulary are counted ("co thu" has 20 forms there,
-        14 of them in fewer than six headlines or leads). Remembered until the index changes."""
+        of them, scaled to all). Remembered until the index changes."""
         assert self._vocab is not None
         counts = self._vocab.pairs(folded_pair)
         if len(counts) < 2:
@@ -566,18 +566,15 @@ class Searcher:
             size = min(len(holders), USE_SAMPLE * USE_ROUNDS)
             grid = holders[np.arange(size) * len(holders) // max(1, size)]
             rounds = -(-size // USE_SAMPLE)
-            needles = {form: f" {form} " for form, n in counts.items() if n * AMBIGUOUS >= ranked[0]}
             used = dict.fromkeys(counts, 0)
-            exact_of, texts = StoredText.exact_of, self._texts
+            decode, texts = StoredText.decode, self._texts
             read = 0
             for r in range(rounds):
                 for n in grid[r::rounds].tolist():
-                    text = "\n".join(exact_of(texts[n]))  # no needle holds a newline: none runs across parts
-                    for form, needle in needles.items():
-                        used[form] += text.count(needle)
+                    _count_forms(decode(texts[n]), f" {folded_pair} ", used)
                     read += 1
                 first, second = sorted(used.values(), reverse=True)[:2]
-                if first and first >= USE_LEAD * second:
+                if first >= USE_EVIDENCE and first >= USE_LEAD * second:
                     break
             found = {form: n * len(holders) // max(1, read) for form, n in used.items()}
             if len(self._uses) > ANSWERS:
@@ -768,3 +765,30 @@ def _parse(request: SearchRequest) -> ParsedQuery:
 
 def response_json(response: SearchResponse) -> bytes:
     return orjson.dumps(response.to_dict())
+
+
+def _count_forms(text: StoredText, needle: str, used: dict[str, int]) -> None:
+    """Add to ``used`` how often each of its written forms stands where a part's folded text
+    holds ``needle`` (" phu nhan "): one search of each part whatever the number of forms,
+    the written form read at the same place (a part folded unit by unit is as long as the
+    written one). Two uses side by side ("... phủ nhận phủ nhận ...") share a space; both count."""
+    for exact, folded in zip(text.exact, text.folded, strict=True):
+        if len(exact) != len(folded):  # folded otherwise (a few odd letters): form by form
+            for form in used:
+                used[form] += _overlapping(exact, f" {form} ")
+            continue
+        at = folded.find(needle)
+        while at >= 0:
+            written = exact[at + 1 : at + len(needle) - 1]
+            if written in used:
+                used[written] += 1
+            at = folded.find(needle, at + len(needle) - 1)
+
+
+def _overlapping(text: str, needle: str) -> int:
+    """How many times ``needle`` (padded with spaces) stands in ``text``, neighbours sharing a space."""
+    found, at = 0, text.find(needle)
+    while at >= 0:
+        found += 1
+        at = text.find(needle, at + len(needle) - 1)
+    return found
