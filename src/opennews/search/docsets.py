@@ -49,9 +49,7 @@ FREQUENCIES = 1 << 16
 
 
 def _bits(ids: np.ndarray, size: int) -> int:
-    flags = np.zeros(size + 8, dtype=np.uint8)
-    flags[ids] = 1
-    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+    return _bits_of([(0, ids)], size)[0]
 
 
 def _bits_of(blocks: list[tuple[int, np.ndarray | Bitmap]], size: int) -> tuple[int, int]:

@@ -121,22 +121,22 @@ def _first(data: bytes) -> int:
     return first
 
 
-def unpack_block(block: str) -> np.ndarray | Bitmap:
-    """A block written by :func:`pack_ids`: its document numbers, or its bitmap."""
-    if block[:1] != _BITMAP:
-        return unpack_ids(block)
+def _bitmap(block: str) -> Bitmap:
     data = block.encode("ascii")
     chars = np.frombuffer(data, dtype=np.uint8, offset=1 + _FIRST)
     flags = np.unpackbits(chars.reshape(-1, 1), axis=1, count=_DIGIT_BITS, bitorder="little")
     return Bitmap(_first(data), flags.reshape(-1))
 
 
+def unpack_block(block: str) -> np.ndarray | Bitmap:
+    """A block written by :func:`pack_ids`: its document numbers, or its bitmap."""
+    return _bitmap(block) if block[:1] == _BITMAP else unpack_ids(block)
+
+
 def unpack_ids(block: str) -> np.ndarray:
     """The document numbers of a block written by :func:`pack_ids`."""
     if block[:1] == _BITMAP:
-        found = unpack_block(block)
-        assert isinstance(found, Bitmap)
-        return found.ids()
+        return _bitmap(block).ids()
     data = block.encode("ascii")
     width = data[0] - 0x30
     count = (len(data) - 1 - _FIRST) // width + 1
@@ -300,11 +300,6 @@ class PackedLeafMatcher(W3LeafMatcher):
             self._ids = unpack_ids(ids).tolist()
         else:
             super()._read_ids()
-
-    def block_ids(self) -> np.ndarray:
-        """The current block's document numbers, in either format."""
-        ids = block_payload(self)
-        return unpack_ids(ids) if is_packed(ids) else whoosh_block_ids(self)
 
     def block_docs(self) -> np.ndarray | Bitmap:
         """The current block's document numbers, or its bitmap (what whoosh_internals.leaf_blocks reads)."""

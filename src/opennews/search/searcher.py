@@ -19,6 +19,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from itertools import pairwise
@@ -569,11 +570,11 @@ class Searcher:
             grid = holders[np.arange(size) * len(holders) // max(1, size)]
             rounds = -(-size // USE_SAMPLE)
             used = dict.fromkeys(counts, 0)
-            decode, texts = StoredText.decode, self._texts
+            decode, texts, needle = StoredText.decode, self._texts, f" {folded_pair} "
             read = 0
             for r in range(rounds):
                 for n in grid[r::rounds].tolist():
-                    _count_forms(decode(texts[n]), f" {folded_pair} ", used)
+                    _count_forms(decode(texts[n]), needle, used)
                     read += 1
                 first, second = sorted(used.values(), reverse=True)[:2]
                 if first >= USE_EVIDENCE and first >= USE_LEAD * second:
@@ -773,24 +774,22 @@ def _count_forms(text: StoredText, needle: str, used: dict[str, int]) -> None:
     """Add to ``used`` how often each of its written forms stands where a part's folded text
     holds ``needle`` (" phu nhan "): one search of each part whatever the number of forms,
     the written form read at the same place (a part folded unit by unit is as long as the
-    written one). Two uses side by side ("... phủ nhận phủ nhận ...") share a space; both count."""
+    written one)."""
     for exact, folded in zip(text.exact, text.folded, strict=True):
         if len(exact) != len(folded):  # folded otherwise (a few odd letters): form by form
             for form in used:
-                used[form] += _overlapping(exact, f" {form} ")
+                used[form] += sum(1 for _ in _places(exact, f" {form} "))
             continue
-        at = folded.find(needle)
-        while at >= 0:
+        for at in _places(folded, needle):
             written = exact[at + 1 : at + len(needle) - 1]
             if written in used:
                 used[written] += 1
-            at = folded.find(needle, at + len(needle) - 1)
 
 
-def _overlapping(text: str, needle: str) -> int:
-    """How many times ``needle`` (padded with spaces) stands in ``text``, neighbours sharing a space."""
-    found, at = 0, text.find(needle)
+def _places(text: str, needle: str) -> Iterator[int]:
+    """Where ``needle`` (padded with spaces) stands in ``text``. Two uses side by side
+    ("... phủ nhận phủ nhận ...") share a space; both are found."""
+    at = text.find(needle)
     while at >= 0:
-        found += 1
+        yield at
         at = text.find(needle, at + len(needle) - 1)
-    return found
