@@ -45,6 +45,7 @@ from opennews.search.whoosh_internals import (
     leaf_ids,
     segment_ids,
     segments_holding,
+    term_postings,
 )
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -137,6 +138,9 @@ SIGNATURES: list[tuple[type, str, str]] = [
     (TOC, "_latest_generation", "(storage, indexname)"),
     (TOC, "read", "(storage, indexname, gen=None, schema=None)"),
     (SegmentReader, "segment", "(self)"),
+    # a term's matcher without the deletions' filter (docsets.py)
+    (SegmentReader, "_text_to_bytes", "(self, fieldname, text)"),
+    (W3TermsReader, "matcher", "(self, fieldname, tbytes, format_, scorer=None)"),
 ]
 
 
@@ -311,6 +315,27 @@ def test_a_matcher_reads_a_block_as_docsets_walks_it(tiny: tuple[str, Path]) -> 
         expect(walked == public == list(range(0, DOCS, 2)), "the blocks read whole differ from Whoosh's own walk")
         inlined = [list(block) for block in leaf_ids(leaf.postings("words", "only5"))]
         expect(inlined == [[5]], f"a term of one document read as {inlined}")
+
+
+def test_a_term_is_read_with_its_deleted_documents_and_no_block_read_first(tiny: tuple[str, Path]) -> None:
+    _, path = tiny
+    with MappedStorage(str(path)).open_index().searcher() as searcher:
+        leaf = _leaf(searcher)
+        expect(leaf.has_deletions(), "the tiny index lost its deletion")
+        for name in ("_terms", "schema", "is_closed"):
+            expect(hasattr(leaf, name), f"SegmentReader has no {name}")
+        matcher = term_postings(leaf, "words", "all")
+        expect(isinstance(matcher, W3LeafMatcher), f"a term's own matcher is a {type(matcher).__name__}")
+        expect(matcher._ids is None and matcher._data is None, "the term's first block is read before it is asked for")
+        found = [int(n) for block in leaf_ids(matcher) for n in block]
+        expect(found == list(range(DOCS)), "the deleted document is not among the term's postings")
+        filtered = [int(n) for block in leaf_ids(leaf.postings("words", "all")) for n in block]
+        expect(DELETED in filtered, "leaf_ids of Whoosh's filtered matcher no longer reads its child whole")
+        inlined = [list(block) for block in leaf_ids(term_postings(leaf, "words", "only5"))]
+        expect(inlined == [[5]], f"a term of one document read as {inlined}")
+        for field, text in (("words", "nowhere"), ("nofield", "all")):
+            with pytest.raises(TermNotFound):
+                term_postings(leaf, field, text)
 
 
 def test_deleted_documents_are_a_set_on_the_segment_reader(tiny: tuple[str, Path]) -> None:

@@ -31,6 +31,7 @@ from ..caches import SizedLRU
 from .postings import Bitmap
 from .whoosh_internals import deleted_docs as _deleted
 from .whoosh_internals import leaf_blocks as _leaf_blocks
+from .whoosh_internals import term_postings as _term_postings
 
 __all__ = ["DocSets", "Tally", "ids_of"]
 
@@ -155,12 +156,12 @@ class DocSets:
         return postings[~np.isin(postings, dead)] if len(dead) and len(postings) else postings
 
     def _blocks(self, field: str, text: str) -> list[tuple[int, np.ndarray | Bitmap]]:
-        """The term's posting blocks in every segment (deleted documents too), ascending, each
-        with the number of its segment's first document."""
+        """The term's posting blocks in every segment (deleted documents too: the callers mask
+        them), ascending, each with the number of its segment's first document."""
         out: list[tuple[int, np.ndarray | Bitmap]] = []
         for leaf, offset in self.leaves:
             try:
-                postings = leaf.postings(field, text)  # one look-up, where asking first would be two
+                postings = _term_postings(leaf, field, text)  # one look-up, where asking first would be two
             except TermNotFound:
                 continue
             for block in _leaf_blocks(postings):

@@ -40,6 +40,7 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC, clean_files
 from whoosh.matching import ListMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
@@ -68,6 +69,7 @@ __all__ = [
     "pack_ushort",
     "segment_ids",
     "segments_holding",
+    "term_postings",
     "whoosh_block_ids",
 ]
 
@@ -85,6 +87,23 @@ def whoosh_block_ids(matcher: W3LeafMatcher) -> np.ndarray:
     """The document numbers of a block in Whoosh's own format (a tuple of gaps)."""
     ids = np.asarray(block_payload(matcher), dtype=np.int64)
     return ids if matcher._byteids else np.cumsum(ids)
+
+
+def term_postings(leaf: Any, field: str, text: str) -> Any:
+    """A segment's matcher of a term with its deleted documents left in (the caller masks
+    them), standing on its first block unread; raises ``TermNotFound``.
+
+    ``SegmentReader.postings`` wraps the matcher of a segment with deletions in a filter,
+    and the filter reads the first block at once, as a list: for a dense term's bitmap
+    block, a million numbers, made into a list and never read. At a million articles with
+    an update's deletions in its segments, 600 of the web benchmark's queries took 50.1 s
+    that way, and 39.7 s with this (p95 187 ms against 135).
+    """
+    if leaf.is_closed:
+        raise ReaderClosed
+    if field not in leaf.schema:
+        raise TermNotFound(f"no field {field!r}")
+    return leaf._terms.matcher(field, leaf._text_to_bytes(field, text), leaf.schema[field].format)
 
 
 def leaf_blocks(matcher: Any) -> Iterator[Any]:
