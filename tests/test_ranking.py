@@ -76,6 +76,33 @@ def test_stored_text_made_from_any_cuts_round_trips(parts: list[str]) -> None:
     assert StoredText.folded_of(stored) == text.folded and StoredText.exact_of(stored) == text.exact
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["phu", "phủ", "Phú", "nhận", "nhan", "nhân", "và", "\n"]), max_size=12),
+        min_size=3,
+        max_size=3,
+    ),
+    st.sampled_from([" phu nhan ", " nhan phu ", " va phu ", " phu "]),
+)
+def test_the_written_forms_at_a_folded_needle_are_those_of_the_decoded_parts(
+    parts: list[list[str]], needle: str
+) -> None:
+    """Read from the stored bytes where the folded form is derived, one needle's places
+    found in the parts joined; decoded part by part otherwise (None)."""
+    text = StoredText.from_cuts(parts)
+    expected = []
+    for exact, folded in zip(text.exact, text.folded, strict=True):
+        at = folded.find(needle)
+        while at >= 0:
+            expected.append(exact[at + 1 : at + len(needle) - 1])
+            at = folded.find(needle, at + len(needle) - 1)
+    assert StoredText.written_at(text.encode(), needle) == expected
+    odd = StoredText.from_cuts([*parts[:2], [*parts[2], "Москва"]])
+    assert StoredText.written_at(odd.encode(), needle) is None
+    assert StoredText.written_at(text.encode(), " phu москва ") is None
+
+
 def test_the_folded_form_is_stored_only_when_it_cannot_be_derived() -> None:
     vietnamese = StoredText.from_cuts([cut("Thủy điện Hòa Bình"), cut("xả lũ"), cut("Đà Nẵng, 2024")])
     cyrillic = StoredText.from_cuts([cut("Thủy điện Москва"), cut("xả lũ"), cut("Đà Nẵng, 2024")])

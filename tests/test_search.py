@@ -532,16 +532,17 @@ def test_the_likely_reading_is_the_one_articles_use_not_the_one_headlines_use(tm
 
 
 def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    from opennews.search.schema import StoredText
+    """A list that grows by one for each article the counting of a pair's forms reads."""
+    from opennews.search import searcher as searcher_module
 
     reads: list[int] = []
-    decode = StoredText.decode
+    count = searcher_module._count_forms
 
-    def counted(raw):  # type: ignore[no-untyped-def]
+    def counted(stored, needle, used):  # type: ignore[no-untyped-def]
         reads.append(1)
-        return decode(raw)
+        return count(stored, needle, used)
 
-    monkeypatch.setattr(StoredText, "decode", staticmethod(counted))
+    monkeypatch.setattr(searcher_module, "_count_forms", counted)
     return reads
 
 

@@ -197,6 +197,32 @@ class StoredText:
         return _parts(memoryview(lz4.block.decompress(stored)), 0, 3)
 
 
+    @staticmethod
+    def written_at(stored: bytes, needle: str) -> list[str] | None:
+        """The written form of each place where the folded text holds ``needle`` (" phu nhan ",
+        padded), reading only those places of the written text; None where the folded parts
+        are stored rather than derived (or the needle is not ASCII): decode() those.
+
+        Which written form of a pair articles use is counted in hundreds of articles for a
+        query typed without marks. Decoding each whole article as text took more than half
+        of that count. The folded bytes are searched at once, unit for unit, and the places
+        found are then read in the UTF-16 bytes. Searching the parts joined finds what
+        searching them one by one finds: the padding makes two spaces between them, and a
+        needle has one between its syllables.
+        """
+        raw = memoryview(lz4.block.decompress(stored))
+        flags, *lengths = _HEADER.unpack_from(raw)
+        if not flags & _DERIVED or not needle.isascii():
+            return None
+        exact = raw[_HEADER.size : _HEADER.size + sum(lengths[:3])]
+        folded, wanted, found = _fold_units(exact), needle.encode("ascii"), []
+        at = folded.find(wanted)
+        while at >= 0:  # two uses side by side ("... phủ nhận phủ nhận ...") share a space
+            found.append(str(exact[2 * (at + 1) : 2 * (at + len(wanted) - 1)], "utf-16-le"))
+            at = folded.find(wanted, at + len(wanted) - 1)
+        return found
+
+
 def _fold_units(exact: bytes | memoryview) -> bytes:
     """UTF-16 text folded one code unit to one ASCII byte (0xFF where that cannot be)."""
     return _ascii_fold().take(np.frombuffer(exact, dtype="<u2")).tobytes()

@@ -570,11 +570,11 @@ class Searcher:
             grid = holders[np.arange(size) * len(holders) // max(1, size)]
             rounds = -(-size // USE_SAMPLE)
             used = dict.fromkeys(counts, 0)
-            decode, texts, needle = StoredText.decode, self._texts, f" {folded_pair} "
+            texts, needle = self._texts, f" {folded_pair} "
             read = 0
             for r in range(rounds):
                 for n in grid[r::rounds].tolist():
-                    _count_forms(decode(texts[n]), needle, used)
+                    _count_forms(texts[n], needle, used)
                     read += 1
                 first, second = sorted(used.values(), reverse=True)[:2]
                 if first >= USE_EVIDENCE and first >= USE_LEAD * second:
@@ -770,11 +770,18 @@ def response_json(response: SearchResponse) -> bytes:
     return orjson.dumps(response.to_dict())
 
 
-def _count_forms(text: StoredText, needle: str, used: dict[str, int]) -> None:
-    """Add to ``used`` how often each of its written forms stands where a part's folded text
-    holds ``needle`` (" phu nhan "): one search of each part whatever the number of forms,
-    the written form read at the same place (a part folded unit by unit is as long as the
-    written one)."""
+def _count_forms(stored: bytes, needle: str, used: dict[str, int]) -> None:
+    """Add to ``used`` how often each of its written forms stands where an article's folded
+    text holds ``needle`` (" phu nhan "): one search whatever the number of forms, the
+    written form read at the same place (StoredText.written_at), or in the decoded parts
+    where those are not folded unit by unit."""
+    forms = StoredText.written_at(stored, needle)
+    if forms is not None:
+        for written in forms:
+            if written in used:
+                used[written] += 1
+        return
+    text = StoredText.decode(stored)
     for exact, folded in zip(text.exact, text.folded, strict=True):
         if len(exact) != len(folded):  # folded otherwise (a few odd letters): form by form
             for form in used:
