@@ -196,7 +196,6 @@ class StoredText:
         """Only the parts as written (counting which written form of a pair articles use)."""
         return _parts(memoryview(lz4.block.decompress(stored)), 0, 3)
 
-
     @staticmethod
     def written_at(stored: bytes, needle: str) -> list[str] | None:
         """The written form of each place where the folded text holds ``needle`` (" phu nhan ",
