@@ -115,6 +115,38 @@ def test_a_swap_brings_the_hot_sets_dates_and_facets_along(indexed: Path) -> Non
         assert sum(n for _, n in searcher.search(CAN_THO).facets["source"]) == COUNT
 
 
+def _wife_or_deny(i: int) -> object:
+    title, body = ("Phu nhân thăm trường", "Phu nhân đến.") if i % 2 else ("Bộ phủ nhận tin", "Ông phủ nhận.")
+    return make_article({"id": f"p-{i}", "title": f"{title} {i}", "body": body, "source": "s.example"})
+
+
+def test_a_pairs_counts_are_kept_across_a_small_update_and_counted_again_after_a_large_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    count = searcher_module._count_forms
+
+    def counted(stored: bytes, needle: str, used: dict[str, int]) -> None:
+        reads.append(1)
+        count(stored, needle, used)
+
+    monkeypatch.setattr(searcher_module, "_count_forms", counted)
+    with Archive.open(tmp_path / "opennews.sqlite3") as archive:
+        archive.upsert_batch([_wife_or_deny(i) for i in range(40)])
+        Indexer(tmp_path / "index", archive).rebuild()
+        with Searcher(tmp_path / "index", archive) as searcher:
+            first = searcher._pair_use("phu nhan")
+            assert first.keys() == {"phu nhân", "phủ nhận"} and len(reads) == 40
+            archive.upsert_batch([_wife_or_deny(40)])  # 1 in 40: kept
+            Indexer(tmp_path / "index", archive).update()
+            assert searcher.refresh() and searcher.doc_count == 41
+            assert searcher._pair_use("phu nhan") == first and len(reads) == 40
+            archive.upsert_batch([_wife_or_deny(i) for i in range(41, 44)])  # 3 more in 41: counted again
+            Indexer(tmp_path / "index", archive).update()
+            assert searcher.refresh() and searcher.doc_count == 44
+            assert searcher._pair_use("phu nhan") != first and len(reads) == 40 + 44
+
+
 def test_a_takedown_hides_from_the_kept_sets_without_forgetting_them(indexed: Path) -> None:
     with Archive.open(indexed / "opennews.sqlite3") as archive, Searcher(indexed / "index", archive) as searcher:
         searcher.search(CAN_THO)

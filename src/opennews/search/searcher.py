@@ -77,6 +77,11 @@ USE_ROUNDS = 10
 USE_LEAD = 1.5
 #: ... and is used at least this many times in the rounds read (one use against none is no lead).
 USE_EVIDENCE = 20
+#: A pair's counts are a sample's, so a new generation whose document count differs from the
+#: open one's by at most this share (an update, a takedown) keeps them: the forms' shares
+#: move less than the sampling's own noise there, and each count cost 300 articles read on
+#: average. A rebuild of another size counts again.
+USE_KEEP = 0.05
 #: Seconds a new generation spends reading again the sets the open one kept (the most
 #: recently used first, each while no request holds the lock: DocSets.replay) before it is
 #: swapped in; all 4,096 took 0.74 s at 90,000 articles with no request running. A commit
@@ -221,6 +226,8 @@ class Searcher:
         the generation that answered until now, and hide what was withdrawn after the new
         one's position."""
         old = self._generation
+        if old is None or abs(generation.sets.size - old.sets.size) > USE_KEEP * old.sets.size:
+            self._uses = {}
         self._generation = generation
         self._stamp, self._index_seq = generation.stamp, generation.seq
         self._searcher, self._sets = generation.searcher, generation.sets
@@ -228,7 +235,6 @@ class Searcher:
         self._answers = OrderedDict()
         self._completions = OrderedDict()
         self._readings = {}
-        self._uses = {}
         self._archive_seq = -1
         self._hidden = frozenset()
         if old is not None and self._serving:
@@ -551,7 +557,7 @@ class Searcher:
         """The written forms of a folded pair ("phu nhan") with their counts: the
         vocabulary's (headlines and leads) when one form has nearly all of them, else how
         often each is used in the articles holding the pair (in rounds of :data:`USE_SAMPLE`
-        of them, scaled to all). Remembered until the index changes."""
+        of them, scaled to all). Remembered until the index changes by more than :data:`USE_KEEP`."""
         assert self._vocab is not None
         counts = self._vocab.pairs(folded_pair)
         if len(counts) < 2:
