@@ -192,3 +192,36 @@ def test_the_server_syncs_what_another_process_left_behind(served: tuple[Path, s
         return positions["index"] == positions["feeds"] == positions["dumps"] == positions["archive"]
 
     within(15, caught_up)
+
+
+def test_a_server_listens_once_its_index_and_feeds_follow_and_leaves_the_dumps_to_its_follower(tmp_path: Path) -> None:
+    """The dumps of a large archive take minutes to rewrite: a server started on a home whose
+    dumps are behind answers from the index at once, says so, and its follower (when on)
+    brings the dumps up after it listens."""
+    home = tmp_path / "home"
+    home.mkdir()
+    Home.at(home).demo(60, seed=5)
+    record = {
+        "id": "late-0001",
+        "title": "Phà Cát Lái chạy thêm chuyến dịp cuối tuần",
+        "body": "Bến phà Cát Lái tăng chuyến để giảm ùn tắc.",
+        "source": "muon.example",
+        "published": "2025-12-01T08:00:00+07:00",
+    }
+    data = tmp_path / "late.ndjson"
+    data.write_bytes(orjson.dumps(record) + b"\n")
+    done = opennews(home, "ingest", "--no-index", "--no-dumps", str(data))
+    assert done.returncode == 0, done.stderr
+    before = Home.at(home).positions()
+    assert before["dumps"] is not None and before["dumps"] < before["archive"]  # type: ignore[operator]
+    log = tmp_path / "serve.log"
+    with serving(home, log=log, env={"OPENNEWS_FOLLOW": "0"}) as base:
+        found = httpx.get(f"{base}/api/search", params={"q": "pha cat lai"}, timeout=10).json()["results"]
+        assert [r["id"] for r in found] == ["late-0001"]
+        positions = Home.at(home).positions()
+        assert positions["index"] == positions["feeds"] == positions["archive"]
+        assert positions["dumps"] == before["dumps"]  # nobody follows: left as they were
+    assert f"Dumps: at change {before['dumps']} of {before['archive']}; 'opennews sync dumps'" in log.read_text()
+    with serving(home, log=log) as base:
+        within(15, lambda: Home.at(home).positions()["dumps"] == before["archive"])
+    assert "the server brings them up to date now" in log.read_text()
