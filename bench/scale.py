@@ -481,8 +481,18 @@ def withdrawal(home: Path, base: str) -> float:
 
     h = Home.at(home)
     with h.archive(readonly=True) as archive:
-        article_id = archive.listing(archive.count() // 2, 1)[0][0]
-    total = httpx.get(f"{base}/api/search", params={"q": "", "limit": 1}, timeout=30).json()["total"]
+        expected = archive.count()
+        article_id = archive.listing(expected // 2, 1)[0][0]
+    # The baseline is taken once the server counts every article: right after the update, a
+    # server still preparing the update's generation would count 1,000 more a moment later,
+    # and the withdrawal's one fewer would never show below that baseline.
+    started, agreeing = time.perf_counter(), 0
+    while agreeing < 5 and time.perf_counter() - started < 300:
+        total = httpx.get(f"{base}/api/search", params={"q": "", "limit": 1}, timeout=30).json()["total"]
+        agreeing = agreeing + 1 if total == expected else 0
+        time.sleep(0.05)
+    if agreeing < 5:
+        print(f"withdrawal: the server counts {total:,} articles, the archive {expected:,}", file=sys.stderr)
     watch = SearchWatch(base, total)
     watch.thread.start()
     started = time.perf_counter()
