@@ -486,8 +486,8 @@ def withdrawal(home: Path, base: str) -> float:
     # The baseline is taken once the server counts every article: right after the update, a
     # server still preparing the update's generation would count 1,000 more a moment later,
     # and the withdrawal's one fewer would never show below that baseline.
-    started, agreeing = time.perf_counter(), 0
-    while agreeing < 5 and time.perf_counter() - started < 300:
+    waiting, agreeing = time.perf_counter(), 0
+    while agreeing < 5 and time.perf_counter() - waiting < 300:
         total = httpx.get(f"{base}/api/search", params={"q": "", "limit": 1}, timeout=30).json()["total"]
         agreeing = agreeing + 1 if total == expected else 0
         time.sleep(0.05)

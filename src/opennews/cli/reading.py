@@ -250,6 +250,7 @@ def _print_results(response, out: TextIO) -> None:  # type: ignore[no-untyped-de
 
 
 def cmd_serve(args: argparse.Namespace, home: Home) -> int:
+    from ..web.follow import enabled as following
     from ..web.serving import serve
     from .changes import cmd_demo
     from .output import print_sync
@@ -267,8 +268,7 @@ def cmd_serve(args: argparse.Namespace, home: Home) -> int:
         print_sync(home.sync(["index", "feeds"]), sys.stderr)
         positions = home.positions()
         if positions["dumps"] is None or positions["dumps"] < (positions["archive"] or 0):
-            following = os.environ.get("OPENNEWS_FOLLOW", "1") != "0"
-            then = "the server brings them up to date now" if following else "'opennews sync dumps' brings them up"
+            then = "the server brings them up to date now" if following() else "'opennews sync dumps' brings them up"
             print(f"Dumps: at change {positions['dumps'] or 0} of {positions['archive']}; {then}", file=sys.stderr)
     else:
         print("opennews: no archive yet; pages will say so until 'opennews ingest' or 'opennews demo'", file=sys.stderr)

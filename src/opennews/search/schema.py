@@ -28,9 +28,10 @@ Source, category, author and year are filters and facets, ``published`` sorts.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, AnyStr
 
 import lz4.block
 import numpy as np
@@ -51,7 +52,16 @@ from .analysis import (
     syllables,
 )
 
-__all__ = ["SCHEMA_VERSION", "StoredText", "TermSet", "build_schema", "category_key", "document_for", "epoch"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "StoredText",
+    "TermSet",
+    "build_schema",
+    "category_key",
+    "document_for",
+    "epoch",
+    "padded_places",
+]
 
 #: Changes with the index's format (12: bitmap posting blocks, which older code cannot read).
 SCHEMA_VERSION = 12
@@ -214,12 +224,20 @@ class StoredText:
         if not flags & _DERIVED or not needle.isascii():
             return None
         exact = raw[_HEADER.size : _HEADER.size + sum(lengths[:3])]
-        folded, wanted, found = _fold_units(exact), needle.encode("ascii"), []
-        at = folded.find(wanted)
-        while at >= 0:  # two uses side by side ("... phủ nhận phủ nhận ...") share a space
-            found.append(str(exact[2 * (at + 1) : 2 * (at + len(wanted) - 1)], "utf-16-le"))
-            at = folded.find(wanted, at + len(wanted) - 1)
-        return found
+        wanted = needle.encode("ascii")
+        return [
+            str(exact[2 * (at + 1) : 2 * (at + len(wanted) - 1)], "utf-16-le")
+            for at in padded_places(_fold_units(exact), wanted)
+        ]
+
+
+def padded_places(text: AnyStr, needle: AnyStr) -> Iterator[int]:
+    """Where ``needle`` (padded with spaces) stands in ``text`` (a stored part, or folded
+    bytes). Two uses side by side ("... phủ nhận phủ nhận ...") share a space; both are found."""
+    at = text.find(needle)
+    while at >= 0:
+        yield at
+        at = text.find(needle, at + len(needle) - 1)
 
 
 def _fold_units(exact: bytes | memoryview) -> bytes:

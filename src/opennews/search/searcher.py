@@ -19,7 +19,6 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from itertools import pairwise
@@ -40,7 +39,7 @@ from .indexer import CURRENT, STATE, current_generation
 from .matching import in_reading, matches, runs, shortlist, typed_runs
 from .query import ParsedQuery, parse_query
 from .ranking import Reading, Scorer, Term, idf
-from .schema import StoredText
+from .schema import StoredText, padded_places
 from .vocabulary import Vocabulary
 
 __all__ = ["Hit", "SearchRequest", "SearchResponse", "Searcher"]
@@ -791,18 +790,9 @@ def _count_forms(stored: bytes, needle: str, used: dict[str, int]) -> None:
     for exact, folded in zip(text.exact, text.folded, strict=True):
         if len(exact) != len(folded):  # folded otherwise (a few odd letters): form by form
             for form in used:
-                used[form] += sum(1 for _ in _places(exact, f" {form} "))
+                used[form] += sum(1 for _ in padded_places(exact, f" {form} "))
             continue
-        for at in _places(folded, needle):
+        for at in padded_places(folded, needle):
             written = exact[at + 1 : at + len(needle) - 1]
             if written in used:
                 used[written] += 1
-
-
-def _places(text: str, needle: str) -> Iterator[int]:
-    """Where ``needle`` (padded with spaces) stands in ``text``. Two uses side by side
-    ("... phủ nhận phủ nhận ...") share a space; both are found."""
-    at = text.find(needle)
-    while at >= 0:
-        yield at
-        at = text.find(needle, at + len(needle) - 1)

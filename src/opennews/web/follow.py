@@ -43,7 +43,7 @@ from ..archive import Archive
 from ..home import Home
 from ..settings import Settings
 
-__all__ = ["INTERVAL", "Follower", "child_environment"]
+__all__ = ["INTERVAL", "Follower", "child_environment", "enabled"]
 
 log = logging.getLogger("opennews.web")
 
@@ -60,6 +60,12 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env | settings.environment()
 
 
+def enabled() -> bool:
+    """Whether a server follows the archive (``OPENNEWS_FOLLOW``, on unless "0": off for a
+    home the server must not write, as the benchmarks that sync and time it themselves)."""
+    return os.environ.get("OPENNEWS_FOLLOW", "1") != "0"
+
+
 class Follower:
     def __init__(self, settings: Settings, *, interval: float = INTERVAL) -> None:
         self.home = Home(settings)
@@ -73,7 +79,7 @@ class Follower:
         self._archive: Archive | None = None  # the look's own connection, kept between looks
 
     def start(self) -> None:
-        if os.environ.get("OPENNEWS_FOLLOW", "1") == "0":
+        if not enabled():
             return
         self._thread = threading.Thread(target=self._run, name="opennews-follow", daemon=True)
         self._thread.start()
